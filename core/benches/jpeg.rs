@@ -1,0 +1,2 @@
+//! Benchmark (replaced by the module owner).
+fn main() {}

@@ -1,0 +1,1 @@
+//! RTP payload format for JPEG (RFC 2435).

@@ -1,0 +1,52 @@
+//! Every capacity of the core, in one place.
+//!
+//! The core never allocates: each bounded buffer or table is sized by one of
+//! these constants, and exceeding one is a typed error naming it, never a
+//! panic. Hosts size their own buffers from the same constants.
+
+/// Longest RTSP request/status line or header line, in bytes (RFC 2326 §4).
+pub const RTSP_MAX_LINE: usize = 1024;
+/// Most headers in one RTSP message; callers pass a header array this long.
+pub const RTSP_MAX_HEADERS: usize = 32;
+/// Largest RTSP body (e.g. SDP) accepted by the parser, in bytes.
+pub const RTSP_MAX_BODY: usize = 4096;
+/// Largest whole RTSP message (start line, headers and body), in bytes.
+pub const RTSP_MAX_MESSAGE: usize = 8192;
+/// Most comma-separated alternatives kept from one `Transport:` header.
+pub const TRANSPORT_MAX_ALTERNATIVES: usize = 4;
+/// Longest RTSP session identifier we issue or accept (RFC 2326 §12.37).
+pub const SESSION_ID_MAX: usize = 32;
+/// Most entries kept from a `Public:` header.
+pub const PUBLIC_MAX_METHODS: usize = 16;
+
+/// Default RTP payload budget per packet (DESIGN.md: about 1400 bytes), so a
+/// packet with IP/UDP headers fits a 1500-byte Ethernet MTU.
+pub const RTP_DEFAULT_MTU: usize = 1400;
+/// Largest RTP packet the core writes or reassembles, in bytes.
+pub const RTP_MAX_PACKET: usize = 65_535;
+/// Most CSRCs in one RTP header (the 4-bit CC field).
+pub const RTP_MAX_CSRC: usize = 15;
+
+/// Most report blocks in one RTCP SR or RR (the 5-bit RC field).
+pub const RTCP_MAX_REPORT_BLOCKS: usize = 31;
+/// Longest SDES CNAME we emit or keep.
+pub const RTCP_CNAME_MAX: usize = 64;
+/// Room for one compound RTCP packet we emit (SR/RR + SDES [+ BYE]).
+pub const RTCP_MAX_COMPOUND: usize = 256;
+
+/// Most `m=` sections kept from one SDP description.
+pub const SDP_MAX_MEDIA: usize = 4;
+/// Most attributes kept per SDP media section.
+pub const SDP_MAX_ATTRIBUTES: usize = 16;
+
+/// Most quantization tables in one JPEG frame we carry (luma + chroma).
+pub const JPEG_MAX_QUANT_TABLES: usize = 2;
+/// Q values 128–254 whose in-band tables a depacketizer caches (RFC 2435 §3.1.8).
+pub const JPEG_QUANT_CACHE: usize = 4;
+/// Size of the JFIF headers the depacketizer writes in front of scan data.
+pub const JPEG_MAX_HEADER: usize = 1024;
+/// Largest frame dimension expressible in the RTP/JPEG header (255 × 8 px).
+pub const JPEG_MAX_HEADER_DIMENSION: u16 = 2040;
+
+/// Frames of history for sliding-window frame and data rates.
+pub const STATS_WINDOW_FRAMES: usize = 64;

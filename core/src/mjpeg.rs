@@ -1,0 +1,1 @@
+//! MJPEG containers: the lab's `movie.Mjpeg` and raw concatenated JPEG.

@@ -1,0 +1,1 @@
+//! RTP fixed header and sequence arithmetic (RFC 3550 §5).

@@ -1,0 +1,1 @@
+//! RTSP messages and headers (RFC 2326, RFC 7826).

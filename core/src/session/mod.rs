@@ -1,0 +1,1 @@
+//! Sans-IO RTSP sessions (RFC 2326 Appendix A).

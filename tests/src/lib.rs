@@ -1,0 +1,197 @@
+//! Harness for the end-to-end tests: free ports, child processes stopped by
+//! PID when dropped, waiting on conditions (never fixed sleeps), and finding
+//! real peers (a missing peer fails the test, it is never skipped).
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Generous deadline for anything on a busy 2-core CI machine.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// The workspace root (parent of `tests/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// Path of a workspace binary built by `cargo build` (debug profile unless
+/// `RTSP_E2E_PROFILE=release`). The test command builds them first.
+pub fn bin(name: &str) -> PathBuf {
+    let profile = std::env::var("RTSP_E2E_PROFILE").unwrap_or_else(|_| "debug".into());
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace_root().join("target"));
+    let p = target.join(profile).join(name);
+    assert!(p.exists(), "{} is not built: run `cargo build --workspace` first", p.display());
+    p
+}
+
+/// Finds a real peer program on PATH; a missing peer fails the test.
+pub fn peer(program: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join(program);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("peer `{program}` not found on PATH: run the README test command, which installs it");
+}
+
+/// A TCP port free on 127.0.0.1 right now.
+pub fn free_tcp_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// An even UDP port whose successor is also free (an RTP/RTCP pair).
+pub fn free_udp_pair() -> u16 {
+    for _ in 0..200 {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let p = a.local_addr().unwrap().port();
+        if p % 2 == 0 && p < 65534 && UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free UDP port pair");
+}
+
+/// A child process whose stdout and stderr lines are collected, killed by
+/// PID when dropped.
+#[derive(Debug)]
+pub struct Proc {
+    pub child: Child,
+    pub name: String,
+    lines: Arc<Mutex<Vec<String>>>,
+    rx: mpsc::Receiver<String>,
+}
+
+impl Proc {
+    /// Starts `cmd` with piped output.
+    pub fn spawn(name: &str, cmd: &mut Command) -> Proc {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let out = child.stdout.take().expect("piped");
+        let err = child.stderr.take().expect("piped");
+        pump(out, lines.clone(), tx.clone());
+        pump(err, lines.clone(), tx);
+        Proc { child, name: name.into(), lines, rx }
+    }
+
+    /// Waits until a line containing `needle` is printed; returns it.
+    pub fn wait_for_line(&self, needle: &str, deadline: Duration) -> String {
+        let end = Instant::now() + deadline;
+        if let Some(l) = self.lines.lock().unwrap().iter().find(|l| l.contains(needle)) {
+            return l.clone();
+        }
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(l) if l.contains(needle) => return l,
+                Ok(_) => {}
+                Err(_) => panic!(
+                    "{}: no line containing {needle:?} within {deadline:?}; output so far:\n{}",
+                    self.name,
+                    self.output()
+                ),
+            }
+        }
+    }
+
+    /// Everything printed so far.
+    pub fn output(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(&mut self, deadline: Duration) -> std::process::ExitStatus {
+        let end = Instant::now() + deadline;
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                // Let the pump threads drain the pipes.
+                let _ = wait_until(Duration::from_secs(2), || false);
+                return st;
+            }
+            if Instant::now() > end {
+                panic!("{} did not exit within {deadline:?}; output:\n{}", self.name, self.output());
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends SIGINT (as Ctrl-C would) to this process by its PID.
+    pub fn interrupt(&self) {
+        let _ = Command::new("kill").arg("-INT").arg(self.child.id().to_string()).status();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pump(r: impl Read + Send + 'static, lines: Arc<Mutex<Vec<String>>>, tx: mpsc::Sender<String>) {
+    thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            lines.lock().unwrap().push(line.clone());
+            let _ = tx.send(line);
+        }
+    });
+}
+
+/// Polls `cond` every 20 ms until it holds or `deadline` passes.
+pub fn wait_until(deadline: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + deadline;
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    cond()
+}
+
+/// Waits until something accepts TCP connections on 127.0.0.1:`port`.
+pub fn wait_for_tcp(port: u16, deadline: Duration) {
+    assert!(
+        wait_until(deadline, || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()),
+        "nothing listens on 127.0.0.1:{port} after {deadline:?}"
+    );
+}
+
+/// A fresh scratch directory under the target dir, removed on drop.
+#[derive(Debug)]
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(tag: &str) -> Scratch {
+        let base = std::env::temp_dir().join(format!("rtsp-e2e-{tag}-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&base).unwrap();
+        Scratch(base)
+    }
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if std::env::var_os("RTSP_E2E_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
