@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Cargo runner (.cargo/config.toml): boots the firmware ELF ($1) on QEMU's
+# lm3s6965evb with its Stellaris Ethernet MAC on user networking (slirp),
+# forwards 127.0.0.1:$QEMU_DEMO_PORT (default 5554) to the guest's RTSP port
+# 554, and decodes the defmt log (semihosting, on QEMU's stdout) with
+# defmt-print.
+#
+# `exec` makes this process QEMU itself: its PID is QEMU's (stop it by PID)
+# and its exit status is the firmware's (semihosting exit: 0 ok, 1 panic or
+# fault). defmt-print reads QEMU's stdout through a process substitution and
+# ends when QEMU does.
+set -euo pipefail
+ELF=${1:?usage: run.sh FIRMWARE.elf}
+PORT=${QEMU_DEMO_PORT:-5554}
+for tool in qemu-system-arm defmt-print; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (the README test command installs it)" >&2; exit 2; }
+done
+echo "qemu-demo: rtsp://127.0.0.1:${PORT}/movie.Mjpeg"
+exec qemu-system-arm -M lm3s6965evb -nographic \
+  -semihosting-config enable=on,target=native \
+  -nic "user,model=stellaris,hostfwd=tcp:127.0.0.1:${PORT}-:554" \
+  -kernel "$ELF" \
+  > >(exec defmt-print -e "$ELF")

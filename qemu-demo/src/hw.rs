@@ -1,0 +1,164 @@
+//! The firmware's only `unsafe` code: memory-mapped registers of the
+//! Stellaris Ethernet MAC, the fault handlers, and stack painting.
+//!
+//! Everything else in the firmware is `#![deny(unsafe_code)]` and reaches the
+//! hardware through the safe wrappers below. Each `unsafe` block says why it
+//! is sound.
+#![allow(unsafe_code)]
+
+use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// Base address of the Ethernet MAC (LM3S6965 datasheet, table 2-4).
+const MAC_BASE: usize = 0x4004_8000;
+/// System control: Run-Mode Clock Gating Control 2 (LM3S6965 datasheet §6.5).
+const SYSCTL_RCGC2: usize = 0x400F_E108;
+/// RCGC2 bits EMAC0 (28) and EPHY0 (30): clock the MAC and its PHY.
+const RCGC2_ETHERNET: u32 = (1 << 28) | (1 << 30);
+
+/// MAC registers used by the driver (LM3S6965 datasheet §15.5, offsets from
+/// [`MAC_BASE`]).
+#[derive(Clone, Copy, Debug, defmt::Format)]
+#[repr(usize)]
+pub enum MacReg {
+    /// Raw interrupt status (read) / acknowledge (write).
+    RisIack = 0x00,
+    /// Interrupt mask.
+    Im = 0x04,
+    /// Receive control (RXEN, AMUL, PRMS, BADCRC, RSTFIFO).
+    Rctl = 0x08,
+    /// Transmit control (TXEN, PADEN, CRC, DUPLEX).
+    Tctl = 0x0C,
+    /// The RX/TX FIFO, one 32-bit word at a time.
+    Data = 0x10,
+    /// Station address, bytes 0..4.
+    Ia0 = 0x14,
+    /// Station address, bytes 4..6.
+    Ia1 = 0x18,
+    /// Transmit threshold; 0x3F (reset value) disables threshold mode.
+    Thr = 0x1C,
+    /// Number of whole frames waiting in the RX FIFO.
+    Np = 0x34,
+    /// Transmission request: write 1 to send the frame in the TX FIFO.
+    Tr = 0x38,
+}
+
+/// Exclusive handle on the MAC's registers; [`Mac::take`] hands out one.
+#[derive(Debug)]
+pub struct Mac {
+    _private: (),
+}
+
+static MAC_TAKEN: AtomicBool = AtomicBool::new(false);
+
+impl Mac {
+    /// Returns the only handle, once, after clocking the MAC.
+    pub fn take() -> Option<Mac> {
+        if MAC_TAKEN.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        // SAFETY: RCGC2 is a documented, always-mapped, 4-byte-aligned system
+        // control register; setting the Ethernet gate bits has no effect on
+        // anything but the MAC/PHY clocks, and nothing else writes RCGC2.
+        unsafe {
+            let rcgc2 = SYSCTL_RCGC2 as *mut u32;
+            write_volatile(rcgc2, read_volatile(rcgc2) | RCGC2_ETHERNET);
+        }
+        Some(Mac { _private: () })
+    }
+
+    /// Reads one MAC register (reading [`MacReg::Data`] pops the RX FIFO).
+    pub fn read(&self, reg: MacReg) -> u32 {
+        // SAFETY: MAC_BASE + offset is a mapped, aligned 32-bit MAC register
+        // (the enum holds only documented offsets); register reads have no
+        // memory-safety side effects, and `Mac` is a singleton so no other
+        // code races on the FIFO.
+        unsafe { read_volatile((MAC_BASE + reg as usize) as *const u32) }
+    }
+
+    /// Writes one MAC register (writing [`MacReg::Data`] pushes the TX FIFO).
+    pub fn write(&mut self, reg: MacReg, value: u32) {
+        // SAFETY: as in `read`; `&mut self` makes writes exclusive.
+        unsafe { write_volatile((MAC_BASE + reg as usize) as *mut u32, value) }
+    }
+}
+
+/// Word written over the unused stack at boot; the first word that differs,
+/// counting up from the bottom of the stack, marks the deepest use.
+const STACK_PAINT: u32 = 0xC0DE_CAFE;
+
+extern "C" {
+    // cortex-m-rt's linker script: the stack grows down from `_stack_start`
+    // (end of RAM) towards `_stack_end` (end of .bss/.uninit, 4-aligned).
+    static _stack_start: u32;
+    static _stack_end: u32;
+}
+
+fn stack_bounds() -> (usize, usize) {
+    // Only the addresses of the linker symbols are taken, never their
+    // (meaningless) values: no unsafe needed.
+    (
+        core::ptr::addr_of!(_stack_end) as usize,
+        core::ptr::addr_of!(_stack_start) as usize,
+    )
+}
+
+/// Paints the free stack below the current frame (keeping a 256-byte margin
+/// under the stack pointer) with [`STACK_PAINT`]. Call once, early in `main`.
+pub fn paint_stack() {
+    let (bottom, _) = stack_bounds();
+    let sp = cortex_m::register::msp::read() as usize;
+    let top = sp.saturating_sub(256) & !3;
+    let mut addr = bottom;
+    while addr < top {
+        // SAFETY: [bottom, top) lies between the end of the statics and
+        // 256 bytes below the live stack pointer: RAM that no Rust object
+        // occupies (no heap exists), so overwriting it aliases nothing.
+        unsafe { write_volatile(addr as *mut u32, STACK_PAINT) };
+        addr += 4;
+    }
+}
+
+/// Bytes of stack used so far at the deepest point (high-water mark), from
+/// the painted words [`paint_stack`] left untouched.
+pub fn stack_high_water() -> usize {
+    let (bottom, top) = stack_bounds();
+    let mut addr = bottom;
+    while addr < top {
+        // SAFETY: an aligned word of our own RAM between the statics and the
+        // top of the stack; a volatile read of it cannot fault.
+        if unsafe { read_volatile(addr as *const u32) } != STACK_PAINT {
+            break;
+        }
+        addr += 4;
+    }
+    top - addr
+}
+
+/// Bytes of RAM occupied by statics (.data + .bss + .uninit), i.e. from the
+/// start of RAM to the bottom of the stack.
+pub fn statics_size() -> usize {
+    stack_bounds().0 - 0x2000_0000
+}
+
+// A fault exits QEMU with a failure code (semihosting) instead of hanging, so
+// a test sees the crash at once.
+// SAFETY (of the `unsafe fn` signature required by cortex-m-rt): the handler
+// only reads the stacked frame it is given and never returns.
+#[cortex_m_rt::exception]
+unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
+    defmt::error!(
+        "HardFault at pc={=u32:#x} lr={=u32:#x}",
+        frame.pc(),
+        frame.lr()
+    );
+    crate::exit_failure()
+}
+
+// Any other unexpected exception or interrupt: same policy as HardFault.
+// SAFETY: as for HardFault.
+#[cortex_m_rt::exception]
+unsafe fn DefaultHandler(irqn: i16) {
+    defmt::error!("unexpected exception or interrupt {=i16}", irqn);
+    crate::exit_failure()
+}
