@@ -1,0 +1,165 @@
+//! The command line (clap derive). Every option listed here works; nothing
+//! is advertised that the server does not do.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Default RTSP port (RFC 2326 §3.2 names 554; 8554 needs no privileges and
+/// is what the lab's `server.py` used).
+pub const DEFAULT_PORT: u16 = 8554;
+
+/// Serve MJPEG clips and live MJPEG over RTSP/RTP (RFC 2326, RFC 3550,
+/// RFC 2435) to ffplay, VLC, GStreamer and rtsp-client.
+///
+/// With no arguments it serves a built-in test clip at
+/// rtsp://127.0.0.1:8554/movie.Mjpeg. `rtsp-server 8554` works like the lab's
+/// `server.py 8554`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "rtsp-server", version, about, long_about, after_help = EXAMPLES)]
+pub struct Args {
+    /// RTSP port (the lab's `server.py PORT` form).
+    #[arg(value_name = "PORT", conflicts_with = "port_flag")]
+    pub port: Option<u16>,
+
+    /// RTSP port [default: 8554].
+    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    pub port_flag: Option<u16>,
+
+    /// Address to listen on. UDP media is always sent from this address to
+    /// the RTSP peer's own address only.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0")]
+    pub bind: IpAddr,
+
+    /// Serve every clip under DIR (lab `movie.Mjpeg` format or raw
+    /// concatenated JPEG, detected from the bytes) at
+    /// rtsp://HOST:PORT/<path relative to DIR>. Requests can never leave DIR.
+    /// Without --media or --live the built-in clip is served.
+    #[arg(long, value_name = "DIR")]
+    pub media: Option<PathBuf>,
+
+    /// Live MJPEG from standard input, served at rtsp://HOST:PORT/NAME and
+    /// shared by every client of that path, e.g.
+    /// `ffmpeg -f v4l2 -i /dev/video0 -c:v mjpeg -huffman default -f mjpeg - | rtsp-server --live cam=-`.
+    #[arg(long, value_name = "NAME=-", value_parser = parse_live)]
+    pub live: Option<String>,
+
+    /// Frame rate of clips, in frames per second [default: 25, the lab
+    /// formats carry no rate]. A live source is sent as frames arrive.
+    #[arg(long, value_name = "FPS", value_parser = parse_fps)]
+    pub fps: Option<f64>,
+
+    /// Largest RTP packet (header included) in bytes; frames are fragmented
+    /// to fit (RFC 2435 §3.1.3).
+    #[arg(long, value_name = "BYTES", default_value_t = 1400,
+          value_parser = clap::value_parser!(u16).range(256..=8192))]
+    pub mtu: u16,
+
+    /// Most concurrent RTSP sessions; SETUP beyond it gets 453 Not Enough
+    /// Bandwidth.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_sessions: usize,
+
+    /// Seconds of silence (no request and no RTCP receiver report) after
+    /// which a session stops and is reclaimed; advertised as
+    /// `Session: id;timeout=N` (RFC 2326 §12.37).
+    #[arg(long, value_name = "SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(2..=86_400))]
+    pub session_timeout: u32,
+
+    /// Start a clip over when it ends (the default).
+    #[arg(long = "loop", overrides_with = "no_loop")]
+    pub loop_: bool,
+
+    /// Play a clip once; at its end the session sends RTCP BYE and waits for
+    /// TEARDOWN or PLAY with a new Range.
+    #[arg(long, overrides_with = "loop_")]
+    pub no_loop: bool,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  rtsp-server                          built-in clip at rtsp://127.0.0.1:8554/movie.Mjpeg
+  rtsp-server 8554                     the same, like the lab's server.py 8554
+  rtsp-server --media ./clips          every clip under ./clips
+  ffmpeg -f v4l2 -i /dev/video0 -c:v mjpeg -huffman default -f mjpeg - | rtsp-server --live cam=-
+
+Logging: RUST_LOG=debug (or warn, or rtsp_server=trace) sets the level; default info.";
+
+impl Args {
+    /// The RTSP port, from the positional form, `--port`, or the default.
+    pub fn rtsp_port(&self) -> u16 {
+        self.port.or(self.port_flag).unwrap_or(DEFAULT_PORT)
+    }
+
+    /// Whether clips loop at their end.
+    pub fn looping(&self) -> bool {
+        !self.no_loop
+    }
+
+    /// The live path name, if `--live NAME=-` was given.
+    pub fn live_name(&self) -> Option<&str> {
+        self.live.as_deref().and_then(|s| s.strip_suffix("=-"))
+    }
+}
+
+fn parse_live(s: &str) -> Result<String, String> {
+    let Some(name) = s.strip_suffix("=-") else {
+        return Err("expected NAME=- (live MJPEG is read from standard input)".into());
+    };
+    if name.is_empty()
+        || name.starts_with('/')
+        || name
+            .split('/')
+            .any(|c| c == ".." || c == "." || c.is_empty())
+    {
+        return Err(format!(
+            "`{name}` is not a usable path name (use e.g. cam or live/cam)"
+        ));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#' && b != b'%')
+    {
+        return Err(format!(
+            "`{name}` must be printable ASCII without ?, # or %"
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn parse_fps(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if !(0.1..=240.0).contains(&v) {
+        return Err("frame rate must be between 0.1 and 240".into());
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positional_port_like_server_py() {
+        let a = Args::parse_from(["rtsp-server", "9000"]);
+        assert_eq!(a.rtsp_port(), 9000);
+        assert!(a.looping());
+        assert_eq!(Args::parse_from(["rtsp-server"]).rtsp_port(), DEFAULT_PORT);
+        assert_eq!(
+            Args::parse_from(["rtsp-server", "--port", "7000"]).rtsp_port(),
+            7000
+        );
+    }
+
+    #[test]
+    fn live_and_loop_flags() {
+        let a = Args::parse_from(["rtsp-server", "--live", "cam=-", "--no-loop"]);
+        assert_eq!(a.live_name(), Some("cam"));
+        assert!(!a.looping());
+        assert!(Args::try_parse_from(["rtsp-server", "--live", "../x=-"]).is_err());
+        assert!(Args::try_parse_from(["rtsp-server", "--live", "cam"]).is_err());
+        assert!(Args::try_parse_from(["rtsp-server", "--fps", "0"]).is_err());
+    }
+}
