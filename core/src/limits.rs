@@ -48,5 +48,15 @@ pub const JPEG_MAX_HEADER: usize = 1024;
 /// Largest frame dimension expressible in the RTP/JPEG header (255 × 8 px).
 pub const JPEG_MAX_HEADER_DIMENSION: u16 = 2040;
 
+// -- jpeg (owner "jpeg") --
+/// Disjoint runs of scan data a depacketizer tracks within one frame while
+/// packets arrive out of order (RFC 2435 §4.3); one more hole drops the frame.
+pub const JPEG_REORDER_RANGES: usize = 8;
+/// How far back (in 90 kHz ticks, 1 s) a packet's timestamp may lie and still
+/// be taken for a late packet of an old frame rather than a stream restart.
+pub const JPEG_LATE_WINDOW: u32 = 90_000;
+/// Largest frame the MJPEG `movie.Mjpeg` length prefix can announce (5 digits).
+pub const MJPEG_LAB_MAX_FRAME: usize = 99_999;
+
 /// Frames of history for sliding-window frame and data rates.
 pub const STATS_WINDOW_FRAMES: usize = 64;

@@ -1,0 +1,415 @@
+//! Reassembling RTP/JPEG packets into complete JFIF frames (RFC 2435 §4.3,
+//! Appendix B).
+
+use heapless::Vec;
+
+use super::header::{MainHeader, QuantHeader, RestartHeader};
+use super::tables::make_tables;
+use super::{Error, JfifHeader, QuantTable, Type, Q_DYNAMIC};
+use crate::limits::{JPEG_LATE_WINDOW, JPEG_MAX_HEADER, JPEG_QUANT_CACHE, JPEG_REORDER_RANGES};
+use crate::rtp::{self, RtpTimestamp};
+
+/// In-band tables: table 0 then table 1, 64 or 128 bytes each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+struct Tables {
+    precision: u8,
+    data: [u8; 256],
+}
+
+impl Tables {
+    fn sizes(precision: u8) -> (usize, usize) {
+        (64 << (precision & 1), 64 << ((precision >> 1) & 1))
+    }
+
+    fn from_wire(precision: u8, bytes: &[u8]) -> Option<Tables> {
+        let (l, c) = Self::sizes(precision);
+        let src = bytes.get(..l + c)?;
+        let mut data = [0u8; 256];
+        data.get_mut(..l + c)?.copy_from_slice(src);
+        Some(Tables { precision, data })
+    }
+
+    fn split(&self) -> Option<(QuantTable<'_>, QuantTable<'_>)> {
+        let (l, c) = Self::sizes(self.precision);
+        Some((
+            QuantTable::new(self.data.get(..l)?)?,
+            QuantTable::new(self.data.get(l..l + c)?)?,
+        ))
+    }
+}
+
+/// The frame being reassembled.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+struct Partial {
+    timestamp: RtpTimestamp,
+    kind: Type,
+    q: u8,
+    width: u8,
+    height: u8,
+    restart_interval: u16,
+    /// From the packet at offset 0, for Q >= 128.
+    tables: Option<Tables>,
+    /// Received scan bytes as sorted, disjoint, non-adjacent [start, end).
+    ranges: Vec<(u32, u32), JPEG_REORDER_RANGES>,
+    /// Scan length, known once the marker packet arrived.
+    end: Option<u32>,
+}
+
+/// Reassembles RTP/JPEG packets into complete JFIF frames in a caller
+/// buffer (RFC 2435 §4.3), and rebuilds the headers (Appendix B).
+///
+/// A frame is returned only when every scan byte from offset 0 to the marker
+/// packet's end has arrived, all with the same timestamp and main header. A
+/// frame with a gap is dropped and counted ([`frames_dropped`]), never
+/// returned: when a packet with a newer timestamp arrives first, when the
+/// buffer would overflow, or when its packets disagree.
+///
+/// **Reordering and duplicates.** Scan data is written at its fragment
+/// offset, so packets of the current frame may arrive in any order, with up
+/// to [`JPEG_REORDER_RANGES`] holes at once. A packet repeating bytes
+/// already received is a duplicate and ignored (counted). Only one frame is
+/// in flight: a packet of the *next* frame arriving before the current
+/// frame is complete drops the current frame. A packet of an older frame
+/// (up to [`JPEG_LATE_WINDOW`] ticks back) is late and ignored (counted);
+/// one further back is taken as a stream restart.
+///
+/// **Buffer layout.** The first [`JPEG_MAX_HEADER`] bytes are reserved for
+/// the rebuilt headers, which end right where the scan data begins, so no
+/// byte is moved; the buffer must hold `JPEG_MAX_HEADER` + the largest scan
+/// data + 2 (EOI).
+///
+/// **Tables.** Q 1-99 uses the Appendix A tables; Q 128-255 the in-band
+/// tables of the first packet (§3.1.8), remembered for Q 128-254 (the last
+/// [`JPEG_QUANT_CACHE`] values seen) so later frames may omit them. The
+/// type-specific field (interlaced fields, §3.1.1) is ignored.
+///
+/// [`frames_dropped`]: Depacketizer::frames_dropped
+#[derive(Debug)]
+pub struct Depacketizer<B> {
+    buf: B,
+    cur: Option<Partial>,
+    last_done: Option<RtpTimestamp>,
+    cache: Vec<(u8, Tables), JPEG_QUANT_CACHE>,
+    dims: Option<(u16, u16)>,
+    complete: u64,
+    dropped: u64,
+    duplicates: u64,
+    late: u64,
+}
+
+/// What one packet says, after parsing its headers.
+struct Parsed<'p> {
+    main: MainHeader,
+    restart_interval: u16,
+    tables: Option<Tables>,
+    data: &'p [u8],
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
+    /// A depacketizer writing frames into `buf` (see the buffer layout).
+    pub fn new(buf: B) -> Self {
+        Depacketizer {
+            buf,
+            cur: None,
+            last_done: None,
+            cache: Vec::new(),
+            dims: None,
+            complete: 0,
+            dropped: 0,
+            duplicates: 0,
+            late: 0,
+        }
+    }
+
+    /// The frame size from SDP `a=x-dimensions` (the GStreamer convention),
+    /// used when the header says 0 (frames above 2040 px), and in place of
+    /// the 8-pixel-rounded header size when it rounds to it.
+    pub fn set_dimensions(&mut self, width: u16, height: u16) {
+        self.dims = Some((width, height));
+    }
+
+    /// Frames returned whole.
+    pub fn frames_complete(&self) -> u64 {
+        self.complete
+    }
+
+    /// Frames abandoned because of a gap, overflow or inconsistency.
+    pub fn frames_dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Packets ignored because their bytes had already arrived.
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
+    }
+
+    /// Packets ignored because their frame was already done or dropped.
+    pub fn late_packets(&self) -> u64 {
+        self.late
+    }
+
+    /// Abandons the frame in progress, if any (counted as dropped), e.g. at
+    /// the end of a stream.
+    pub fn reset(&mut self) {
+        if let Some(p) = self.cur.take() {
+            self.drop_frame(p.timestamp);
+        }
+    }
+
+    fn drop_frame(&mut self, ts: RtpTimestamp) {
+        self.dropped += 1;
+        self.cur = None;
+        self.last_done = Some(ts);
+    }
+
+    /// Feeds one RTP packet (see [`Depacketizer::push_payload`]).
+    pub fn push<T: AsRef<[u8]>>(
+        &mut self,
+        packet: &rtp::Packet<T>,
+    ) -> Result<Option<&[u8]>, Error> {
+        self.push_payload(packet.timestamp(), packet.marker(), packet.payload())
+    }
+
+    /// Feeds the payload of one RTP packet with its timestamp and marker.
+    /// Returns a complete JFIF frame when this packet completes one. An
+    /// error means the packet was unusable; its frame will be dropped.
+    pub fn push_payload(
+        &mut self,
+        timestamp: RtpTimestamp,
+        marker: bool,
+        payload: &[u8],
+    ) -> Result<Option<&[u8]>, Error> {
+        let p = self.parse(payload)?;
+        if !self.admit(timestamp) {
+            return Ok(None);
+        }
+        let main = p.main;
+        let cur = self.cur.get_or_insert(Partial {
+            timestamp,
+            kind: main.kind,
+            q: main.q,
+            width: main.width,
+            height: main.height,
+            restart_interval: p.restart_interval,
+            tables: None,
+            ranges: Vec::new(),
+            end: None,
+        });
+        let consistent = cur.kind == main.kind
+            && cur.q == main.q
+            && (cur.width, cur.height) == (main.width, main.height)
+            && cur.restart_interval == p.restart_interval;
+        if !consistent {
+            self.drop_frame(timestamp);
+            return Err(Error::BadPacket);
+        }
+        if p.tables.is_some() {
+            cur.tables = p.tables;
+        }
+        let start = main.fragment_offset;
+        // At most 2^24 + 2^16: no overflow.
+        let end = start + u32::try_from(p.data.len()).unwrap_or(u32::MAX);
+        if marker {
+            if cur.end.is_some_and(|e| e != end) {
+                self.drop_frame(timestamp);
+                return Err(Error::BadPacket);
+            }
+            cur.end = Some(end);
+        }
+        let at = JPEG_MAX_HEADER + start as usize;
+        // Room for this data and for EOI after it.
+        let required = at + p.data.len() + 2;
+        if end > start {
+            if cur.ranges.iter().any(|&(a, b)| a <= start && end <= b) {
+                self.duplicates += 1;
+                return Ok(None);
+            }
+            let Some(dst) = self.buf.as_mut().get_mut(at..required - 2) else {
+                self.drop_frame(timestamp);
+                return Err(Error::BufferTooSmall { required });
+            };
+            dst.copy_from_slice(p.data);
+            if insert(&mut cur.ranges, start, end).is_err() {
+                self.drop_frame(timestamp);
+                return Ok(None);
+            }
+        }
+        self.try_complete()
+    }
+
+    /// Whether a packet with this timestamp belongs to the current frame or
+    /// starts a new one (dropping an incomplete current frame).
+    fn admit(&mut self, ts: RtpTimestamp) -> bool {
+        let older = |than: RtpTimestamp| {
+            let back = than.0.wrapping_sub(ts.0);
+            ts == than || (back as i32 > 0 && back <= JPEG_LATE_WINDOW)
+        };
+        match &self.cur {
+            Some(c) if c.timestamp == ts => true,
+            Some(c) if older(c.timestamp) => {
+                self.late += 1;
+                false
+            }
+            Some(c) => {
+                let old = c.timestamp;
+                self.drop_frame(old);
+                true
+            }
+            None if self.last_done.is_some_and(older) => {
+                self.late += 1;
+                false
+            }
+            None => true,
+        }
+    }
+
+    fn parse<'p>(&mut self, payload: &'p [u8]) -> Result<Parsed<'p>, Error> {
+        let main = MainHeader::parse(payload)?;
+        if let Type::Unknown(kind) = main.kind {
+            return Err(Error::UnsupportedType { kind });
+        }
+        let mut rest = payload.get(MainHeader::LEN..).unwrap_or_default();
+        let mut restart_interval = 0;
+        if main.restart {
+            restart_interval = RestartHeader::parse(rest)?.interval;
+            rest = rest.get(RestartHeader::LEN..).unwrap_or_default();
+        }
+        let mut tables = None;
+        if main.fragment_offset == 0 && main.q >= 128 {
+            let qh = QuantHeader::parse(rest)?;
+            rest = rest.get(QuantHeader::LEN..).unwrap_or_default();
+            let len = usize::from(qh.length);
+            let data = rest.get(..len).ok_or(Error::BadPacket)?;
+            rest = rest.get(len..).unwrap_or_default();
+            if len == 0 {
+                if main.q == Q_DYNAMIC {
+                    // §3.1.8: Q=255 with Length 0 is not allowed.
+                    return Err(Error::BadPacket);
+                }
+                let cached = self.cache.iter().find(|(q, _)| *q == main.q);
+                let t = cached.ok_or(Error::MissingQuantTables { q: main.q })?;
+                tables = Some(t.1);
+            } else {
+                let t = Tables::from_wire(qh.precision, data).ok_or(Error::BadPacket)?;
+                if main.q != Q_DYNAMIC {
+                    self.remember(main.q, t);
+                }
+                tables = Some(t);
+            }
+        }
+        Ok(Parsed {
+            main,
+            restart_interval,
+            tables,
+            data: rest,
+        })
+    }
+
+    fn remember(&mut self, q: u8, t: Tables) {
+        self.cache.retain(|(cq, _)| *cq != q);
+        if self.cache.is_full() {
+            self.cache.remove(0);
+        }
+        // Room was made just above.
+        let _ = self.cache.push((q, t));
+    }
+
+    fn dimension(&self, blocks: u8, exact: Option<u16>) -> Option<u16> {
+        let header = u16::from(blocks) * 8;
+        match exact {
+            Some(px) if blocks == 0 || px.div_ceil(8) * 8 == header => Some(px),
+            _ if blocks == 0 => None,
+            _ => Some(header),
+        }
+    }
+
+    fn try_complete(&mut self) -> Result<Option<&[u8]>, Error> {
+        let Some(cur) = &self.cur else {
+            return Ok(None);
+        };
+        let Some(end) = cur.end else {
+            return Ok(None);
+        };
+        let whole = match cur.ranges.as_slice() {
+            [] => end == 0,
+            [(0, e)] => *e == end,
+            _ => false,
+        };
+        if !whole || (cur.q >= 128 && cur.tables.is_none()) {
+            return Ok(None);
+        }
+        let ts = cur.timestamp;
+        let width = self.dimension(cur.width, self.dims.map(|d| d.0));
+        let height = self.dimension(cur.height, self.dims.map(|d| d.1));
+        let (Some(width), Some(height)) = (width, height) else {
+            self.drop_frame(ts);
+            return Err(Error::UnknownDimensions);
+        };
+        let appendix_a = make_tables(cur.q);
+        let tables = match &cur.tables {
+            Some(t) => t.split(),
+            None => QuantTable::new(&appendix_a.0).zip(QuantTable::new(&appendix_a.1)),
+        };
+        let Some((luma, chroma)) = tables else {
+            self.drop_frame(ts);
+            return Err(Error::BadPacket);
+        };
+        let header = JfifHeader {
+            kind: cur.kind,
+            width,
+            height,
+            restart_interval: cur.restart_interval,
+            luma,
+            chroma,
+        };
+        let start = JPEG_MAX_HEADER.saturating_sub(header.buffer_len());
+        let scan_end = JPEG_MAX_HEADER + end as usize;
+        let buf = self.buf.as_mut();
+        let emitted = buf
+            .get_mut(start..JPEG_MAX_HEADER)
+            .ok_or(Error::BufferTooSmall {
+                required: JPEG_MAX_HEADER,
+            })
+            .and_then(|h| header.emit(h));
+        if let Err(e) = emitted {
+            self.drop_frame(ts);
+            return Err(e);
+        }
+        // Senders should not send EOI (§3.1.9), but some do: add it only
+        // when the scan data does not already end with it.
+        let has_eoi = matches!(
+            buf.get(scan_end.saturating_sub(2)..scan_end),
+            Some([0xff, 0xd9]) if end >= 2
+        );
+        let stop = if has_eoi { scan_end } else { scan_end + 2 };
+        if !has_eoi {
+            // `push_payload` reserved room for EOI behind every fragment.
+            if let Some(eoi) = buf.get_mut(scan_end..stop) {
+                eoi.copy_from_slice(&[0xff, 0xd9]);
+            }
+        }
+        self.complete += 1;
+        self.cur = None;
+        self.last_done = Some(ts);
+        Ok(self.buf.as_ref().get(start..stop))
+    }
+}
+
+/// Adds [s, e) to the sorted disjoint ranges, merging neighbours.
+fn insert(ranges: &mut Vec<(u32, u32), JPEG_REORDER_RANGES>, s: u32, e: u32) -> Result<(), ()> {
+    let (mut ns, mut ne) = (s, e);
+    ranges.retain(|&(a, b)| {
+        if b < ns || a > ne {
+            true
+        } else {
+            ns = ns.min(a);
+            ne = ne.max(b);
+            false
+        }
+    });
+    ranges.push((ns, ne)).map_err(|_| ())?;
+    ranges.sort_unstable();
+    Ok(())
+}
