@@ -1,1 +1,0 @@
-//! RTP fixed header and sequence arithmetic (RFC 3550 §5).
