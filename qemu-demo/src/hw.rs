@@ -1,5 +1,6 @@
 //! The firmware's only `unsafe` code: memory-mapped registers of the
-//! Stellaris Ethernet MAC, the fault handlers, and stack painting.
+//! Stellaris Ethernet MAC, the fault handlers, stack painting, and reading
+//! the command line from the semihosting host.
 //!
 //! Everything else in the firmware is `#![deny(unsafe_code)]` and reaches the
 //! hardware through the safe wrappers below. Each `unsafe` block says why it
@@ -139,6 +140,30 @@ pub fn stack_high_water() -> usize {
 /// start of RAM to the bottom of the stack.
 pub fn statics_size() -> usize {
     stack_bounds().0 - 0x2000_0000
+}
+
+/// Reads the command line QEMU passes to the guest (`-semihosting-config
+/// ...,arg=A,arg=B` joins the args with spaces) into `buf`; `None` if the
+/// host refuses or it is not UTF-8.
+pub fn semihosting_cmdline(buf: &mut [u8]) -> Option<&str> {
+    // ARM semihosting SYS_GET_CMDLINE (0x15): r1 points at a two-word block,
+    // {buffer address, buffer size}; the host writes the string (with a NUL)
+    // and stores its length in the second word.
+    let mut block = [buf.as_mut_ptr() as usize, buf.len()];
+    // SAFETY: `block` and `buf` are live, writable and exclusively ours for
+    // the duration of the call; the host writes at most `buf.len()` bytes
+    // into `buf` and one word into `block[1]`, then returns.
+    let status = unsafe {
+        cortex_m_semihosting::syscall1(
+            cortex_m_semihosting::nr::GET_CMDLINE,
+            block.as_mut_ptr() as usize,
+        )
+    };
+    if status != 0 {
+        return None;
+    }
+    let len = block[1].min(buf.len());
+    core::str::from_utf8(buf.get(..len)?).ok()
 }
 
 // A fault exits QEMU with a failure code (semihosting) instead of hanging, so

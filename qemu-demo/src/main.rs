@@ -8,7 +8,10 @@
 #![no_main]
 #![deny(unsafe_code)]
 
+mod bench;
+mod clip;
 mod clock;
+mod config;
 mod eth;
 mod hw;
 mod net;
@@ -18,6 +21,7 @@ use defmt_semihosting as _;
 use smoltcp::socket::tcp;
 
 use clock::SysTickClock;
+use config::{Config, Mode};
 use net::Net;
 
 /// Ends the QEMU run with a failure exit code (semihosting `SYS_EXIT`).
@@ -45,6 +49,22 @@ fn main() -> ! {
         exit_failure()
     };
     let clock = SysTickClock::new(cp.SYST);
+    let mut cmdline = [0u8; 128];
+    let config = Config::parse(hw::semihosting_cmdline(&mut cmdline).unwrap_or(""));
+    defmt::info!("config: {}", config);
+    let summary = match clip::check() {
+        Ok(s) => s,
+        Err(e) => {
+            defmt::error!("clip.mjpeg cannot be streamed over RTP/JPEG: {}", e);
+            exit_failure()
+        }
+    };
+    defmt::info!(
+        "clip: {} in {=usize} B of flash, {=u32} frames/s",
+        summary,
+        clip::CLIP.len(),
+        clip::FPS
+    );
     let now = smoltcp_now(&clock);
     let mut net = Net::new(mac, now, clock.micros() ^ 0x5eed_1e55);
     net.hello_gateway();
@@ -54,6 +74,10 @@ fn main() -> ! {
         net::RTSP_PORT,
         hw::statics_size()
     );
+    if let Mode::UdpBench { port } = config.mode {
+        bench::udp_send_loop(&mut net, &clock, port, rtsp_core::limits::RTP_DEFAULT_MTU);
+    }
+    let mut next_stats = clock.micros();
     loop {
         let now = smoltcp_now(&clock);
         net.poll(now);
@@ -67,7 +91,23 @@ fn main() -> ! {
                 net.listen(i);
             }
         }
+        let micros = clock.micros();
+        if config.stats_secs > 0 && micros >= next_stats {
+            next_stats = micros + u64::from(config.stats_secs) * 1_000_000;
+            log_stats(0);
+        }
     }
+}
+
+/// The footprint line the tests and the README read: RAM taken by statics
+/// and the deepest stack use so far (painted stack, see `hw`).
+fn log_stats(playing: usize) {
+    defmt::info!(
+        "stats: playing={=usize} statics={=usize} stack_peak={=usize}",
+        playing,
+        hw::statics_size(),
+        hw::stack_high_water()
+    );
 }
 
 fn smoltcp_now(clock: &SysTickClock) -> smoltcp::time::Instant {
