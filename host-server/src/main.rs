@@ -5,7 +5,12 @@
 //! (`server`), the media sources (`media`, `live`), the UDP send path
 //! (`udp`) and the command line (`cli`).
 
+mod banner;
 mod cli;
+mod live;
+mod media;
+mod outbuf;
+mod stream;
 mod udp;
 
 use clap::Parser;

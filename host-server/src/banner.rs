@@ -1,0 +1,44 @@
+//! What the server prints on start (stdout): one line per stream with its
+//! URL, and commands ready to paste into another terminal.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::media::{Catalog, Source};
+
+/// Streams beyond this many get no example commands (keeps the banner short).
+const COMMANDS_FOR: usize = 3;
+
+/// Host part for URLs: the bind address, or 127.0.0.1 when bound to all.
+pub fn url_host(bind: IpAddr) -> String {
+    match bind {
+        IpAddr::V4(a) if a.is_unspecified() => Ipv4Addr::LOCALHOST.to_string(),
+        IpAddr::V6(a) if a.is_unspecified() => "[::1]".into(),
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) => format!("[{a}]"),
+    }
+}
+
+/// Prints the stream list. `looping` is the clips' end-of-file behaviour.
+pub fn print(host: &str, port: u16, cat: &Catalog, looping: bool) {
+    let mut out = std::io::stdout().lock();
+    for (i, (name, src)) in cat.entries().into_iter().enumerate() {
+        let url = format!("rtsp://{host}:{port}/{name}");
+        let what = match src {
+            Source::Clip(c) => format!(
+                "{}{}",
+                c.summary(),
+                if looping { ", looping" } else { ", once" }
+            ),
+            Source::Live(l) => format!("live MJPEG from standard input, {} fps nominal", l.fps),
+            Source::Refused(why) => format!("REFUSED: {why}"),
+        };
+        let _ = writeln!(out, "stream {url}  {what}");
+        if i < COMMANDS_FOR && !matches!(src, Source::Refused(_)) {
+            let _ = writeln!(out, "    rtsp-client {url}");
+            let _ = writeln!(out, "    ffplay -rtsp_transport tcp {url}");
+            let _ = writeln!(out, "    vlc {url}");
+        }
+    }
+    let _ = out.flush();
+}
