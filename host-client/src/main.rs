@@ -1,1 +1,98 @@
-fn main() {}
+//! `rtsp-client`: the lab's RTSP/RTP MJPEG client, with a video window,
+//! honest stream metrics (RFC 3550 loss and jitter, as Wireshark counts
+//! them) and a capture analyzer.
+//!
+//! All protocol logic comes from `rtsp-core`; this binary is the socket
+//! loop ([`player`]), the window ([`window`]), the prompt ([`prompt`]), the
+//! metrics output ([`report`], [`plot`], [`pcap_out`]) and the analyzer
+//! ([`analyze`]).
+//!
+//! Threads: the network loop runs on its own thread (mio, one poll for the
+//! RTSP connection and the RTP/RTCP sockets); the window, when there is
+//! one, runs on the main thread; the prompt reads standard input on a
+//! third. Commands from all of them (and Ctrl-C) reach the network loop
+//! through one channel and a mio waker.
+
+mod analyze;
+mod cli;
+mod control;
+mod media;
+mod metrics;
+mod net;
+mod pcap_out;
+mod player;
+mod plot;
+mod prompt;
+mod report;
+mod stats_interim;
+mod window;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+
+use crate::cli::{Args, Mode};
+use crate::player::{Command, Options};
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mode = match args.mode() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("rtsp-client: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match mode {
+        Mode::Analyze(path) => match analyze::run(&path, args.json) {
+            Ok(code) => ExitCode::from(code as u8),
+            Err(e) => {
+                eprintln!("rtsp-client analyze: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Mode::Play(target) => play(&args, target),
+    }
+}
+
+fn play(args: &Args, target: cli::Target) -> ExitCode {
+    let opts = Options::from_args(args, target);
+    let slot = Arc::new(window::FrameSlot::default());
+    let window = if args.headless {
+        None
+    } else {
+        window::open(&format!("rtsp-client {}", opts.target.url))
+    };
+    let player = match player::Player::connect(opts, window.is_some().then(|| slot.clone())) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("rtsp-client: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let commands = player.commands();
+    {
+        let c = commands.clone();
+        if let Err(e) = ctrlc::set_handler(move || c.send(Command::Interrupt)) {
+            eprintln!("rtsp-client: cannot catch Ctrl-C: {e}");
+        }
+    }
+    if !args.play {
+        let c = commands.clone();
+        prompt::spawn(move |cmd| c.send(cmd));
+    }
+    let handle = std::thread::spawn(move || player.run());
+    if let Some(w) = window {
+        let c = commands.clone();
+        window::run(w, slot, move |cmd| c.send(cmd));
+    }
+    match handle.join() {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("rtsp-client: {e}");
+            ExitCode::from(1)
+        }
+        Err(_) => ExitCode::from(101),
+    }
+}

@@ -1,0 +1,293 @@
+//! `rtsp-client analyze CAPTURE [--json]`: the RTP streams in a pcap or
+//! pcapng capture, with the figures of Wireshark's RTP stream analysis
+//! (`tshark -q -z rtp,streams`).
+//!
+//! Streams are found by the port pairs that RTSP negotiated in the same
+//! capture (`Transport: ...;client_port=a-b;server_port=c-d`, RFC 2326
+//! §12.39) when it holds the RTSP dialogue; otherwise every UDP datagram
+//! that looks like RTP version 2 (RFC 3550 §5.1) with a media payload type
+//! is taken, as Wireshark's RTP heuristic does. A stream is identified, as
+//! in Wireshark, by source, destination and SSRC.
+//!
+//! Loss and jitter come from `rtsp_core::stats` (RFC 3550 A.1/A.3/A.8); the
+//! Wireshark-specific aggregates (max delta, mean and max jitter over the
+//! "regular" packets, i.e. not the first and not marker packets) are
+//! tracked beside it in [`wireshark`].
+
+mod capture;
+mod wireshark;
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::SocketAddr;
+use std::path::Path;
+
+use rtsp_core::rtp;
+use serde::Serialize;
+
+use crate::metrics::StreamMetrics;
+use wireshark::Aggregates;
+
+/// One RTP stream's figures, as printed and as `--json` writes them.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamReport {
+    /// Source `ip:port`.
+    pub src: String,
+    /// Destination `ip:port`.
+    pub dst: String,
+    /// RTP synchronization source (RFC 3550 §5.1).
+    pub ssrc: String,
+    /// RTP payload type (26 = JPEG, RFC 3551 §6).
+    pub payload_type: u8,
+    /// Packets received.
+    pub packets: u64,
+    /// Packets expected from the extended sequence numbers (RFC 3550 A.3).
+    pub expected: u64,
+    /// Expected minus received (negative with duplicates).
+    pub lost: i64,
+    /// Lost as a percentage of expected.
+    pub loss_percent: f64,
+    /// Duplicated packets.
+    pub duplicates: u64,
+    /// Packets that arrived after a later sequence number.
+    pub reordered: u64,
+    /// Largest gap between consecutive regular packets, in ms.
+    pub max_delta_ms: f64,
+    /// Mean interarrival jitter over regular packets, in ms (RFC 3550 A.8).
+    pub mean_jitter_ms: f64,
+    /// Largest interarrival jitter, in ms.
+    pub max_jitter_ms: f64,
+    /// Frames (marker bits) per second.
+    pub fps: f64,
+    /// RTP payload data rate in kbit/s.
+    pub payload_kbps: f64,
+    /// Capture time from the first to the last packet, in seconds.
+    pub duration_s: f64,
+}
+
+struct Stream {
+    metrics: StreamMetrics,
+    agg: Aggregates,
+    pt: u8,
+    first_us: u64,
+    last_us: u64,
+    markers: u64,
+    payload_bytes: u64,
+}
+
+type Key = (SocketAddr, SocketAddr, u32);
+
+/// Runs the analysis and prints the report; returns the process exit code.
+pub fn run(path: &Path, json: bool) -> Result<i32, String> {
+    // Pass 1: RTP ports negotiated by RTSP (client and server, RTP = even).
+    let mut rtsp_ports: BTreeSet<u16> = BTreeSet::new();
+    capture::for_each(path, |d| {
+        if !d.udp {
+            collect_transport_ports(d.payload, &mut rtsp_ports);
+        }
+    })?;
+    let mut streams: HashMap<Key, Stream> = HashMap::new();
+    let mut order: Vec<Key> = Vec::new();
+    let frames = capture::for_each(path, |d| {
+        if !d.udp {
+            return;
+        }
+        let by_port = !rtsp_ports.is_empty();
+        if by_port && !(rtsp_ports.contains(&d.src.port()) || rtsp_ports.contains(&d.dst.port())) {
+            return;
+        }
+        let Ok(pkt) = rtp::Packet::new_checked(d.payload) else {
+            return;
+        };
+        if pkt.version() != 2 || !is_media_payload_type(pkt.payload_type()) {
+            return;
+        }
+        // RTCP shares the first byte's version bits; by port, RTCP is odd.
+        if by_port && d.src.port() % 2 == 1 && d.dst.port() % 2 == 1 {
+            return;
+        }
+        let key = (d.src, d.dst, pkt.ssrc().0);
+        let s = streams.entry(key).or_insert_with(|| {
+            order.push(key);
+            Stream {
+                metrics: StreamMetrics::new(),
+                agg: Aggregates::default(),
+                pt: pkt.payload_type(),
+                first_us: d.ts_us,
+                last_us: d.ts_us,
+                markers: 0,
+                payload_bytes: 0,
+            }
+        });
+        let payload_len = pkt.payload().len();
+        s.metrics.on_packet(d.ts_us, &pkt, d.payload.len());
+        s.agg.on_packet(
+            d.ts_us,
+            pkt.sequence_number().0,
+            pkt.timestamp().0,
+            pkt.marker(),
+            90_000,
+        );
+        s.last_us = d.ts_us;
+        s.markers += u64::from(pkt.marker());
+        s.payload_bytes += payload_len as u64;
+    })?;
+    // Heuristic mode: a "stream" of one or two stray datagrams is noise.
+    let reports: Vec<StreamReport> = order
+        .iter()
+        .filter_map(|k| streams.get(k).map(|s| (k, s)))
+        .filter(|(_, s)| !rtsp_ports.is_empty() || s.metrics.received() >= 3)
+        .map(|(k, s)| report(k, s))
+        .collect();
+    if json {
+        let doc = serde_json::json!({ "capture": path.display().to_string(), "frames": frames, "streams": reports });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        print_table(path, frames, &reports, !rtsp_ports.is_empty());
+    }
+    Ok(if reports.is_empty() { 2 } else { 0 })
+}
+
+fn report(k: &Key, s: &Stream) -> StreamReport {
+    let dur = (s.last_us.saturating_sub(s.first_us)) as f64 / 1e6;
+    let m = &s.metrics;
+    let expected = m.expected();
+    let lost = m.lost();
+    StreamReport {
+        src: k.0.to_string(),
+        dst: k.1.to_string(),
+        ssrc: format!("0x{:08X}", k.2),
+        payload_type: s.pt,
+        packets: m.received(),
+        expected,
+        lost,
+        loss_percent: if expected > 0 {
+            lost as f64 * 100.0 / expected as f64
+        } else {
+            0.0
+        },
+        duplicates: m.duplicates(),
+        reordered: m.reordered(),
+        max_delta_ms: s.agg.max_delta_ms,
+        mean_jitter_ms: s.agg.mean_jitter_ms,
+        max_jitter_ms: s.agg.max_jitter_ms,
+        fps: if dur > 0.0 {
+            s.markers.saturating_sub(1) as f64 / dur
+        } else {
+            0.0
+        },
+        payload_kbps: if dur > 0.0 {
+            s.payload_bytes as f64 * 8.0 / dur / 1000.0
+        } else {
+            0.0
+        },
+        duration_s: dur,
+    }
+}
+
+fn print_table(path: &Path, frames: u64, reports: &[StreamReport], by_rtsp: bool) {
+    println!(
+        "{}: {frames} frames, {} RTP stream(s) found {}",
+        path.display(),
+        reports.len(),
+        if by_rtsp {
+            "by RTSP-negotiated ports"
+        } else {
+            "heuristically (no RTSP SETUP in the capture)"
+        }
+    );
+    if reports.is_empty() {
+        return;
+    }
+    println!(
+        "{:<21} {:<21} {:<10} {:>3} {:>8} {:>8} {:>6} {:>6} {:>10} {:>9} {:>9} {:>6} {:>9}",
+        "Source",
+        "Destination",
+        "SSRC",
+        "PT",
+        "Packets",
+        "Expected",
+        "Lost",
+        "Loss%",
+        "MaxDelta",
+        "MeanJit",
+        "MaxJit",
+        "FPS",
+        "kbit/s"
+    );
+    for r in reports {
+        println!(
+            "{:<21} {:<21} {:<10} {:>3} {:>8} {:>8} {:>6} {:>6.2} {:>8.3}ms {:>7.3}ms {:>7.3}ms {:>6.2} {:>9.1}",
+            r.src,
+            r.dst,
+            r.ssrc,
+            r.payload_type,
+            r.packets,
+            r.expected,
+            r.lost,
+            r.loss_percent,
+            r.max_delta_ms,
+            r.mean_jitter_ms,
+            r.max_jitter_ms,
+            r.fps,
+            r.payload_kbps
+        );
+    }
+}
+
+/// RTCP packet types 200–204 appear as RTP payload types 72–76 (with the
+/// marker bit); RFC 5761 §4 sets 64–95 aside to keep them apart.
+fn is_media_payload_type(pt: u8) -> bool {
+    !(64..=95).contains(&pt)
+}
+
+/// Finds `client_port=a-b` and `server_port=c-d` in RTSP text (RFC 2326
+/// §12.39) and records the RTP (first) port of each pair.
+fn collect_transport_ports(payload: &[u8], ports: &mut BTreeSet<u16>) {
+    let Ok(text) = std::str::from_utf8(payload) else {
+        return;
+    };
+    for line in text.lines() {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if !name.trim().eq_ignore_ascii_case("transport") {
+            continue;
+        }
+        for param in value.split([';', ',']) {
+            let Some((k, v)) = param.trim().split_once('=') else {
+                continue;
+            };
+            if k.eq_ignore_ascii_case("client_port") || k.eq_ignore_ascii_case("server_port") {
+                if let Some(p) = v
+                    .split('-')
+                    .next()
+                    .and_then(|p| p.trim().parse::<u16>().ok())
+                {
+                    ports.insert(p);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_ports_from_setup_reply() {
+        let mut ports = BTreeSet::new();
+        collect_transport_ports(
+            b"RTSP/1.0 200 OK\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=5000-5001;server_port=6970-6971;ssrc=1\r\n\r\n",
+            &mut ports,
+        );
+        assert_eq!(ports.into_iter().collect::<Vec<_>>(), vec![5000, 6970]);
+    }
+
+    #[test]
+    fn rtcp_types_are_not_media() {
+        assert!(is_media_payload_type(26));
+        assert!(!is_media_payload_type(72));
+        assert!(!is_media_payload_type(76));
+    }
+}

@@ -1,0 +1,216 @@
+//! The receive path for media: RTP/RTCP packets (from UDP or unwrapped from
+//! the RTSP connection) into statistics, the RFC 2435 depacketizer, the
+//! window, `--save-frames` and `--pcap`.
+//!
+//! Steady state allocates nothing per packet: the packet arrives in the
+//! loop's receive buffer, the depacketizer writes into one frame buffer
+//! allocated up front, statistics are fixed-size, and the pcap writer
+//! reuses a scratch buffer.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rtsp_core::jpeg::{self, Depacketizer};
+use rtsp_core::limits::JPEG_MAX_HEADER;
+use rtsp_core::rtp;
+
+use crate::metrics::StreamMetrics;
+use crate::pcap_out::PcapWriter;
+use crate::window::FrameSlot;
+
+/// Room for one frame's scan data: a 4K MJPEG frame at high quality.
+const MAX_SCAN_DATA: usize = 4 << 20;
+
+/// Where a packet came from and went to, for the pcap file.
+#[derive(Debug, Clone, Copy)]
+pub struct Path {
+    /// Sender address.
+    pub src: SocketAddr,
+    /// Our address.
+    pub dst: SocketAddr,
+}
+
+/// Media receive state for one RTP/JPEG stream.
+#[derive(Debug)]
+pub struct Media {
+    /// Loss, jitter, rates (rtsp_core::stats).
+    pub metrics: StreamMetrics,
+    depack: Depacketizer<Vec<u8>>,
+    /// Expected RTP payload type (from SDP, 26 when static).
+    pub payload_type: u8,
+    /// SSRC of the stream we follow (the first one seen).
+    pub ssrc: Option<rtp::Ssrc>,
+    /// A payload type that is not JPEG was received (the stream is refused).
+    pub foreign_payload_type: Option<u8>,
+    /// Frame size of the last complete frame.
+    pub width: u16,
+    /// Frame height of the last complete frame.
+    pub height: u16,
+    /// Complete frames whose rebuilt JFIF did not parse (counted as dropped).
+    pub corrupt_frames: u64,
+    /// Packets that were not RTP at all.
+    pub not_rtp: u64,
+    /// RTP packets seen (any SSRC), to detect "no media" for the fallback.
+    pub packets_seen: u64,
+    /// Middle 32 bits of the last SR's NTP timestamp and its arrival time
+    /// in µs, for the RR's LSR/DLSR (RFC 3550 §6.4.1).
+    pub last_sr: Option<(u32, u64)>,
+    /// The sender said BYE (RFC 3550 §6.6).
+    pub bye: bool,
+    save_dir: Option<PathBuf>,
+    saved: u64,
+    pcap: Option<PcapWriter>,
+    slot: Option<Arc<FrameSlot>>,
+}
+
+impl Media {
+    /// Sets up the receive path; fails if `--save-frames` or `--pcap` cannot
+    /// be created.
+    pub fn new(
+        save_dir: Option<PathBuf>,
+        pcap: Option<&std::path::Path>,
+        slot: Option<Arc<FrameSlot>>,
+    ) -> Result<Media, String> {
+        if let Some(d) = &save_dir {
+            std::fs::create_dir_all(d)
+                .map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+        }
+        let pcap = match pcap {
+            Some(p) => Some(
+                PcapWriter::create(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?,
+            ),
+            None => None,
+        };
+        Ok(Media {
+            metrics: StreamMetrics::new(),
+            depack: Depacketizer::new(vec![0u8; JPEG_MAX_HEADER + MAX_SCAN_DATA + 2]),
+            payload_type: jpeg::PAYLOAD_TYPE,
+            ssrc: None,
+            foreign_payload_type: None,
+            width: 0,
+            height: 0,
+            corrupt_frames: 0,
+            not_rtp: 0,
+            packets_seen: 0,
+            last_sr: None,
+            bye: false,
+            save_dir,
+            saved: 0,
+            pcap,
+            slot,
+        })
+    }
+
+    /// Frame size from SDP `a=x-dimensions` (frames above 2040 px).
+    pub fn set_dimensions(&mut self, width: u16, height: u16) {
+        self.depack.set_dimensions(width, height);
+    }
+
+    /// Complete frames delivered.
+    pub fn frames_complete(&self) -> u64 {
+        self.depack
+            .frames_complete()
+            .saturating_sub(self.corrupt_frames)
+    }
+
+    /// Frames dropped: gaps, overflow, inconsistency, or a corrupt rebuild.
+    pub fn frames_dropped(&self) -> u64 {
+        self.depack.frames_dropped() + self.corrupt_frames
+    }
+
+    /// Handles one RTP packet arriving at `now_us`. Returns true when it
+    /// completed a frame.
+    pub fn on_rtp(&mut self, now_us: u64, path: Path, data: &[u8]) -> bool {
+        self.capture(path, data);
+        let Ok(pkt) = rtp::Packet::new_checked(data) else {
+            self.not_rtp += 1;
+            return false;
+        };
+        self.packets_seen += 1;
+        if pkt.payload_type() != self.payload_type {
+            self.foreign_payload_type = Some(pkt.payload_type());
+            return false;
+        }
+        match self.ssrc {
+            None => self.ssrc = Some(pkt.ssrc()),
+            // One stream per session: another SSRC is someone else's.
+            Some(s) if s != pkt.ssrc() => return false,
+            Some(_) => {}
+        }
+        self.metrics.on_packet(now_us, &pkt, data.len());
+        let frame = match self.depack.push(&pkt) {
+            Ok(Some(frame)) => frame,
+            _ => return false,
+        };
+        let Ok(parsed) = jpeg::Frame::parse(frame) else {
+            self.corrupt_frames += 1;
+            self.metrics.on_frame(now_us, false, frame.len());
+            return false;
+        };
+        self.width = parsed.width();
+        self.height = parsed.height();
+        self.metrics.on_frame(now_us, true, frame.len());
+        if let Some(slot) = &self.slot {
+            slot.publish(frame);
+        }
+        if let Some(dir) = &self.save_dir {
+            self.saved += 1;
+            let p = dir.join(format!("frame{:06}.jpg", self.saved));
+            if let Err(e) = std::fs::write(&p, frame) {
+                eprintln!(
+                    "cannot write {}: {e}; no more frames will be saved",
+                    p.display()
+                );
+                self.save_dir = None;
+            }
+        }
+        true
+    }
+
+    /// Handles one RTCP compound packet (RFC 3550 §6): remembers the last
+    /// SR for the RR and notes BYE.
+    pub fn on_rtcp(&mut self, now_us: u64, path: Path, data: &[u8]) {
+        self.capture(path, data);
+        // Walk the compound packet (RFC 3550 §6.1): 4-byte header with a
+        // length in 32-bit words minus one.
+        let mut rest = data;
+        while rest.len() >= 4 {
+            let pt = rest[1];
+            let len = (usize::from(u16::from_be_bytes([rest[2], rest[3]])) + 1) * 4;
+            if pt == 200 && rest.len() >= 16 {
+                // SR: the middle 32 bits of the NTP timestamp (bytes 10..14).
+                self.last_sr = Some((
+                    u32::from_be_bytes([rest[10], rest[11], rest[12], rest[13]]),
+                    now_us,
+                ));
+            } else if pt == 203 {
+                self.bye = true;
+            }
+            rest = rest.get(len..).unwrap_or(&[]);
+        }
+    }
+
+    /// Writes an outgoing packet (our RTCP RR) to the capture as well.
+    pub fn capture(&mut self, path: Path, data: &[u8]) {
+        if let Some(w) = &mut self.pcap {
+            if let Err(e) = w.write_udp(path.src, path.dst, data) {
+                eprintln!("pcap write failed: {e}; capture stopped");
+                self.pcap = None;
+            }
+        }
+    }
+
+    /// Ends the stream: flushes the capture. (A frame cut short by TEARDOWN
+    /// is not counted as dropped: the network lost nothing.)
+    pub fn finish(&mut self) {
+        if let Some(w) = &mut self.pcap {
+            let _ = w.flush();
+        }
+    }
+
+    /// Frames saved by `--save-frames`.
+    pub fn frames_saved(&self) -> u64 {
+        self.saved
+    }
+}

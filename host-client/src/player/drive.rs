@@ -1,0 +1,400 @@
+//! Commands in, session output out: what the loop does with a command, a
+//! session transmit or event, and once a second (status, RR, stop
+//! conditions, the UDP-to-TCP fallback); and the end-of-run output.
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+use mio::Interest;
+use rtsp_core::Instant;
+
+use super::{Command, Player, RTCP, RTP, TEARDOWN_GRACE_US};
+use crate::control::{Event, Setup, Transmit};
+use crate::media;
+use crate::net;
+use crate::report::Report;
+
+/// RTCP receiver reports are sent about every 5 s (RFC 3550 §6.2 minimum).
+pub const RR_INTERVAL_US: u64 = 5_000_000;
+
+impl Player {
+    /// Acts on one command; prints why when it is not valid now.
+    pub(super) fn command(&mut self, now: Instant, c: Command) {
+        let r = match c {
+            Command::Setup => {
+                if self.control.has_description() {
+                    self.setup(now)
+                } else {
+                    // SETUP needs the SDP's control URL and payload type.
+                    self.control.set_pending_setup(true);
+                    self.control.describe(now)
+                }
+            }
+            Command::Play => self.control.play(now),
+            Command::Pause => self.control.pause(now),
+            Command::TogglePlay => {
+                if self.control.is_playing() {
+                    self.control.pause(now)
+                } else {
+                    self.control.play(now)
+                }
+            }
+            Command::Teardown => self.control.teardown(now),
+            Command::Describe => self.control.describe(now),
+            Command::Options => self.control.options(now),
+            Command::Stats => {
+                println!("{}", self.report(now).summary());
+                Ok(())
+            }
+            Command::Quit | Command::Interrupt => {
+                if c == Command::Interrupt {
+                    println!("interrupted: tearing down");
+                }
+                self.leave(now);
+                Ok(())
+            }
+        };
+        if let Err(why) = r {
+            println!(
+                "cannot {}: {why} (session {})",
+                command_name(c),
+                self.control.state_name()
+            );
+            self.prompt();
+        }
+    }
+
+    /// SETUP with the transport the options and history call for.
+    fn setup(&mut self, now: Instant) -> Result<(), String> {
+        if self.opts.tcp || self.fell_back {
+            return self.control.setup(now, Setup::Tcp);
+        }
+        if self.udp.is_none() {
+            let (mut a, mut b) = net::bind_pair(self.local.ip())?;
+            self.poll
+                .registry()
+                .register(&mut a, RTP, Interest::READABLE)
+                .map_err(|e| e.to_string())?;
+            self.poll
+                .registry()
+                .register(&mut b, RTCP, Interest::READABLE)
+                .map_err(|e| e.to_string())?;
+            self.udp = Some((a, b));
+        }
+        let port = self
+            .udp
+            .as_ref()
+            .and_then(|(a, _)| a.local_addr().ok())
+            .map_or(0, |a| a.port());
+        self.control.setup(now, Setup::Udp { rtp_port: port })
+    }
+
+    /// TEARDOWN if a session exists, then leave when answered (or after a
+    /// grace period).
+    pub(super) fn leave(&mut self, now: Instant) {
+        if self.leaving.is_some() {
+            return;
+        }
+        self.leaving = Some(now.as_micros() + TEARDOWN_GRACE_US);
+        self.pause_clock(now);
+        if self.control.has_session() {
+            let _ = self.control.teardown(now);
+        }
+    }
+
+    /// Drains the session's transmits and events.
+    pub(super) fn drive(&mut self, now: Instant) -> Result<(), String> {
+        while let Some(t) = self.control.poll_transmit(now, &mut self.tx_buf) {
+            match t {
+                Transmit::Rtsp(n) => self
+                    .txbuf
+                    .send(&mut self.tcp, &self.tx_buf[..n])
+                    .map_err(|e| format!("RTSP connection failed: {e}"))?,
+                Transmit::Rtcp(n) => self.send_rtcp(n),
+            }
+        }
+        self.txbuf
+            .flush(&mut self.tcp)
+            .map_err(|e| format!("RTSP connection failed: {e}"))?;
+        while let Some(ev) = self.control.poll_event() {
+            self.on_event(now, ev)?;
+        }
+        Ok(())
+    }
+
+    fn send_rtcp(&mut self, n: usize) {
+        let data = &self.tx_buf[..n];
+        if let Some(ch) = self.control.interleaved_rtcp_channel() {
+            if let Some(h) = rtsp_core::rtsp::interleaved_header(ch, n) {
+                let _ = self.txbuf.send(&mut self.tcp, &h);
+                let _ = self.txbuf.send(&mut self.tcp, data);
+            }
+        } else if let (Some((_, rtcp)), Some(port)) = (&self.udp, self.control.server_rtcp_port()) {
+            let dst = SocketAddr::new(self.server.ip(), port);
+            let _ = rtcp.send_to(data, dst);
+            let src = rtcp.local_addr().unwrap_or(self.local);
+            let path = media::Path { src, dst };
+            // Our own RR goes into the capture too, as tcpdump would see it.
+            self.media.capture(path, &self.tx_buf[..n]);
+        }
+    }
+
+    fn on_event(&mut self, now: Instant, ev: Event) -> Result<(), String> {
+        match ev {
+            Event::Answer(text) => {
+                println!("{text} (session {})", self.control.state_name());
+                self.prompt();
+            }
+            Event::Described(d) => {
+                if !d.is_jpeg {
+                    return Err(format!(
+                        "the stream is not MJPEG (SDP offers {}); this client plays RTP/JPEG (RFC 2435) only",
+                        d.encoding
+                    ));
+                }
+                self.media.payload_type = d.payload_type;
+                if let Some((w, h)) = d.dimensions {
+                    self.media.set_dimensions(w, h);
+                }
+                if self.control.take_pending_setup() {
+                    self.setup(now)?;
+                }
+            }
+            Event::SetUp => {
+                if self.opts.auto_play || self.fell_back {
+                    self.control.play(now)?;
+                }
+            }
+            Event::Playing => {
+                let t = now.as_micros();
+                self.playing_since.get_or_insert(t);
+                self.first_play.get_or_insert(t);
+                self.next_status = t + 1_000_000;
+                self.next_rr = t + RR_INTERVAL_US;
+                if self.control.interleaved_rtcp_channel().is_none()
+                    && !self.fell_back
+                    && !self.opts.tcp
+                {
+                    self.udp_check = Some((t, self.media.packets_seen));
+                }
+                self.metrics_sample(now);
+            }
+            Event::Paused => self.pause_clock(now),
+            Event::TornDown => {
+                self.pause_clock(now);
+                if self.fallback_pending {
+                    self.fallback_pending = false;
+                    self.control.reset();
+                    self.setup(now)?;
+                } else if self.leaving.is_none() && self.opts.auto_play {
+                    self.leave(now);
+                }
+            }
+            Event::Failed(text) => {
+                // A refused SETUP/PLAY in --play mode ends the run: nothing will come.
+                if self.opts.auto_play {
+                    return Err(text);
+                }
+                println!("{text} (session {})", self.control.state_name());
+                self.prompt();
+            }
+        }
+        Ok(())
+    }
+
+    fn pause_clock(&mut self, now: Instant) {
+        if let Some(since) = self.playing_since.take() {
+            self.played_us += now.as_micros().saturating_sub(since);
+        }
+        self.udp_check = None;
+    }
+
+    fn played_us(&self, now: Instant) -> u64 {
+        self.played_us
+            + self
+                .playing_since
+                .map_or(0, |s| now.as_micros().saturating_sub(s))
+    }
+
+    fn metrics_sample(&mut self, now: Instant) -> crate::report::Sample {
+        let t = self
+            .first_play
+            .map_or(0.0, |f| now.as_micros().saturating_sub(f) as f64 / 1e6);
+        self.media.metrics.sample(now.as_micros(), t)
+    }
+
+    /// Once a second: status line, plot sample, RR, stop conditions and
+    /// the UDP fallback.
+    pub(super) fn periodic(&mut self, now: Instant) {
+        let t = now.as_micros();
+        if self.media.foreign_payload_type.is_some() && self.leaving.is_none() {
+            let pt = self.media.foreign_payload_type.unwrap_or_default();
+            println!(
+                "refusing the stream: RTP payload type {pt} is not JPEG ({})",
+                self.media.payload_type
+            );
+            self.leave(now);
+        }
+        if self.playing_since.is_none() || self.leaving.is_some() {
+            return;
+        }
+        if t >= self.next_status {
+            self.next_status = t + 1_000_000;
+            let s = self.metrics_sample(now);
+            self.samples.push(s);
+            let line = self.report(now).status_line(s.fps, s.kbps);
+            if let Some(slot) = &self.slot {
+                slot.set_title(&format!(
+                    "rtsp-client {:.1} fps {:.0} kbit/s loss {:.2}%",
+                    s.fps,
+                    s.kbps,
+                    self.report(now).loss_percent
+                ));
+            }
+            if self.status_on_tty {
+                print!("\r{line}\x1b[K");
+                let _ = std::io::stdout().flush();
+            } else if self.opts.auto_play {
+                println!("{line}");
+            }
+        }
+        if t >= self.next_rr {
+            self.next_rr = t + RR_INTERVAL_US;
+            self.control.send_receiver_report(
+                now,
+                self.media.metrics.stats(),
+                self.media.ssrc,
+                self.media.last_sr,
+            );
+        }
+        if let Some((since, seen)) = self.udp_check {
+            if self.media.packets_seen > seen {
+                self.udp_check = None;
+            } else if t.saturating_sub(since) >= self.opts.udp_timeout_us {
+                self.udp_check = None;
+                println!(
+                    "no RTP over UDP within {:.1} s (a firewall or NAT?): switching to RTP over TCP (interleaved)",
+                    self.opts.udp_timeout_us as f64 / 1e6
+                );
+                self.fell_back = true;
+                self.fallback_pending = true;
+                let _ = self.control.teardown(now);
+            }
+        }
+        let by_time = self
+            .opts
+            .duration_us
+            .is_some_and(|d| self.played_us(now) >= d);
+        let by_frames = self
+            .opts
+            .frames
+            .is_some_and(|n| self.media.frames_complete() >= n);
+        if by_time || by_frames {
+            self.leave(now);
+        }
+    }
+
+    /// The metrics so far.
+    pub(super) fn report(&self, now: Instant) -> Report {
+        let m = &self.media.metrics;
+        let dur = self.played_us(now) as f64 / 1e6;
+        let expected = m.expected();
+        let lost = m.lost();
+        Report {
+            url: self.opts.target.url.clone(),
+            transport: if self.control.interleaved_rtcp_channel().is_some() {
+                "tcp"
+            } else {
+                "udp"
+            }
+            .into(),
+            frames_received: self.media.frames_complete(),
+            frames_dropped: self.media.frames_dropped(),
+            width: u32::from(self.media.width),
+            height: u32::from(self.media.height),
+            fps: if dur > 0.0 {
+                self.media.frames_complete() as f64 / dur
+            } else {
+                0.0
+            },
+            payload_kbps: if dur > 0.0 {
+                m.payload_bytes() as f64 * 8.0 / dur / 1000.0
+            } else {
+                0.0
+            },
+            packets_received: m.received(),
+            packets_expected: expected,
+            packets_lost: lost,
+            loss_percent: if expected > 0 {
+                lost as f64 * 100.0 / expected as f64
+            } else {
+                0.0
+            },
+            jitter_ms: m.jitter_ms(),
+            duplicates: m.duplicates(),
+            reordered: m.reordered(),
+            duration_s: dur,
+            ssrc: self
+                .media
+                .ssrc
+                .map(|s| format!("0x{:08X}", s.0))
+                .unwrap_or_default(),
+            rtcp_rr_sent: self.control.receiver_reports_sent(),
+            keepalives_sent: self.control.keepalives_sent(),
+        }
+    }
+
+    /// End of run: summary, report, plot, capture.
+    pub(super) fn finish(&mut self) {
+        let now = self.now();
+        self.pause_clock(now);
+        self.media.finish();
+        if self.status_on_tty {
+            println!();
+        }
+        if let Some(slot) = &self.slot {
+            slot.close();
+        }
+        let report = self.report(now);
+        println!("{}", report.summary());
+        if let Some(p) = &self.opts.report {
+            match report.write_json(p) {
+                Ok(()) => println!("report written to {}", p.display()),
+                Err(e) => eprintln!("{e}"),
+            }
+        }
+        if let Some(p) = &self.opts.plot {
+            match crate::plot::write(p, &self.samples) {
+                Ok(legend) => println!("{legend}"),
+                Err(e) => eprintln!("{e}"),
+            }
+        }
+        if let Some(d) = &self.opts.save_frames {
+            println!(
+                "{} frames saved in {}",
+                self.media.frames_saved(),
+                d.display()
+            );
+        }
+    }
+
+    fn prompt(&self) {
+        if !self.opts.auto_play && self.leaving.is_none() {
+            crate::prompt::print_prompt();
+        }
+    }
+}
+
+fn command_name(c: Command) -> &'static str {
+    match c {
+        Command::Setup => "setup",
+        Command::Play => "play",
+        Command::Pause => "pause",
+        Command::TogglePlay => "play/pause",
+        Command::Teardown => "teardown",
+        Command::Describe => "describe",
+        Command::Options => "options",
+        Command::Stats => "stats",
+        Command::Quit | Command::Interrupt => "quit",
+    }
+}

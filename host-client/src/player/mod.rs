@@ -1,0 +1,372 @@
+//! The network loop: one mio poll over the RTSP connection, the RTP/RTCP
+//! UDP pair and a waker for commands; the client session from rtsp-core
+//! ([`crate::control`]) decides what to send and when.
+//!
+//! Run order each turn, as the sans-IO session wants it: feed input
+//! (commands, RTSP bytes, RTP/RTCP datagrams), feed expired timers, drain
+//! transmits and events, then sleep until the earliest of the session's
+//! timeout, the next status line and the stop conditions.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use embedded_time::Clock;
+use mio::net::{TcpStream, UdpSocket};
+use mio::{Events, Interest, Poll, Token, Waker};
+use rtsp_core::limits::RTSP_MAX_HEADERS;
+use rtsp_core::rtsp::{self, Header, Message, Status};
+use rtsp_core::Instant;
+
+mod drive;
+
+use crate::cli::{Args, Target};
+use crate::control::{Control, TransportKind};
+use crate::media::{self, Media};
+use crate::net::{self, RxBuf, TxBuf};
+use crate::report::Sample;
+use crate::window::FrameSlot;
+
+const RTSP: Token = Token(0);
+const RTP: Token = Token(1);
+const RTCP: Token = Token(2);
+const WAKE: Token = Token(3);
+
+/// How long to wait for the TEARDOWN answer before leaving anyway.
+const TEARDOWN_GRACE_US: u64 = 2_000_000;
+
+/// What the prompt, the window keys and Ctrl-C ask of the network loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// SETUP (after DESCRIBE if the SDP is not known yet).
+    Setup,
+    /// PLAY.
+    Play,
+    /// PAUSE.
+    Pause,
+    /// PLAY when paused or ready, PAUSE when playing (window key P/Space).
+    TogglePlay,
+    /// TEARDOWN.
+    Teardown,
+    /// DESCRIBE.
+    Describe,
+    /// OPTIONS.
+    Options,
+    /// Print the metrics now.
+    Stats,
+    /// TEARDOWN if needed, then exit.
+    Quit,
+    /// Ctrl-C: like Quit.
+    Interrupt,
+}
+
+/// Sends commands to the network loop from any thread.
+#[derive(Debug, Clone)]
+pub struct Commands {
+    tx: mpsc::Sender<Command>,
+    waker: Arc<Waker>,
+}
+
+impl Commands {
+    /// Queues `c` and wakes the loop.
+    pub fn send(&self, c: Command) {
+        let _ = self.tx.send(c);
+        let _ = self.waker.wake();
+    }
+}
+
+/// Everything the command line says about playing.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The presentation.
+    pub target: Target,
+    /// SETUP and PLAY at once (`--play`); otherwise the prompt drives.
+    pub auto_play: bool,
+    /// Stop after this long playing.
+    pub duration_us: Option<u64>,
+    /// Stop after this many complete frames.
+    pub frames: Option<u64>,
+    /// Interleaved transport from the start.
+    pub tcp: bool,
+    /// No RTP over UDP for this long after PLAY: fall back to TCP.
+    pub udp_timeout_us: u64,
+    /// `--report`.
+    pub report: Option<PathBuf>,
+    /// `--save-frames`.
+    pub save_frames: Option<PathBuf>,
+    /// `--pcap`.
+    pub pcap: Option<PathBuf>,
+    /// `--plot`.
+    pub plot: Option<PathBuf>,
+}
+
+impl Options {
+    /// From the parsed command line.
+    pub fn from_args(a: &Args, target: Target) -> Options {
+        let secs = |s: f64| (s.max(0.0) * 1e6) as u64;
+        Options {
+            target,
+            auto_play: a.play,
+            duration_us: a.duration.map(secs),
+            frames: a.frames,
+            tcp: a.tcp,
+            udp_timeout_us: secs(a.udp_timeout),
+            report: a.report.clone(),
+            save_frames: a.save_frames.clone(),
+            pcap: a.pcap.clone(),
+            plot: a.plot.clone(),
+        }
+    }
+}
+
+/// The client's network side.
+#[derive(Debug)]
+pub struct Player {
+    opts: Options,
+    poll: Poll,
+    waker: Arc<Waker>,
+    rx: mpsc::Receiver<Command>,
+    tx: mpsc::Sender<Command>,
+    tcp: TcpStream,
+    server: SocketAddr,
+    local: SocketAddr,
+    rxbuf: RxBuf,
+    txbuf: TxBuf,
+    udp: Option<(UdpSocket, UdpSocket)>,
+    control: Control,
+    media: Media,
+    slot: Option<Arc<FrameSlot>>,
+    clock: std_embedded_time::StandardClock,
+    /// When PLAY was last confirmed (µs), while playing.
+    playing_since: Option<u64>,
+    /// Time played before the current PLAY (µs).
+    played_us: u64,
+    /// When the first PLAY was confirmed (µs), for the plot's time axis.
+    first_play: Option<u64>,
+    samples: Vec<Sample>,
+    next_status: u64,
+    next_rr: u64,
+    /// TEARDOWN sent to switch to TCP; SETUP again when it is answered.
+    fallback_pending: bool,
+    /// Set when leaving: the deadline for the TEARDOWN answer.
+    leaving: Option<u64>,
+    /// Packets seen when PLAY over UDP was confirmed, for the fallback.
+    udp_check: Option<(u64, u64)>,
+    fell_back: bool,
+    status_on_tty: bool,
+    pkt: Box<[u8]>,
+    tx_buf: Box<[u8]>,
+}
+
+impl Player {
+    /// Connects to the server; one clear error line if it cannot.
+    pub fn connect(opts: Options, slot: Option<Arc<FrameSlot>>) -> Result<Player, String> {
+        let shown = format!("{}:{}", opts.target.host, opts.target.port);
+        let server = opts.target.resolve()?;
+        let mut tcp = net::connect(server, &shown)?;
+        let local = tcp.local_addr().map_err(|e| e.to_string())?;
+        let poll = Poll::new().map_err(|e| e.to_string())?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKE).map_err(|e| e.to_string())?);
+        poll.registry()
+            .register(&mut tcp, RTSP, Interest::READABLE)
+            .map_err(|e| e.to_string())?;
+        let media = Media::new(opts.save_frames.clone(), opts.pcap.as_deref(), slot.clone())?;
+        let (tx, rx) = mpsc::channel();
+        let control = Control::new(&opts.target.url);
+        println!("connected to {shown} ({})", opts.target.url);
+        Ok(Player {
+            poll,
+            waker,
+            rx,
+            tx,
+            tcp,
+            server,
+            local,
+            rxbuf: RxBuf::new(),
+            txbuf: TxBuf::default(),
+            udp: None,
+            control,
+            media,
+            slot,
+            clock: std_embedded_time::StandardClock::default(),
+            playing_since: None,
+            played_us: 0,
+            first_play: None,
+            samples: Vec::new(),
+            next_status: 0,
+            next_rr: 0,
+            fallback_pending: false,
+            leaving: None,
+            udp_check: None,
+            fell_back: false,
+            status_on_tty: std::io::IsTerminal::is_terminal(&std::io::stdout()) && opts.auto_play,
+            opts,
+            pkt: vec![0; 65_536].into_boxed_slice(),
+            tx_buf: vec![0; rtsp_core::limits::RTSP_MAX_MESSAGE].into_boxed_slice(),
+        })
+    }
+
+    /// A handle for sending commands from other threads.
+    pub fn commands(&self) -> Commands {
+        Commands {
+            tx: self.tx.clone(),
+            waker: self.waker.clone(),
+        }
+    }
+
+    fn now(&self) -> Instant {
+        self.clock
+            .try_now()
+            .map(Instant::from_clock)
+            .unwrap_or(Instant::ZERO)
+    }
+
+    /// Runs until quit, end of duration/frames, or the server goes away.
+    pub fn run(mut self) -> Result<(), String> {
+        let mut events = Events::with_capacity(16);
+        if self.opts.auto_play {
+            let now = self.now();
+            self.command(now, Command::Setup);
+        }
+        let result = loop {
+            let now = self.now();
+            let timeout = self.next_wakeup(now);
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    break Err(format!("poll failed: {e}"));
+                }
+            }
+            let now = self.now();
+            let mut closed = false;
+            for ev in events.iter() {
+                match ev.token() {
+                    RTSP => closed |= !self.read_rtsp(now)?,
+                    RTP | RTCP => self.read_udp(now),
+                    _ => {}
+                }
+            }
+            while let Ok(c) = self.rx.try_recv() {
+                self.command(now, c);
+            }
+            self.control.handle_timeout(now);
+            self.drive(now)?;
+            self.periodic(now);
+            if closed {
+                break if self.leaving.is_some() {
+                    Ok(())
+                } else {
+                    Err("the server closed the RTSP connection".into())
+                };
+            }
+            if let Some(deadline) = self.leaving {
+                if self.control.is_closed() || now.as_micros() >= deadline {
+                    break Ok(());
+                }
+            }
+        };
+        self.finish();
+        result
+    }
+
+    /// The earliest of: session timer, status line, stop conditions.
+    fn next_wakeup(&self, now: Instant) -> Duration {
+        let n = now.as_micros();
+        let mut at = n + 1_000_000;
+        if self.playing_since.is_some() {
+            at = at.min(self.next_status.max(n));
+        }
+        if let Some(t) = self.control.poll_timeout() {
+            at = at.min(t.as_micros().max(n));
+        }
+        if let Some(d) = self.leaving {
+            at = at.min(d.max(n));
+        }
+        Duration::from_micros(at - n + 500)
+    }
+
+    fn read_rtsp(&mut self, now: Instant) -> Result<bool, String> {
+        let open = self
+            .rxbuf
+            .fill(&mut self.tcp)
+            .map_err(|e| format!("RTSP connection failed: {e}"))?;
+        loop {
+            let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
+            let data = self.rxbuf.data();
+            match rtsp::parse(data, &mut headers) {
+                Ok(Status::Complete((msg, used))) => {
+                    match msg {
+                        Message::Response(r) => self.control.handle_response(now, &r),
+                        Message::Interleaved(i) => {
+                            let path = media::Path {
+                                src: self.server,
+                                dst: self.local,
+                            };
+                            let t = now.as_micros();
+                            match self.control.channel_kind(i.channel) {
+                                Some(TransportKind::Rtp) => {
+                                    self.media
+                                        .on_rtp(t, self.tcp_path(i.channel, path), i.payload);
+                                }
+                                Some(TransportKind::Rtcp) => {
+                                    self.media.on_rtcp(
+                                        t,
+                                        self.tcp_path(i.channel, path),
+                                        i.payload,
+                                    );
+                                }
+                                None => {}
+                            }
+                        }
+                        // Servers may send requests (e.g. ANNOUNCE, GET_PARAMETER);
+                        // the session answers them through poll_transmit.
+                        Message::Request(r) => self.control.handle_request(now, &r),
+                    }
+                    self.rxbuf.consume(used);
+                }
+                Ok(Status::Partial) => break,
+                Err(e) => {
+                    return Err(format!("the server sent something that is not RTSP ({e})"));
+                }
+            }
+        }
+        Ok(open)
+    }
+
+    /// Interleaved packets are captured as UDP between synthetic ports.
+    fn tcp_path(&self, channel: u8, p: media::Path) -> media::Path {
+        let port = crate::pcap_out::INTERLEAVED_BASE_PORT + u16::from(channel);
+        media::Path {
+            src: SocketAddr::new(p.src.ip(), port),
+            dst: SocketAddr::new(p.dst.ip(), port),
+        }
+    }
+
+    fn read_udp(&mut self, now: Instant) {
+        let Some((rtp, rtcp)) = &self.udp else { return };
+        let t = now.as_micros();
+        for (sock, is_rtp) in [(rtp, true), (rtcp, false)] {
+            let dst = sock.local_addr().unwrap_or(self.local);
+            loop {
+                match sock.recv_from(&mut self.pkt) {
+                    Ok((n, src)) => {
+                        // RFC 2326 §12.39: media comes from the RTSP server's host.
+                        if src.ip() != self.server.ip() {
+                            continue;
+                        }
+                        let path = media::Path { src, dst };
+                        let data = &self.pkt[..n];
+                        if is_rtp {
+                            self.media.on_rtp(t, path, data);
+                        } else {
+                            self.media.on_rtcp(t, path, data);
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+}
