@@ -100,19 +100,10 @@ impl defmt::Format for Error {
 fn next_frame(format: Format, data: &[u8]) -> Result<Option<(usize, usize)>, Error> {
     match format {
         Format::Lab => {
-            let Some(prefix) = data.get(..LAB_PREFIX) else {
+            if data.len() < LAB_PREFIX {
                 return Ok(None);
-            };
-            let mut len = 0usize;
-            for &d in prefix {
-                if !d.is_ascii_digit() {
-                    return Err(Error::Corrupt { offset: 0 });
-                }
-                len = len * 10 + usize::from(d - b'0');
             }
-            if len == 0 || len > MJPEG_LAB_MAX_FRAME {
-                return Err(Error::Corrupt { offset: 0 });
-            }
+            let len = lab_len(data).ok_or(Error::Corrupt { offset: 0 })?;
             // Check the SOI as soon as it is there, so garbage is reported
             // as corrupt rather than waited on as a long frame.
             let body = data.get(LAB_PREFIX..).unwrap_or_default();
@@ -133,6 +124,19 @@ fn next_frame(format: Format, data: &[u8]) -> Result<Option<(usize, usize)>, Err
             Err(_) => Err(Error::Corrupt { offset: 0 }),
         },
     }
+}
+
+/// The frame length a `movie.Mjpeg` prefix announces, if it is one.
+fn lab_len(data: &[u8]) -> Option<usize> {
+    let prefix = data.get(..LAB_PREFIX)?;
+    let mut len = 0usize;
+    for &d in prefix {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        len = len * 10 + usize::from(d - b'0');
+    }
+    (1..=MJPEG_LAB_MAX_FRAME).contains(&len).then_some(len)
 }
 
 fn shift(e: Error, by: usize) -> Error {
@@ -280,7 +284,16 @@ impl<R: embedded_io::Read, B: AsRef<[u8]> + AsMut<[u8]>> Reader<R, B> {
                         return Ok(Some((s, s + len)));
                     }
                     None if avail.is_empty() && self.eof => return Ok(None),
-                    None => {}
+                    None => {
+                        // A lab frame announced larger than the buffer can
+                        // never fit: say so now rather than at end of input.
+                        let capacity = self.buf.as_ref().len();
+                        if format == Format::Lab
+                            && lab_len(avail).is_some_and(|l| l + LAB_PREFIX > capacity)
+                        {
+                            return Err(Error::FrameTooLarge { capacity });
+                        }
+                    }
                 }
             }
             if self.eof {

@@ -164,6 +164,23 @@ fn progressive_grayscale_and_444_are_refused() {
     ));
     let a = cjpeg(&dir.0, "a.jpg", &["-arithmetic"]);
     assert_eq!(Frame::parse(&a), Err(Error::Arithmetic));
+    // ffmpeg's yuvj422p writes Y 2x2 with 1x2 chroma, not RFC 2435 type 0.
+    let y = ffmpeg(
+        &dir.0,
+        "y.jpg",
+        &["-pix_fmt", "yuvj422p", "-huffman", "default"],
+    );
+    let err = Frame::parse(&y).unwrap_err();
+    assert_eq!(
+        err,
+        Error::Sampling {
+            h: 2,
+            v: 2,
+            chroma_h: 1,
+            chroma_v: 2
+        }
+    );
+    assert!(err.to_string().contains("4:2:2"), "{err}");
     let o = cjpeg(&dir.0, "o.jpg", &["-optimize"]);
     assert_eq!(Frame::parse(&o), Err(Error::NonStandardHuffman));
 }
