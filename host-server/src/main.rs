@@ -2,25 +2,92 @@
 //! RTP/JPEG (RFC 3550, RFC 2435) on std sockets.
 //!
 //! All protocol logic lives in `rtsp-core`; this binary is the socket loop
-//! (`server`), the media sources (`media`, `live`), the UDP send path
-//! (`udp`) and the command line (`cli`).
+//! (`server`, `rtsp`), the media sources (`media`, `live`), the send path
+//! (`stream`, `udp`, `outbuf`) and the command line (`cli`, `banner`).
 
 mod banner;
 mod cli;
 mod live;
 mod media;
 mod outbuf;
+mod rtsp;
+mod sdp;
+mod server;
+mod session;
 mod stream;
 mod udp;
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-fn main() -> std::process::ExitCode {
+use media::{Catalog, Clip, Source};
+
+fn main() -> ExitCode {
     let args = cli::Args::parse();
     init_logging();
-    tracing::info!("rtsp-server on port {}", args.rtsp_port());
-    std::process::ExitCode::SUCCESS
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &cli::Args) -> Result<(), String> {
+    let fps = args.fps.unwrap_or(media::DEFAULT_FPS);
+    let mut catalog = Catalog::default();
+    if let Some(dir) = &args.media {
+        for note in media::scan_dir(dir, fps, &mut catalog)? {
+            tracing::warn!("{note}");
+        }
+        if catalog.is_empty() {
+            tracing::warn!("--media {}: no MJPEG clip found", dir.display());
+        }
+    }
+    if args.media.is_none() && args.live.is_none() {
+        let clip = Clip::load(media::BUILTIN_NAME, media::BUILTIN_CLIP.into(), fps)?;
+        catalog.insert(media::BUILTIN_NAME.into(), Source::Clip(Arc::new(clip)));
+    }
+    let cfg = server::Config {
+        mtu: usize::from(args.mtu),
+        max_sessions: args.max_sessions,
+        session_timeout: rtsp_core::Duration::from_secs(u64::from(args.session_timeout)),
+        looping: args.looping(),
+        fps,
+    };
+    let addr = SocketAddr::new(args.bind, args.rtsp_port());
+    let (mut srv, waker) = server::Server::bind(addr, catalog, cfg)
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    if let Some(name) = args.live_name() {
+        let feed = live::spawn_stdin(name, fps, waker);
+        srv.catalog
+            .insert(name.into(), Source::Live(feed.live.clone()));
+        srv.live = Some(feed);
+    }
+    let local = srv.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(
+        "listening on {local} (RTSP), RTP/RTCP from UDP {}-{}, {}",
+        srv.rtp_port,
+        srv.rtp_port + 1,
+        if srv.rtp.gso() {
+            "UDP GSO on"
+        } else {
+            "one datagram per send"
+        }
+    );
+    banner::print(
+        &banner::url_host(args.bind),
+        local.port(),
+        &srv.catalog,
+        args.looping(),
+    );
+    srv.run().map_err(|e| format!("event loop failed: {e}"))
 }
 
 /// Logs go to stderr, one line per event; `RUST_LOG` sets the level
@@ -30,6 +97,7 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }

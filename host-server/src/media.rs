@@ -180,11 +180,6 @@ impl Catalog {
         v
     }
 
-    /// Number of sources.
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
     /// Whether nothing is served.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()

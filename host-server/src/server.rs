@@ -1,0 +1,516 @@
+//! The event loop: one thread, non-blocking sockets (mio), timers from the
+//! sessions' deadlines.
+//!
+//! * One TCP listener for RTSP; each connection has a bounded input buffer
+//!   and a bounded output queue ([`OutBuf`]), so a slow or dead client only
+//!   ever loses its own frames.
+//! * One UDP socket pair for all sessions (RTP on an even port, RTCP on the
+//!   next, RFC 3550 §11): media leaves from the advertised `server_port`,
+//!   and receiver reports from any client arrive on one socket.
+//! * Clip frames are paced on one grid of the frame period, so all playing
+//!   sessions are served in the same wake-up; a live source's frames are
+//!   sent as they arrive.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use embedded_time::Clock as _;
+use mio::net::{TcpListener, TcpStream, UdpSocket};
+use mio::{Events, Interest, Poll, Token, Waker};
+use rtsp_core::{Duration, Instant};
+
+use crate::live::{Input, LiveFeed};
+use crate::media::{Catalog, Source};
+use crate::outbuf::OutBuf;
+use crate::stream::{self, Dest, Outcome, SCRATCH};
+use crate::udp::RtpSocket;
+
+const LISTENER: Token = Token(0);
+const RTP: Token = Token(1);
+const RTCP: Token = Token(2);
+const WAKER: Token = Token(3);
+const FIRST_CONN: usize = 16;
+
+/// Input buffered per connection: two whole RTSP messages.
+pub const INPUT_BUFFER: usize = 2 * rtsp_core::limits::RTSP_MAX_MESSAGE;
+/// Interval between RTCP sender reports (RFC 3550 §6.2; DESIGN.md: ~5 s).
+pub const SR_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Settings from the command line.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Largest RTP packet.
+    pub mtu: usize,
+    /// Most concurrent sessions.
+    pub max_sessions: usize,
+    /// Session timeout (RFC 2326 §12.37).
+    pub session_timeout: Duration,
+    /// Restart clips at their end.
+    pub looping: bool,
+    /// Clip frame rate.
+    pub fps: f64,
+}
+
+/// One RTSP connection.
+#[derive(Debug)]
+pub struct Conn {
+    /// The socket.
+    pub stream: TcpStream,
+    /// The RTSP peer; UDP media only ever goes to this address.
+    pub peer: SocketAddr,
+    /// Bytes received and not yet parsed.
+    pub input: Box<[u8]>,
+    /// Bytes used in `input`.
+    pub input_len: usize,
+    /// Responses and interleaved media waiting for the socket.
+    pub out: OutBuf,
+    /// The session and its media state, after SETUP.
+    pub session: Option<crate::session::Session>,
+    /// Close once `out` is flushed.
+    pub closing: bool,
+}
+
+/// The whole server.
+#[derive(Debug)]
+pub struct Server {
+    poll: Poll,
+    listener: TcpListener,
+    /// Shared RTP socket (server_port, even).
+    pub rtp: RtpSocket,
+    /// Shared RTCP socket (server_port + 1).
+    pub rtcp: RtpSocket,
+    /// The RTP port advertised in `server_port`.
+    pub rtp_port: u16,
+    /// Connections by token − FIRST_CONN.
+    pub conns: Vec<Option<Conn>>,
+    /// What is served.
+    pub catalog: Catalog,
+    /// The live feed, if any.
+    pub live: Option<LiveFeed>,
+    /// Settings.
+    pub cfg: Config,
+    clock: std_embedded_time::StandardClock,
+    /// Packet scratch space shared by all sessions.
+    pub scratch: Box<[u8]>,
+    /// Client RTCP address → connection, to credit receiver reports.
+    pub rtcp_peers: HashMap<SocketAddr, usize>,
+    /// Sessions alive now.
+    pub sessions: usize,
+    /// Frame period for clips.
+    period: Duration,
+}
+
+/// Binds an even/odd UDP pair on `ip` for RTP and RTCP (RFC 3550 §11).
+fn bind_pair(ip: std::net::IpAddr) -> io::Result<(UdpSocket, UdpSocket, u16)> {
+    for _ in 0..200 {
+        let a = UdpSocket::bind(SocketAddr::new(ip, 0))?;
+        let p = a.local_addr()?.port();
+        if p % 2 == 0 && p < u16::MAX {
+            if let Ok(b) = UdpSocket::bind(SocketAddr::new(ip, p + 1)) {
+                return Ok((a, b, p));
+            }
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AddrInUse,
+        "no free even/odd UDP port pair for RTP/RTCP",
+    ))
+}
+
+impl Server {
+    /// Binds the sockets; `live` is started by the caller with [`Server::waker`].
+    pub fn bind(
+        addr: SocketAddr,
+        catalog: Catalog,
+        cfg: Config,
+    ) -> io::Result<(Server, Arc<Waker>)> {
+        let poll = Poll::new()?;
+        let mut listener = TcpListener::bind(addr)?;
+        let (mut rtp, mut rtcp, rtp_port) = bind_pair(addr.ip())?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        poll.registry()
+            .register(&mut rtp, RTP, Interest::READABLE)?;
+        poll.registry()
+            .register(&mut rtcp, RTCP, Interest::READABLE)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let period = Duration::from_micros((1e6 / cfg.fps).round() as u64);
+        let server = Server {
+            poll,
+            listener,
+            rtp: RtpSocket::new(rtp),
+            rtcp: RtpSocket::new(rtcp),
+            rtp_port,
+            conns: Vec::new(),
+            catalog,
+            live: None,
+            cfg,
+            clock: std_embedded_time::StandardClock::default(),
+            scratch: vec![0u8; SCRATCH].into_boxed_slice(),
+            rtcp_peers: HashMap::new(),
+            sessions: 0,
+            period,
+        };
+        Ok((server, waker))
+    }
+
+    /// The listening address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Now, from `std_embedded_time::StandardClock` (DESIGN.md: hosts feed
+    /// the core `embedded_time` instants).
+    pub fn now(&self) -> Instant {
+        self.clock
+            .try_now()
+            .map(Instant::from_clock)
+            .unwrap_or(Instant::ZERO)
+    }
+
+    /// The first grid point at or after `t`: all clip sessions share one
+    /// grid so one wake-up serves them all.
+    pub fn grid_after(&self, t: Instant) -> Instant {
+        let p = self.period.as_micros().max(1);
+        Instant::from_micros(t.as_micros().div_ceil(p) * p)
+    }
+
+    /// Runs until the process is stopped.
+    pub fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(256);
+        loop {
+            let now = self.now();
+            let timeout = self
+                .next_deadline(now)
+                .map(|d| StdDuration::from_micros(d.saturating_since(now).as_micros()));
+            match self.poll.poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            let now = self.now();
+            for ev in events.iter() {
+                match ev.token() {
+                    LISTENER => self.accept(now),
+                    RTP => self.drain_udp(false, now),
+                    RTCP => self.drain_udp(true, now),
+                    WAKER => self.drain_live(now),
+                    Token(t) => {
+                        let idx = t - FIRST_CONN;
+                        if ev.is_readable() || ev.is_read_closed() {
+                            self.read_conn(idx, now);
+                        }
+                        if ev.is_writable() {
+                            self.flush_conn(idx);
+                        }
+                    }
+                }
+            }
+            self.on_timers(now);
+        }
+    }
+
+    /// The earliest instant anything has to happen.
+    fn next_deadline(&self, now: Instant) -> Option<Instant> {
+        self.conns
+            .iter()
+            .flatten()
+            .filter_map(|c| c.session.as_ref())
+            .filter_map(|s| s.next_deadline())
+            .min()
+            .map(|d| d.max(now))
+    }
+
+    fn accept(&mut self, now: Instant) {
+        loop {
+            match self.listener.accept() {
+                Ok((mut stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let idx = self
+                        .conns
+                        .iter()
+                        .position(Option::is_none)
+                        .unwrap_or_else(|| {
+                            self.conns.push(None);
+                            self.conns.len() - 1
+                        });
+                    let token = Token(FIRST_CONN + idx);
+                    if let Err(e) =
+                        self.poll
+                            .registry()
+                            .register(&mut stream, token, Interest::READABLE)
+                    {
+                        tracing::warn!("{peer}: cannot register connection: {e}");
+                        continue;
+                    }
+                    tracing::debug!("{peer}: connected");
+                    self.conns[idx] = Some(Conn {
+                        stream,
+                        peer,
+                        input: vec![0u8; INPUT_BUFFER].into_boxed_slice(),
+                        input_len: 0,
+                        out: OutBuf::default(),
+                        session: None,
+                        closing: false,
+                    });
+                    let _ = now;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn read_conn(&mut self, idx: usize, now: Instant) {
+        let mut closed = false;
+        loop {
+            let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+                return;
+            };
+            if c.input_len == c.input.len() {
+                break;
+            }
+            match c.stream.read(&mut c.input[c.input_len..]) {
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                Ok(n) => {
+                    c.input_len += n;
+                    self.handle_input(idx, now);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    tracing::debug!("read error: {e}");
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        if closed {
+            self.close(idx, now, "connection closed by the client");
+        } else {
+            self.flush_conn(idx);
+        }
+    }
+
+    /// Writes what the connection's socket takes; asks for writability
+    /// while something is left.
+    pub fn flush_conn(&mut self, idx: usize) {
+        let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+            return;
+        };
+        let had = !c.out.is_empty();
+        match c.out.flush_to(&mut c.stream) {
+            Ok(done) => {
+                let interest = if done {
+                    Interest::READABLE
+                } else {
+                    Interest::READABLE | Interest::WRITABLE
+                };
+                if had {
+                    let _ = self.poll.registry().reregister(
+                        &mut c.stream,
+                        Token(FIRST_CONN + idx),
+                        interest,
+                    );
+                }
+                if done && c.closing {
+                    let now = self.now();
+                    self.close(idx, now, "closed after an error response");
+                }
+            }
+            Err(e) => {
+                let now = self.now();
+                self.close(idx, now, &format!("write failed: {e}"));
+            }
+        }
+    }
+
+    /// Ends a connection and the session it carries.
+    pub fn close(&mut self, idx: usize, now: Instant, why: &str) {
+        let Some(mut c) = self.conns.get_mut(idx).and_then(Option::take) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut c.stream);
+        if let Some(s) = c.session.take() {
+            self.end_session(s, idx, c.peer, now, why);
+        } else {
+            tracing::debug!("{}: {why}", c.peer);
+        }
+    }
+
+    /// Reads RTP (ignored: nothing should arrive) or RTCP from clients.
+    fn drain_udp(&mut self, rtcp: bool, now: Instant) {
+        let mut buf = [0u8; 2048];
+        loop {
+            let sock = if rtcp {
+                self.rtcp.socket()
+            } else {
+                self.rtp.socket()
+            };
+            match sock.recv_from(&mut buf) {
+                Ok((n, from)) => {
+                    if rtcp {
+                        self.on_rtcp(from, &buf[..n], now);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Frames from the live source: sent at once to all its sessions.
+    fn drain_live(&mut self, now: Instant) {
+        loop {
+            let Some(feed) = self.live.as_ref() else {
+                return;
+            };
+            let msg = match feed.rx.try_recv() {
+                Ok(m) => m,
+                Err(_) => return,
+            };
+            let live = feed.live.clone();
+            match msg {
+                Input::Frame(buf) => {
+                    match rtsp_core::jpeg::Frame::parse(&buf) {
+                        Ok(f) => {
+                            if live.dimensions().is_none() {
+                                tracing::info!(
+                                    "live {}: first frame, {}x{}",
+                                    live.name,
+                                    f.width(),
+                                    f.height()
+                                );
+                            }
+                            live.set_dimensions(f.width(), f.height());
+                            self.fan_out_live(&live, &buf, now);
+                        }
+                        Err(e) => tracing::warn!("live {}: frame skipped: {e}", live.name),
+                    }
+                    if let Some(feed) = self.live.as_ref() {
+                        feed.recycle(buf);
+                    }
+                }
+                Input::End(why) => {
+                    tracing::warn!("live {}: {why}; its sessions get no more frames", live.name);
+                }
+            }
+        }
+    }
+
+    fn fan_out_live(&mut self, live: &Arc<crate::live::Live>, frame: &[u8], now: Instant) {
+        for idx in 0..self.conns.len() {
+            let Some(c) = self.conns[idx].as_mut() else {
+                continue;
+            };
+            let Some(s) = c.session.as_mut() else {
+                continue;
+            };
+            let Some(pb) = s.playback.as_mut() else {
+                continue;
+            };
+            if !pb.playing || !matches!(&pb.source, Source::Live(l) if Arc::ptr_eq(l, live)) {
+                continue;
+            }
+            let ts = pb.rtp_time(now);
+            let r = stream::send_frame(
+                &mut pb.tx,
+                frame,
+                ts,
+                self.cfg.mtu,
+                pb.dest,
+                &mut self.scratch,
+                &mut self.rtp,
+                &mut c.out,
+            );
+            note_outcome(c.peer, pb, r);
+            if matches!(pb.dest, Dest::Tcp { .. }) {
+                self.flush_conn(idx);
+            }
+        }
+    }
+
+    /// Sends due clip frames, RTCP reports, and expires silent sessions.
+    fn on_timers(&mut self, now: Instant) {
+        for idx in 0..self.conns.len() {
+            self.session_timers(idx, now);
+        }
+    }
+
+    /// Sends the frames of clip `pb` due by `now`.
+    pub fn send_due_frames(&mut self, idx: usize, now: Instant) {
+        let period = self.period;
+        let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+            return;
+        };
+        let Some(s) = c.session.as_mut() else { return };
+        let Some(pb) = s.playback.as_mut() else {
+            return;
+        };
+        let Source::Clip(clip) = &pb.source else {
+            return;
+        };
+        let clip = clip.clone();
+        let mut sent_tcp = false;
+        while pb.playing && pb.next_due <= now {
+            // Far behind (the process was stopped): skip, do not burst.
+            if now.saturating_since(pb.next_due) > Duration::from_millis(500) {
+                let skip =
+                    now.saturating_since(pb.next_due).as_micros() / period.as_micros().max(1);
+                pb.next_due = pb.next_due + Duration::from_micros(skip * period.as_micros());
+                pb.pos += skip as usize;
+            }
+            if pb.pos >= clip.frames.len() && !self.cfg.looping {
+                pb.playing = false;
+                pb.ended = true;
+                tracing::info!("{}: session {}: end of {}", c.peer, s.id, clip.name);
+                break;
+            }
+            let ts = pb.rtp_time(pb.next_due);
+            let r = stream::send_frame(
+                &mut pb.tx,
+                clip.frame(pb.pos),
+                ts,
+                self.cfg.mtu,
+                pb.dest,
+                &mut self.scratch,
+                &mut self.rtp,
+                &mut c.out,
+            );
+            note_outcome(c.peer, pb, r);
+            sent_tcp |= matches!(pb.dest, Dest::Tcp { .. });
+            pb.pos += 1;
+            pb.next_due = pb.next_due + period;
+        }
+        if sent_tcp {
+            self.flush_conn(idx);
+        }
+    }
+}
+
+/// Logs dropped and refused frames (the first, then every 100th).
+fn note_outcome(peer: SocketAddr, pb: &mut crate::session::Playback, r: Outcome) {
+    match r {
+        Outcome::Sent => {}
+        Outcome::Dropped => {
+            if pb.tx.frames_dropped % 100 == 1 {
+                tracing::warn!(
+                    "{peer}: client too slow, {} frame(s) dropped so far (its TCP queue is full)",
+                    pb.tx.frames_dropped
+                );
+            }
+        }
+        Outcome::Refused(e) => {
+            tracing::warn!("{peer}: frame {} cannot be sent: {e}", pb.pos);
+        }
+    }
+}
