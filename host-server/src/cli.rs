@@ -56,6 +56,13 @@ pub struct Args {
           value_parser = clap::value_parser!(u16).range(256..=8192))]
     pub mtu: u16,
 
+    /// Send each RTP datagram with its own system call instead of one UDP
+    /// GSO batch per frame. Use it for packet captures on loopback: a
+    /// capture on `lo` sees each GSO batch as one oversized datagram, since
+    /// loopback segments only on receive.
+    #[arg(long)]
+    pub no_gso: bool,
+
     /// Most concurrent RTSP sessions; SETUP beyond it gets 453 Not Enough
     /// Bandwidth.
     #[arg(long, value_name = "N", default_value_t = 1000)]

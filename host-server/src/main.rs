@@ -60,6 +60,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
         session_timeout: rtsp_core::Duration::from_secs(u64::from(args.session_timeout)),
         looping: args.looping(),
         fps,
+        gso: !args.no_gso,
     };
     let addr = SocketAddr::new(args.bind, args.rtsp_port());
     let (mut srv, waker) = server::Server::bind(addr, catalog, cfg)

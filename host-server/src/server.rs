@@ -52,6 +52,8 @@ pub struct Config {
     pub looping: bool,
     /// Clip frame rate.
     pub fps: f64,
+    /// Use UDP GSO where the kernel allows it.
+    pub gso: bool,
 }
 
 /// One RTSP connection.
@@ -141,8 +143,8 @@ impl Server {
         let server = Server {
             poll,
             listener,
-            rtp: RtpSocket::new(rtp),
-            rtcp: RtpSocket::new(rtcp),
+            rtp: RtpSocket::new(rtp, cfg.gso),
+            rtcp: RtpSocket::new(rtcp, false),
             rtp_port,
             conns: Vec::new(),
             catalog,

@@ -204,8 +204,10 @@ mod tests {
         let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
             .unwrap();
-        let mut udp =
-            RtpSocket::new(mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap());
+        let mut udp = RtpSocket::new(
+            mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap(),
+            true,
+        );
         let mut out = OutBuf::default();
         let mut scratch = vec![0u8; SCRATCH];
         let mut tx = Sender::new(Ssrc(7), SeqNo(65530));

@@ -49,8 +49,9 @@ pub struct RtpSocket {
 }
 
 impl RtpSocket {
-    /// Wraps a bound socket; enlarges its send buffer.
-    pub fn new(sock: UdpSocket) -> RtpSocket {
+    /// Wraps a bound socket; enlarges its send buffer. `gso` false never
+    /// uses segmentation offload.
+    pub fn new(sock: UdpSocket, gso: bool) -> RtpSocket {
         // Root may exceed wmem_max (CI runs as root); otherwise take what
         // the ordinary option gives.
         if setsockopt(&sock.as_fd(), sockopt::SndBufForce, &SEND_BUFFER).is_err() {
@@ -59,7 +60,7 @@ impl RtpSocket {
         RtpSocket {
             sock,
             gso_size: 0,
-            gso_ok: cfg!(target_os = "linux"),
+            gso_ok: gso && cfg!(target_os = "linux"),
         }
     }
 
@@ -192,7 +193,7 @@ mod tests {
     fn batch_arrives_as_separate_datagrams() {
         let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let tx = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let mut s = RtpSocket::new(tx);
+        let mut s = RtpSocket::new(tx, true);
         let mut buf = vec![0u8; 3 * 1000 + 123];
         for (i, b) in buf.iter_mut().enumerate() {
             *b = (i / 1000) as u8;
