@@ -157,38 +157,13 @@ pub(crate) fn image_len(data: &[u8]) -> Result<Option<usize>, Error> {
 /// anything but a stuffed 0x00, a restart marker RSTn or another 0xFF
 /// (T.81 §B.1.1.5, §F.1.2.3). `None` if the data ends first.
 pub(crate) fn find_marker(data: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    loop {
-        i += find_ff(data.get(i..)?)?;
-        match data.get(i + 1)? {
-            0x00 | 0xd0..=0xd7 => i += 2,
-            0xff => i += 1,
-            _ => return Some(i),
-        }
-    }
-}
-
-/// Offset of the first 0xFF byte. Scan data is most of every frame, so this
-/// tests eight bytes at a time (a 0xFF byte is a zero byte of `!word`).
-fn find_ff(data: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = data.chunks_exact(8);
-    let mut base = 0;
-    for chunk in chunks.by_ref() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let v = !u64::from_le_bytes(word);
-        if v.wrapping_sub(LO) & !v & HI != 0 {
-            return chunk.iter().position(|&b| b == 0xff).map(|p| base + p);
-        }
-        base += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == 0xff)
-        .map(|p| base + p)
+    // Scan data is most of every frame: `memchr` finds the 0xFF bytes (SIMD
+    // where the target has it). A 0xFF before another 0xFF is fill; the
+    // iterator then yields that next one.
+    memchr::memchr_iter(0xff, data).find(|&i| {
+        data.get(i + 1)
+            .is_some_and(|&b| !matches!(b, 0x00 | 0xd0..=0xd7 | 0xff))
+    })
 }
 
 #[cfg(test)]
@@ -202,12 +177,15 @@ mod tests {
         ];
         assert_eq!(find_marker(&d), Some(13));
         assert_eq!(find_marker(&d[..14]), None);
-        assert_eq!(find_ff(&[0u8; 20]), None);
+        assert_eq!(find_marker(&[0u8; 20]), None);
         let mut long = [0u8; 40];
         long[37] = 0xff;
-        assert_eq!(find_ff(&long), Some(37));
+        long[38] = 0xc4;
+        assert_eq!(find_marker(&long), Some(37));
         long[9] = 0xff;
-        assert_eq!(find_ff(&long), Some(9));
+        assert_eq!(find_marker(&long), Some(37));
+        long[10] = 0xd9;
+        assert_eq!(find_marker(&long), Some(9));
     }
 
     #[test]
