@@ -79,8 +79,8 @@ pub struct Args {
     #[arg(long = "loop", overrides_with = "no_loop")]
     pub loop_: bool,
 
-    /// Play a clip once; at its end the session sends RTCP BYE and waits for
-    /// TEARDOWN or PLAY with a new Range.
+    /// Play a clip once: at its end the stream stops until PLAY (with a
+    /// Range to seek, or from the start) or TEARDOWN.
     #[arg(long, overrides_with = "loop_")]
     pub no_loop: bool,
 }

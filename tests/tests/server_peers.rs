@@ -283,3 +283,70 @@ fn tshark_sees_clean_rtp_jpeg_and_rtcp_and_nothing_after_teardown() {
         "no RTCP BYE after TEARDOWN: {types:?}"
     );
 }
+
+/// A child process killed by PID when dropped (for the live pipeline,
+/// whose stdin is another process's stdout).
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn live_stdin_source_is_shared_by_clients_at_its_own_rate() {
+    use std::process::Stdio;
+    // A live camera stand-in: 320x240 MJPEG at 25 fps, in real time.
+    let mut src = Command::new(peer("ffmpeg"));
+    src.args([
+        "-nostdin",
+        "-v",
+        "error",
+        "-re",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+    ])
+    .args([
+        "-c:v", "mjpeg", "-huffman", "default", "-pix_fmt", "yuvj420p", "-f", "mjpeg", "-",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
+    let mut src = Killed(src.spawn().expect("start ffmpeg"));
+    let port = rtsp_e2e::free_tcp_port();
+    let mut srv = Command::new(rtsp_e2e::bin("rtsp-server"));
+    srv.args([
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--live",
+        "cam=-",
+    ])
+    .stdin(src.0.stdout.take().unwrap())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    let _srv = Killed(srv.spawn().expect("start rtsp-server"));
+    rtsp_e2e::wait_for_tcp(port, DEADLINE);
+    let url = format!("rtsp://127.0.0.1:{port}/cam");
+    // Two clients at once, UDP and TCP, on the one live source.
+    let u = url.clone();
+    let udp = std::thread::spawn(move || ffmpeg_pull(&u, "udp", 3, &[]));
+    let (tcp_frames, tcp_err) = ffmpeg_pull(&url, "tcp", 3, &[]);
+    let (udp_frames, udp_err) = udp.join().unwrap();
+    for (what, frames, err) in [("udp", udp_frames, udp_err), ("tcp", tcp_frames, tcp_err)] {
+        assert!(
+            frames.len() >= 60 && frames.len() <= 80,
+            "{what}: {} live frames in 3 s",
+            frames.len()
+        );
+        assert!(
+            frames.iter().all(|f| f.contains(" 115200,")),
+            "{what}: 320x240 frames"
+        );
+        assert!(err.trim().is_empty(), "{what}: decoder errors: {err}");
+    }
+}

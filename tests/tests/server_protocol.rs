@@ -424,3 +424,47 @@ fn clip_rfc2435_cannot_carry_is_refused_with_the_fix() {
         "answered promptly"
     );
 }
+
+#[test]
+fn no_loop_plays_each_frame_once_at_90khz_pacing_and_seeks() {
+    let server = Server::start(&["--no-loop", "--fps", "50"]);
+    let url = server.url("movie.Mjpeg");
+    let mut c = Client::connect(server.port, &url);
+    let pair = UdpPair::bind();
+    let session = c.setup_udp(&pair).session();
+    let p = c.request("PLAY", &url, &[("Session", &session), ("Range", "npt=0-")]);
+    assert_eq!(p.status, 200);
+    assert_eq!(
+        p.header("Range"),
+        Some("npt=0.000-2.000"),
+        "100 frames at 50 fps last 2 s"
+    );
+    let started = Instant::now();
+    let pkts = rtp_of(&pair.recv_for(Duration::from_secs(4)));
+    assert_no_gaps(&pkts, "--no-loop");
+    // The built-in clip has 100 frames: each is sent exactly once.
+    assert_eq!(frames(&pkts), 100, "frames sent with --no-loop");
+    // One RTP timestamp per frame, 90 kHz / 50 fps = 1800 apart (RFC 2435 §3).
+    let mut stamps: Vec<u32> = pkts.iter().filter(|p| p.marker).map(|p| p.ts).collect();
+    stamps.dedup();
+    for w in stamps.windows(2) {
+        assert_eq!(
+            w[1].wrapping_sub(w[0]),
+            1800,
+            "timestamp step between frames"
+        );
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(1900),
+        "paced, not sent at once"
+    );
+    // PLAY from a position: npt=1 is frame 50 of 100.
+    let p = c.request("PLAY", &url, &[("Session", &session), ("Range", "npt=1-")]);
+    assert_eq!(p.status, 200);
+    let pkts = rtp_of(&pair.recv_for(Duration::from_secs(2)));
+    assert_eq!(
+        frames(&pkts),
+        50,
+        "frames after seeking to npt=1 with --no-loop"
+    );
+}
