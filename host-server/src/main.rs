@@ -5,6 +5,8 @@
 //! (`server`, `rtsp`), the media sources (`media`, `live`), the send path
 //! (`stream`, `udp`, `outbuf`) and the command line (`cli`, `banner`).
 
+#[cfg(test)]
+mod alloc_check;
 mod banner;
 mod cli;
 mod live;

@@ -196,7 +196,7 @@ impl Server {
             let now = self.now();
             for ev in events.iter() {
                 match ev.token() {
-                    LISTENER => self.accept(now),
+                    LISTENER => self.accept(),
                     RTP => self.drain_udp(false, now),
                     RTCP => self.drain_udp(true, now),
                     WAKER => self.drain_live(now),
@@ -216,7 +216,7 @@ impl Server {
     }
 
     /// The earliest instant anything has to happen.
-    fn next_deadline(&self, now: Instant) -> Option<Instant> {
+    pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
         self.conns
             .iter()
             .flatten()
@@ -226,39 +226,13 @@ impl Server {
             .map(|d| d.max(now))
     }
 
-    fn accept(&mut self, now: Instant) {
+    fn accept(&mut self) {
         loop {
             match self.listener.accept() {
-                Ok((mut stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    let idx = self
-                        .conns
-                        .iter()
-                        .position(Option::is_none)
-                        .unwrap_or_else(|| {
-                            self.conns.push(None);
-                            self.conns.len() - 1
-                        });
-                    let token = Token(FIRST_CONN + idx);
-                    if let Err(e) =
-                        self.poll
-                            .registry()
-                            .register(&mut stream, token, Interest::READABLE)
-                    {
-                        tracing::warn!("{peer}: cannot register connection: {e}");
-                        continue;
+                Ok((stream, peer)) => {
+                    if self.add_conn(stream, peer).is_some() {
+                        tracing::debug!("{peer}: connected");
                     }
-                    tracing::debug!("{peer}: connected");
-                    self.conns[idx] = Some(Conn {
-                        stream,
-                        peer,
-                        input: vec![0u8; INPUT_BUFFER].into_boxed_slice(),
-                        input_len: 0,
-                        out: OutBuf::default(),
-                        session: None,
-                        closing: false,
-                    });
-                    let _ = now;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) => {
@@ -267,6 +241,38 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// Registers a new RTSP connection; returns its index.
+    pub fn add_conn(&mut self, mut stream: TcpStream, peer: SocketAddr) -> Option<usize> {
+        let _ = stream.set_nodelay(true);
+        let idx = self
+            .conns
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or_else(|| {
+                self.conns.push(None);
+                self.conns.len() - 1
+            });
+        let token = Token(FIRST_CONN + idx);
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(&mut stream, token, Interest::READABLE)
+        {
+            tracing::warn!("{peer}: cannot register connection: {e}");
+            return None;
+        }
+        self.conns[idx] = Some(Conn {
+            stream,
+            peer,
+            input: vec![0u8; INPUT_BUFFER].into_boxed_slice(),
+            input_len: 0,
+            out: OutBuf::default(),
+            session: None,
+            closing: false,
+        });
+        Some(idx)
     }
 
     fn read_conn(&mut self, idx: usize, now: Instant) {
@@ -442,7 +448,7 @@ impl Server {
     }
 
     /// Sends due clip frames, RTCP reports, and expires silent sessions.
-    fn on_timers(&mut self, now: Instant) {
+    pub fn on_timers(&mut self, now: Instant) {
         for idx in 0..self.conns.len() {
             self.session_timers(idx, now);
         }
