@@ -103,23 +103,32 @@ impl Player {
     }
 
     /// Drains the session's transmits and events.
+    /// Events may queue new requests (DESCRIBE answered → SETUP), so this
+    /// loops until both queues are empty.
     pub(super) fn drive(&mut self, now: Instant) -> Result<(), String> {
-        while let Some(t) = self.control.poll_transmit(now, &mut self.tx_buf) {
-            match t {
-                Transmit::Rtsp(n) => self
-                    .txbuf
-                    .send(&mut self.tcp, &self.tx_buf[..n])
-                    .map_err(|e| format!("RTSP connection failed: {e}"))?,
-                Transmit::Rtcp(n) => self.send_rtcp(n),
+        loop {
+            let mut idle = true;
+            while let Some(t) = self.control.poll_transmit(now, &mut self.tx_buf) {
+                idle = false;
+                match t {
+                    Transmit::Rtsp(n) => self
+                        .txbuf
+                        .send(&mut self.tcp, &self.tx_buf[..n])
+                        .map_err(|e| format!("RTSP connection failed: {e}"))?,
+                    Transmit::Rtcp(n) => self.send_rtcp(n),
+                }
+            }
+            while let Some(ev) = self.control.poll_event() {
+                idle = false;
+                self.on_event(now, ev)?;
+            }
+            if idle {
+                break;
             }
         }
         self.txbuf
             .flush(&mut self.tcp)
-            .map_err(|e| format!("RTSP connection failed: {e}"))?;
-        while let Some(ev) = self.control.poll_event() {
-            self.on_event(now, ev)?;
-        }
-        Ok(())
+            .map_err(|e| format!("RTSP connection failed: {e}"))
     }
 
     fn send_rtcp(&mut self, n: usize) {
@@ -192,7 +201,7 @@ impl Player {
             }
             Event::Failed(text) => {
                 // A refused SETUP/PLAY in --play mode ends the run: nothing will come.
-                if self.opts.auto_play {
+                if self.opts.auto_play && self.leaving.is_none() {
                     return Err(text);
                 }
                 println!("{text} (session {})", self.control.state_name());
@@ -279,6 +288,12 @@ impl Player {
                 self.fell_back = true;
                 self.fallback_pending = true;
                 let _ = self.control.teardown(now);
+                // Nothing played over UDP: --duration counts from the TCP PLAY.
+                self.pause_clock(now);
+                self.played_us = 0;
+                self.first_play = None;
+                self.samples.clear();
+                return;
             }
         }
         let by_time = self
