@@ -1,0 +1,471 @@
+//! `rtsp-load`: the server load benchmark of issue 3 (not a timed test).
+//!
+//! It makes a 640×480, 25 fps MJPEG clip with ffmpeg, serves it with our
+//! `rtsp-server` and with GStreamer's RTSP server (`bench/
+//! gst_clip_server.py` beside this crate: GstRtspServer, `appsrc !
+//! rtpjpegpay` fed in real time, shared media) in the
+//! same run, and opens N UDP sessions against each with a drain client that
+//! counts every RTP packet and every sequence gap. For each N it reports
+//! packets per second delivered, loss, server CPU per delivered packet
+//! (from /proc/PID/stat) and server RSS; then the ratios.
+//!
+//! ```text
+//! cargo build --release -p rtsp-server && target/release/rtsp-load
+//! target/release/rtsp-load --clients 1,10,50,200 --seconds 5 --up-to 1000
+//! ```
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use mio::{Events, Interest, Poll, Token};
+
+/// Server load benchmark: our rtsp-server against GStreamer's RTSP server.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Client counts to measure, in order.
+    #[arg(long, value_delimiter = ',', default_value = "1,10,50,200")]
+    clients: Vec<usize>,
+    /// After the list, keep adding this many clients until a run loses
+    /// packets or --up-to is reached (0: do not search).
+    #[arg(long, default_value_t = 200)]
+    step: usize,
+    /// Largest client count tried.
+    #[arg(long, default_value_t = 1000)]
+    up_to: usize,
+    /// Seconds measured per run (after one second of warm-up).
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Which servers: ours, gst or both.
+    #[arg(long, default_value = "both")]
+    against: String,
+}
+
+/// One measurement.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    clients: usize,
+    packets: u64,
+    lost: u64,
+    cpu_secs: f64,
+    secs: f64,
+    rss_kb: u64,
+}
+
+impl Run {
+    fn us_per_packet(&self) -> f64 {
+        self.cpu_secs * 1e6 / self.packets.max(1) as f64
+    }
+}
+
+/// A started server, killed by PID when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_port(port: u16) {
+    let end = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < end, "server on port {port} did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn start_ours(clip_dir: &Path) -> Server {
+    let exe = std::env::current_exe()
+        .unwrap()
+        .with_file_name("rtsp-server");
+    let port = free_port();
+    let child = Command::new(&exe)
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--max-sessions",
+            "100000",
+        ])
+        .arg("--media")
+        .arg(clip_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()));
+    wait_port(port);
+    Server {
+        child,
+        url: format!("rtsp://127.0.0.1:{port}/clip.mjpeg"),
+    }
+}
+
+fn start_gst(clip: &Path) -> Server {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/gst_clip_server.py");
+    let port = free_port();
+    let mut child = Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(port.to_string())
+        .arg(clip)
+        .args(["--path", "/clip.mjpeg", "--fps", "25"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start GStreamer's RTSP server (/usr/bin/python3 with gi)");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("READY"),
+        "gst_rtsp_server.py said {line:?}"
+    );
+    Server {
+        child,
+        url: format!("rtsp://127.0.0.1:{port}/clip.mjpeg"),
+    }
+}
+
+/// CPU seconds (user + system) of a process so far.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are
+    // fields 14 and 15 (proc(5)), in clock ticks of 1/100 s on Linux.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    ticks as f64 / 100.0
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// One RTSP session of the drain client.
+struct Session {
+    _rtsp: TcpStream,
+    rtp: mio::net::UdpSocket,
+    _rtcp: UdpSocket,
+    received: u64,
+    /// Extended highest sequence number and the first one, in the window.
+    first: Option<i64>,
+    highest: i64,
+    last_seq: u16,
+}
+
+fn request(s: &mut TcpStream, cseq: &mut u32, method: &str, url: &str, extra: &str) -> String {
+    *cseq += 1;
+    write!(
+        s,
+        "{method} {url} RTSP/1.0\r\nCSeq: {cseq}\r\nUser-Agent: rtsp-load\r\n{extra}\r\n"
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).unwrap() == 0 {
+            break;
+        }
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).to_string();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    assert!(head.starts_with("RTSP/1.0 200"), "{method} {url}: {head}");
+    head
+}
+
+fn open_session(url: &str) -> Session {
+    let (rtp, rtcp, port) = loop {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let p = a.local_addr().unwrap().port();
+        if p % 2 == 0 {
+            if let Ok(b) = UdpSocket::bind(("127.0.0.1", p + 1)) {
+                break (a, b, p);
+            }
+        }
+    };
+    let mut s =
+        TcpStream::connect(url.trim_start_matches("rtsp://").split('/').next().unwrap()).unwrap();
+    let mut cseq = 0;
+    request(
+        &mut s,
+        &mut cseq,
+        "DESCRIBE",
+        url,
+        "Accept: application/sdp\r\n",
+    );
+    let t = format!(
+        "Transport: RTP/AVP;unicast;client_port={}-{}\r\n",
+        port,
+        port + 1
+    );
+    // Both servers name the stream's control URL relative to the base.
+    let head = request(&mut s, &mut cseq, "SETUP", &format!("{url}/stream=0"), &t);
+    let session = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Session:"))
+        .map(|v| v.split(';').next().unwrap().trim().to_string())
+        .expect("Session header");
+    request(
+        &mut s,
+        &mut cseq,
+        "PLAY",
+        url,
+        &format!("Session: {session}\r\nRange: npt=0-\r\n"),
+    );
+    rtp.set_nonblocking(true).unwrap();
+    // Room for a second of a 5 Mbit/s stream per client.
+    let _ = nix::sys::socket::setsockopt(&rtp, nix::sys::socket::sockopt::RcvBufForce, &(1 << 20));
+    Session {
+        _rtsp: s,
+        rtp: mio::net::UdpSocket::from_std(rtp),
+        _rtcp: rtcp,
+        received: 0,
+        first: None,
+        highest: 0,
+        last_seq: 0,
+    }
+}
+
+/// Opens `n` sessions, drains for a second, then measures `secs` seconds.
+fn measure(server: &Server, n: usize, secs: u64) -> Run {
+    let mut poll = Poll::new().unwrap();
+    let mut sessions: Vec<Session> = (0..n).map(|_| open_session(&server.url)).collect();
+    for (i, s) in sessions.iter_mut().enumerate() {
+        poll.registry()
+            .register(&mut s.rtp, Token(i), Interest::READABLE)
+            .unwrap();
+    }
+    let mut events = Events::with_capacity(1024);
+    let mut buf = [0u8; 65536];
+    let pid = server.child.id();
+    let warm_end = Instant::now() + Duration::from_secs(1);
+    let mut window: Option<(Instant, f64)> = None;
+    let end_after = Duration::from_secs(secs);
+    loop {
+        let now = Instant::now();
+        if window.is_none() && now >= warm_end {
+            for s in &mut sessions {
+                s.received = 0;
+                s.first = None;
+            }
+            window = Some((now, cpu_secs(pid)));
+        }
+        if let Some((t0, _)) = window {
+            if now.duration_since(t0) >= end_after {
+                break;
+            }
+        }
+        poll.poll(&mut events, Some(Duration::from_millis(20)))
+            .unwrap();
+        for ev in events.iter() {
+            let s = &mut sessions[ev.token().0];
+            while let Ok(len) = s.rtp.recv(&mut buf) {
+                if len < 12 {
+                    continue;
+                }
+                let seq = u16::from_be_bytes([buf[2], buf[3]]);
+                // Extend the 16-bit sequence number (RFC 3550 A.1).
+                let ext = match s.first {
+                    None => {
+                        s.first = Some(i64::from(seq));
+                        i64::from(seq)
+                    }
+                    Some(_) => s.highest + i64::from(seq.wrapping_sub(s.last_seq) as i16),
+                };
+                if ext > s.highest || s.received == 0 {
+                    s.highest = ext;
+                    s.last_seq = seq;
+                }
+                s.received += 1;
+            }
+        }
+    }
+    let (t0, cpu0) = window.unwrap();
+    let cpu = cpu_secs(pid) - cpu0;
+    let secs = t0.elapsed().as_secs_f64();
+    let rss = rss_kb(pid);
+    let mut packets = 0;
+    let mut lost = 0;
+    for s in &sessions {
+        packets += s.received;
+        if let Some(first) = s.first {
+            let expected = (s.highest - first + 1).max(0) as u64;
+            lost += expected.saturating_sub(s.received);
+        }
+    }
+    Run {
+        clients: n,
+        packets,
+        lost,
+        cpu_secs: cpu,
+        secs,
+        rss_kb: rss,
+    }
+}
+
+fn make_clip(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let clip = dir.join("clip.mjpeg");
+    let st = Command::new("ffmpeg")
+        .args([
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x480:rate=25",
+            "-t",
+            "8",
+        ])
+        .args([
+            "-c:v", "mjpeg", "-huffman", "default", "-pix_fmt", "yuvj420p", "-q:v", "4", "-f",
+            "mjpeg",
+        ])
+        .arg(&clip)
+        .status()
+        .expect("run ffmpeg");
+    assert!(st.success(), "ffmpeg could not make the clip");
+    clip
+}
+
+fn print_run(name: &str, r: &Run) {
+    println!(
+        "{name:16} {:>6} {:>10.0} {:>8.3} {:>9.1} {:>10.2} {:>9.1}",
+        r.clients,
+        r.packets as f64 / r.secs,
+        r.lost as f64 * 100.0 / (r.packets + r.lost).max(1) as f64,
+        r.cpu_secs * 100.0 / r.secs,
+        r.us_per_packet(),
+        r.rss_kb as f64 / 1024.0
+    );
+}
+
+fn series(name: &'static str, start: &dyn Fn() -> Server, args: &Args) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let mut counts = args.clients.clone();
+    let mut n = *counts.last().unwrap_or(&1);
+    loop {
+        let Some(c) = (if counts.is_empty() {
+            None
+        } else {
+            Some(counts.remove(0))
+        }) else {
+            if args.step == 0 || runs.last().is_some_and(|r: &Run| r.lost > 0) {
+                break;
+            }
+            n += args.step;
+            if n > args.up_to {
+                break;
+            }
+            let server = start();
+            let r = measure(&server, n, args.seconds);
+            print_run(name, &r);
+            runs.push(r);
+            continue;
+        };
+        // A fresh server per run, so RSS and CPU belong to this N alone.
+        let server = start();
+        let r = measure(&server, c, args.seconds);
+        print_run(name, &r);
+        runs.push(r);
+    }
+    runs
+}
+
+fn summary(name: &str, runs: &[Run]) -> (Option<usize>, HashMap<usize, f64>) {
+    let capacity = runs.iter().filter(|r| r.lost == 0).map(|r| r.clients).max();
+    let per: HashMap<usize, f64> = runs
+        .iter()
+        .map(|r| (r.clients, r.us_per_packet()))
+        .collect();
+    let rss = match (
+        runs.iter().find(|r| r.clients == 1),
+        runs.iter()
+            .filter(|r| r.lost == 0)
+            .max_by_key(|r| r.clients),
+    ) {
+        (Some(a), Some(b)) if b.clients > 1 => {
+            format!(
+                "{:.1} KiB",
+                (b.rss_kb as f64 - a.rss_kb as f64) / (b.clients - 1) as f64
+            )
+        }
+        _ => "n/a".into(),
+    };
+    println!("{name}: most clients at zero loss: {capacity:?}; RSS per extra client: {rss}");
+    (capacity, per)
+}
+
+fn main() {
+    let args = Args::parse();
+    let dir = std::env::temp_dir().join(format!("rtsp-load-{}", std::process::id()));
+    let clip = make_clip(&dir);
+    println!(
+        "clip: 640x480 25 fps MJPEG, {} KiB, {}",
+        std::fs::metadata(&clip).unwrap().len() / 1024,
+        clip.display()
+    );
+    println!(
+        "{:16} {:>6} {:>10} {:>8} {:>9} {:>10} {:>9}",
+        "server", "N", "pkts/s", "loss%", "CPU%", "us/packet", "RSS MiB"
+    );
+    let ours = (args.against != "gst").then(|| series("rtsp-server", &|| start_ours(&dir), &args));
+    let gst =
+        (args.against != "ours").then(|| series("gst-rtsp-server", &|| start_gst(&clip), &args));
+    let o = ours.as_ref().map(|r| summary("rtsp-server", r));
+    let g = gst.as_ref().map(|r| summary("gst-rtsp-server", r));
+    if let (Some((oc, op)), Some((gc, gp))) = (o, g) {
+        let mut ns: Vec<_> = op.keys().filter(|n| gp.contains_key(n)).copied().collect();
+        ns.sort_unstable();
+        for n in ns {
+            println!(
+                "N={n}: GStreamer CPU per packet / ours = {:.2}",
+                gp[&n] / op[&n].max(1e-9)
+            );
+        }
+        if let (Some(oc), Some(gc)) = (oc, gc) {
+            println!(
+                "capacity at zero loss: ours {oc} / GStreamer {gc} = {:.2}",
+                oc as f64 / gc as f64
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
