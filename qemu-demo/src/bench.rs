@@ -24,6 +24,16 @@ pub struct RateMeter {
 }
 
 impl RateMeter {
+    /// A meter with nothing counted, for statics.
+    pub const fn new() -> Self {
+        RateMeter {
+            since: 0,
+            frames: 0,
+            packets: 0,
+            bytes: 0,
+        }
+    }
+
     /// Counts one sent packet of `len` bytes; `frame_done` if it was a
     /// frame's last.
     pub fn packet(&mut self, len: usize, frame_done: bool) {

@@ -12,17 +12,26 @@ mod bench;
 mod clip;
 mod clock;
 mod config;
+mod dialogue;
 mod eth;
 mod hw;
 mod net;
+mod rtcp;
+mod server;
+mod stream;
 
 use cortex_m_semihosting::debug;
 use defmt_semihosting as _;
-use smoltcp::socket::tcp;
+use static_cell::ConstStaticCell;
 
 use clock::SysTickClock;
 use config::{Config, Mode};
 use net::Net;
+use server::Server;
+
+/// The RTSP server state (client buffers, sessions, streams): a static, so
+/// its size shows in .bss rather than on the stack.
+static SERVER: ConstStaticCell<Server> = ConstStaticCell::new(Server::new());
 
 /// Ends the QEMU run with a failure exit code (semihosting `SYS_EXIT`).
 pub fn exit_failure() -> ! {
@@ -77,24 +86,20 @@ fn main() -> ! {
     if let Mode::UdpBench { port } = config.mode {
         bench::udp_send_loop(&mut net, &clock, port, rtsp_core::limits::RTP_DEFAULT_MTU);
     }
+    let server = SERVER.take();
+    let fast = config.mode == (Mode::Serve { fast: true });
+    server.configure(config.session_timeout_secs, fast, clock.micros() as u32);
     let mut next_stats = clock.micros();
     loop {
-        let now = smoltcp_now(&clock);
-        net.poll(now);
-        for i in 0..net::MAX_CLIENTS {
-            let socket = net.sockets.get_mut::<tcp::Socket>(net.tcp[i]);
-            if socket.can_recv() {
-                let _ = socket.recv(|b| (b.len(), ()));
-                let _ = socket.send_slice(b"RTSP/1.0 501 Not Implemented\r\nCSeq: 0\r\n\r\n");
-            }
-            if !socket.is_open() || socket.state() == tcp::State::CloseWait {
-                net.listen(i);
-            }
+        let now = clock.micros();
+        net.poll(smoltcp::time::Instant::from_micros(now as i64));
+        server.poll(now, &mut net);
+        if fast {
+            server.meter.report(now, 1_000_000);
         }
-        let micros = clock.micros();
-        if config.stats_secs > 0 && micros >= next_stats {
-            next_stats = micros + u64::from(config.stats_secs) * 1_000_000;
-            log_stats(0);
+        if config.stats_secs > 0 && now >= next_stats {
+            next_stats = now + u64::from(config.stats_secs) * 1_000_000;
+            log_stats(server.playing());
         }
     }
 }

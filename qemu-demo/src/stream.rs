@@ -1,0 +1,264 @@
+//! One client's RTP/JPEG stream: the clip's frames, paced at its frame rate
+//! (or as fast as the stack takes them, for the benchmark), cut into packets
+//! by `rtsp_core::jpeg::Packetizer` straight from flash into the socket's
+//! buffer (RFC 2435 §3; RFC 3550 §5.1 for the header).
+//!
+//! Over UDP each packet is written in place into smoltcp's datagram buffer.
+//! Over TCP (RFC 2326 §10.12) each goes out as `$`, channel, 16-bit length,
+//! packet; a packet is only started when the whole frame-chunk fits in the
+//! socket's send buffer, so RTSP responses never land inside one.
+
+use rtsp_core::jpeg::{self, Packetizer};
+use rtsp_core::limits::RTP_DEFAULT_MTU;
+use rtsp_core::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
+use smoltcp::socket::{tcp, udp};
+use smoltcp::wire::IpEndpoint;
+
+use crate::bench::RateMeter;
+use crate::clip::{self, Looping};
+
+/// Largest RTP packet we send (RTP header included), so that with IP and
+/// UDP headers it fits one 1500-byte Ethernet frame.
+pub const MTU: usize = RTP_DEFAULT_MTU;
+/// Bytes of the interleaved frame header: `$`, channel, length (§10.12).
+const INTERLEAVED_HEADER: usize = 4;
+/// Room for one packet's RTP and RFC 2435 headers (with quantization tables)
+/// when sending over TCP, where headers and flash payload go out in parts.
+const HEADER_SCRATCH: usize = 12 + 8 + 4 + 4 + 2 * 128;
+
+/// Where a client's RTP goes (chosen by its SETUP, RFC 2326 §12.39).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum Sink {
+    /// UDP unicast to the client's RTP/RTCP ports.
+    Udp {
+        /// Client's RTP address and port.
+        rtp: IpEndpoint,
+        /// Client's RTCP address and port.
+        rtcp: IpEndpoint,
+    },
+    /// Interleaved on the RTSP connection, on these channels.
+    Interleaved {
+        /// Channel of RTP.
+        rtp: u8,
+        /// Channel of RTCP.
+        rtcp: u8,
+    },
+}
+
+/// Counters an RTCP sender report needs (RFC 3550 §6.4.1).
+#[derive(Clone, Copy, Debug, Default, defmt::Format)]
+pub struct Sent {
+    /// RTP packets sent.
+    pub packets: u32,
+    /// RTP payload octets sent (headers excluded).
+    pub octets: u32,
+    /// RTP timestamp of the latest frame begun.
+    pub last_timestamp: u32,
+}
+
+/// The state of one client's stream.
+#[derive(Debug)]
+pub struct Stream {
+    /// Destination of the packets.
+    pub sink: Sink,
+    clip: Looping,
+    packetizer: Option<Packetizer<'static>>,
+    /// Header of the next packet: sequence number and timestamp advance here.
+    next: rtp::Repr,
+    /// When the next frame is due, microseconds since boot.
+    due: u64,
+    playing: bool,
+    paused_at: Option<u64>,
+    /// Totals for RTCP.
+    pub sent: Sent,
+}
+
+impl Stream {
+    /// A paused stream whose first packet will carry `sequence` and
+    /// `timestamp` (announced in RTP-Info, RFC 2326 §12.33).
+    pub fn new(sink: Sink, ssrc: Ssrc, sequence: SeqNo, timestamp: RtpTimestamp) -> Self {
+        let next = rtp::Repr {
+            marker: false,
+            payload_type: jpeg::PAYLOAD_TYPE,
+            sequence,
+            timestamp,
+            ssrc,
+        };
+        Stream {
+            sink,
+            clip: Looping::default(),
+            packetizer: None,
+            next,
+            due: 0,
+            playing: false,
+            paused_at: None,
+            sent: Sent::default(),
+        }
+    }
+
+    /// Sequence number and timestamp the next frame will start with.
+    pub fn position(&self) -> (SeqNo, RtpTimestamp) {
+        (self.next.sequence, self.next.timestamp)
+    }
+
+    /// The stream's synchronization source (RFC 3550 §5.1).
+    pub fn ssrc(&self) -> Ssrc {
+        self.next.ssrc
+    }
+
+    /// Whether frames are flowing.
+    pub fn is_playing(&self) -> bool {
+        self.playing
+    }
+
+    /// Starts or resumes sending at `now_us`. After a PAUSE the RTP clock
+    /// moves forward by the paused time (DESIGN.md), in whole frames so it
+    /// stays on the 90 kHz frame grid; sequence numbers just continue.
+    pub fn play(&mut self, now_us: u64) {
+        if let Some(at) = self.paused_at.take() {
+            let frames = now_us.saturating_sub(at) / clip::FRAME_MICROS;
+            let ticks = (frames as u32).wrapping_mul(clip::TICKS_PER_FRAME);
+            self.next.timestamp = RtpTimestamp(self.next.timestamp.0.wrapping_add(ticks));
+        }
+        self.playing = true;
+        self.due = now_us;
+    }
+
+    /// Stops starting new frames at `now_us`; the frame being sent, if any,
+    /// is completed so receivers never see half a frame.
+    pub fn pause(&mut self, now_us: u64) {
+        if self.playing {
+            self.playing = false;
+            self.paused_at = Some(now_us);
+        }
+    }
+
+    /// Starts the next frame if one is due; returns whether one is in hand.
+    fn frame_in_hand(&mut self, now_us: u64, fast: bool) -> bool {
+        if self.packetizer.is_some() {
+            return true;
+        }
+        if !self.playing || (!fast && now_us < self.due) {
+            return false;
+        }
+        let Some(frame) = self.clip.next_frame() else {
+            return false;
+        };
+        match Packetizer::new(&frame, MTU, self.next) {
+            Ok(p) => self.packetizer = Some(p),
+            Err(e) => {
+                defmt::warn!("frame not packetized: {}", e);
+                return false;
+            }
+        }
+        self.sent.last_timestamp = self.next.timestamp.0;
+        // The next frame is due one frame period later; after a stall longer
+        // than a frame (a slow TCP reader), restart the schedule from now
+        // rather than bursting to catch up.
+        self.due = if now_us > self.due + clip::FRAME_MICROS {
+            now_us
+        } else {
+            self.due
+        } + clip::FRAME_MICROS;
+        self.next.timestamp =
+            RtpTimestamp(self.next.timestamp.0.wrapping_add(clip::TICKS_PER_FRAME));
+        true
+    }
+
+    fn finish_packet(&mut self, payload_len: usize, meter: &mut RateMeter, wire_len: usize) {
+        let done = self.packetizer.as_ref().is_none_or(Packetizer::is_done);
+        if done {
+            if let Some(p) = self.packetizer.take() {
+                self.next.sequence = p.next_sequence();
+            }
+        }
+        self.sent.packets = self.sent.packets.wrapping_add(1);
+        self.sent.octets = self.sent.octets.wrapping_add(payload_len as u32);
+        meter.packet(wire_len, done);
+    }
+
+    /// Sends every packet due at `now_us` that fits into the UDP socket.
+    pub fn pump_udp(
+        &mut self,
+        now_us: u64,
+        fast: bool,
+        socket: &mut udp::Socket,
+        meter: &mut RateMeter,
+    ) {
+        let Sink::Udp { rtp: to, .. } = self.sink else {
+            return;
+        };
+        while self.frame_in_hand(now_us, fast) {
+            let Some(packetizer) = self.packetizer.as_mut() else {
+                return;
+            };
+            let mut result = Ok(None);
+            let sent = socket.send_with(MTU, to, |buf| {
+                result = packetizer.next_packet(buf);
+                // An error or no packet leaves the datagram empty: nothing
+                // is queued (checked below before counting).
+                match result {
+                    Ok(Some(len)) => len,
+                    _ => 0,
+                }
+            });
+            match (sent, result) {
+                (Ok(_), Ok(Some(len))) => {
+                    self.finish_packet(len.saturating_sub(rtp::HEADER_LEN), meter, len)
+                }
+                (Err(_), _) => return, // socket full: try again after the interface polls
+                (Ok(_), _) => {
+                    // The packetizer refused (cannot happen with MTU-sized
+                    // room): drop the frame rather than loop on it.
+                    defmt::warn!("packetizer error, frame dropped");
+                    self.packetizer = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sends every packet due at `now_us` that fits into the TCP send buffer,
+    /// interleaved on the RTSP connection.
+    /// `reserve` bytes of the send buffer are left for RTSP responses.
+    pub fn pump_tcp(
+        &mut self,
+        now_us: u64,
+        fast: bool,
+        socket: &mut tcp::Socket,
+        meter: &mut RateMeter,
+        reserve: usize,
+    ) {
+        let Sink::Interleaved { rtp: channel, .. } = self.sink else {
+            return;
+        };
+        let mut header = [0u8; HEADER_SCRATCH];
+        while socket.may_send() && self.frame_in_hand(now_us, fast) {
+            let free = socket.send_capacity() - socket.send_queue();
+            if free < INTERLEAVED_HEADER + MTU + reserve {
+                return;
+            }
+            let Some(packetizer) = self.packetizer.as_mut() else {
+                return;
+            };
+            let parts = match packetizer.next_parts(&mut header) {
+                Ok(Some(parts)) => parts,
+                _ => {
+                    self.packetizer = None;
+                    return;
+                }
+            };
+            let len = parts.len();
+            let prefix = [b'$', channel, (len >> 8) as u8, len as u8];
+            // `free` covers all three parts, so none is cut short.
+            let _ = socket.send_slice(&prefix);
+            let _ = socket.send_slice(header.get(..parts.header_len).unwrap_or_default());
+            let _ = socket.send_slice(parts.payload);
+            self.finish_packet(
+                len.saturating_sub(rtp::HEADER_LEN),
+                meter,
+                len + INTERLEAVED_HEADER,
+            );
+        }
+    }
+}
