@@ -38,6 +38,8 @@ mod jfif;
 pub(crate) mod markers;
 mod packetizer;
 mod tables;
+#[cfg(test)]
+mod tests;
 
 pub use depacketizer::Depacketizer;
 pub use error::Error;

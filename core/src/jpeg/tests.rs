@@ -1,0 +1,283 @@
+//! Packetizer and depacketizer unit tests: bytes on the wire (RFC 2435
+//! §3.1) and reassembly rules (§4.3, Appendix A/B).
+
+use super::*;
+use crate::limits::JPEG_MAX_HEADER;
+use crate::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
+use std::vec::Vec;
+
+/// A frame built from our own JFIF writer: 32x16 4:2:0, Q=50 tables,
+/// restart interval 4, and `scan` as scan data.
+fn frame_bytes(scan: &[u8], restart_interval: u16) -> Vec<u8> {
+    let (l, c) = make_tables(50);
+    let h = JfifHeader {
+        kind: Type::Yuv420,
+        width: 32,
+        height: 16,
+        restart_interval,
+        luma: QuantTable::new(&l).unwrap(),
+        chroma: QuantTable::new(&c).unwrap(),
+    };
+    let mut buf = [0u8; 1024];
+    let n = h.emit(&mut buf).unwrap();
+    let mut v = buf[..n].to_vec();
+    v.extend_from_slice(scan);
+    v.extend_from_slice(&[0xff, 0xd9]);
+    v
+}
+
+fn repr() -> rtp::Repr {
+    rtp::Repr {
+        marker: false,
+        payload_type: 26,
+        sequence: SeqNo(0xfffe),
+        timestamp: RtpTimestamp(0x0102_0304),
+        ssrc: Ssrc(0xdead_beef),
+    }
+}
+
+fn all_packets(f: &Frame<'_>, mtu: usize) -> Vec<Vec<u8>> {
+    let mut p = Packetizer::new(f, mtu, repr()).unwrap();
+    let mut buf = [0u8; 2048];
+    let mut v = Vec::new();
+    while let Some(n) = p.next_packet(&mut buf).unwrap() {
+        v.push(buf[..n].to_vec());
+    }
+    v
+}
+
+#[test]
+fn packets_carry_the_rfc_2435_headers_byte_for_byte() {
+    let scan: Vec<u8> = (0..300u32).map(|i| (i % 200) as u8).collect();
+    let bytes = frame_bytes(&scan, 4);
+    let f = Frame::parse(&bytes).unwrap();
+    assert_eq!(f.wire_type(), 65);
+    // Headers: 12 RTP + 8 main + 4 restart (+ 4 + 128 tables on the first).
+    // Scan bytes per packet: 200 - 156 = 44, then 176, then the last 80.
+    let pk = all_packets(&f, 200);
+    assert_eq!(
+        pk.iter().map(Vec::len).collect::<Vec<_>>(),
+        [200, 200, 24 + 80]
+    );
+    let p0 = &pk[0];
+    assert_eq!(
+        &p0[..12],
+        &[0x80, 26, 0xff, 0xfe, 1, 2, 3, 4, 0xde, 0xad, 0xbe, 0xef]
+    );
+    // Main header: type-specific 0, offset 0, type 65, Q 255, 4x2 blocks.
+    assert_eq!(&p0[12..20], &[0, 0, 0, 0, 65, 255, 4, 2]);
+    // Restart header: interval 4, F=L=1, count 0x3FFF.
+    assert_eq!(&p0[20..24], &[0, 4, 0xff, 0xff]);
+    // Quantization table header: 8-bit tables, 128 bytes, then the tables.
+    assert_eq!(&p0[24..28], &[0, 0, 0, 128]);
+    let (l, c) = make_tables(50);
+    assert_eq!(&p0[28..92], &l[..]);
+    assert_eq!(&p0[92..156], &c[..]);
+    assert_eq!(&p0[156..], &scan[..44]);
+    // Second packet: offset 44, no table header, no marker.
+    let p1 = &pk[1];
+    assert_eq!(&p1[1..4], &[26, 0xff, 0xff]);
+    assert_eq!(&p1[12..24], &[0, 0, 0, 44, 65, 255, 4, 2, 0, 4, 0xff, 0xff]);
+    assert_eq!(&p1[24..], &scan[44..220]);
+    // Last packet: marker set, sequence wrapped to 0, offset 220.
+    let p2 = &pk[2];
+    assert_eq!(&p2[1..4], &[0x80 | 26, 0, 0]);
+    assert_eq!(&p2[12..16], &[0, 0, 0, 220]);
+    assert_eq!(&p2[24..], &scan[220..]);
+    // Without DRI: type 1 and no restart header.
+    let bytes = frame_bytes(&scan, 0);
+    let f = Frame::parse(&bytes).unwrap();
+    let pk = all_packets(&f, 1400);
+    assert_eq!(pk.len(), 1);
+    assert_eq!(&pk[0][12..24], &[0, 0, 0, 0, 1, 255, 4, 2, 0, 0, 0, 128]);
+    assert_eq!(pk[0].len(), 12 + 8 + 4 + 128 + 300);
+}
+
+#[test]
+fn depacketizer_rebuilds_q1_to_99_from_appendix_a() {
+    let scan = [0x11, 0x22, 0x33];
+    for q in [1u8, 50, 99] {
+        let mut p = Vec::from([0u8, 0, 0, 0, 0, q, 4, 2]);
+        p.extend_from_slice(&scan);
+        let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 16]);
+        let out = d.push_payload(RtpTimestamp(9), true, &p).unwrap().unwrap();
+        let f = Frame::parse(out).unwrap();
+        let (l, c) = make_tables(q);
+        assert_eq!(f.quant_tables()[0].data(), &l[..]);
+        assert_eq!(f.quant_tables()[1].data(), &c[..]);
+        assert_eq!((f.kind(), f.width(), f.height()), (Type::Yuv422, 32, 16));
+        assert_eq!(f.scan_data(), &scan);
+        assert!(out.ends_with(&[0x33, 0xff, 0xd9]));
+    }
+}
+
+fn q_packet(q: u8, precision: u8, tables: &[u8], scan: &[u8]) -> Vec<u8> {
+    let mut p = Vec::from([0u8, 0, 0, 0, 1, q, 4, 2, 0, precision]);
+    p.extend_from_slice(&(tables.len() as u16).to_be_bytes());
+    p.extend_from_slice(tables);
+    p.extend_from_slice(scan);
+    p
+}
+
+#[test]
+fn in_band_tables_are_cached_for_q_128_to_254_only() {
+    let tables: Vec<u8> = (1..=128).collect();
+    let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 16]);
+    let out = d
+        .push_payload(RtpTimestamp(0), true, &q_packet(200, 0, &tables, &[5]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        Frame::parse(out).unwrap().quant_tables()[1].data(),
+        &tables[64..]
+    );
+    // Next frame omits them (Length 0): the cached ones are used.
+    let out = d
+        .push_payload(RtpTimestamp(3000), true, &q_packet(200, 0, &[], &[6]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        Frame::parse(out).unwrap().quant_tables()[0].data(),
+        &tables[..64]
+    );
+    // Q=255 tables are never cached; other Q values have none.
+    d.push_payload(RtpTimestamp(6000), true, &q_packet(255, 0, &tables, &[7]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        d.push_payload(RtpTimestamp(9000), true, &q_packet(201, 0, &[], &[8])),
+        Err(Error::MissingQuantTables { q: 201 })
+    );
+    assert_eq!(d.frames_complete(), 3);
+}
+
+#[test]
+fn sixteen_bit_tables_rebuild_as_sof1() {
+    let mut tables: Vec<u8> = (0..128).map(|i| (i % 2) as u8 + 1).collect();
+    tables.extend(1..=64u8);
+    let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 16]);
+    let out = d
+        .push_payload(RtpTimestamp(0), true, &q_packet(255, 1, &tables, &[9]))
+        .unwrap()
+        .unwrap();
+    assert!(out.windows(2).any(|w| w == [0xff, 0xc1]));
+    let f = Frame::parse(out).unwrap();
+    assert!(f.quant_tables()[0].is_16bit());
+    assert!(!f.quant_tables()[1].is_16bit());
+    assert_eq!(f.quant_precision(), 1);
+}
+
+fn piece(offset: u32, data: &[u8]) -> Vec<u8> {
+    let o = offset.to_be_bytes();
+    let mut p = Vec::from([0, o[1], o[2], o[3], 1, 50, 4, 2]);
+    p.extend_from_slice(data);
+    p
+}
+
+#[test]
+fn gaps_new_timestamps_and_late_packets() {
+    let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 64]);
+    let ts = RtpTimestamp(1000);
+    assert_eq!(d.push_payload(ts, false, &piece(0, &[1, 2])), Ok(None));
+    // The marker arrives with bytes 2..4 missing: not complete.
+    assert_eq!(d.push_payload(ts, true, &piece(4, &[5])), Ok(None));
+    // A duplicate is ignored and counted.
+    assert_eq!(d.push_payload(ts, false, &piece(0, &[1, 2])), Ok(None));
+    assert_eq!(d.duplicates(), 1);
+    // The next frame starts: the incomplete one is dropped, never returned.
+    let next = RtpTimestamp(4000);
+    assert_eq!(d.push_payload(next, false, &piece(0, &[7])), Ok(None));
+    assert_eq!(d.frames_dropped(), 1);
+    // The missing piece of the dropped frame comes late: ignored.
+    assert_eq!(d.push_payload(ts, false, &piece(2, &[3, 4])), Ok(None));
+    assert_eq!(d.late_packets(), 1);
+    let out = d
+        .push_payload(next, true, &piece(1, &[8]))
+        .unwrap()
+        .unwrap();
+    assert!(out.ends_with(&[7, 8, 0xff, 0xd9]));
+    assert_eq!((d.frames_complete(), d.frames_dropped()), (1, 1));
+    // A timestamp far in the past is a stream restart, not a late packet.
+    let restart = RtpTimestamp(4000u32.wrapping_sub(10 * 90_000));
+    let out = d
+        .push_payload(restart, true, &piece(0, &[9]))
+        .unwrap()
+        .unwrap();
+    assert!(out.ends_with(&[9, 0xff, 0xd9]));
+}
+
+#[test]
+fn reordering_within_a_frame_is_repaired_up_to_the_hole_limit() {
+    use crate::limits::JPEG_REORDER_RANGES;
+    let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 256]);
+    let ts = RtpTimestamp(5);
+    // Every other byte first: JPEG_REORDER_RANGES disjoint runs fit...
+    let n = JPEG_REORDER_RANGES as u32;
+    for i in (0..n).rev() {
+        let last = i == n - 1;
+        assert_eq!(
+            d.push_payload(ts, last, &piece(2 * i + 1, &[2 * i as u8 + 1])),
+            Ok(None)
+        );
+    }
+    // ...then the holes are filled, in reverse, and the frame completes.
+    let mut out = None;
+    for i in (0..n).rev() {
+        out = d
+            .push_payload(ts, false, &piece(2 * i, &[2 * i as u8]))
+            .unwrap()
+            .map(<[u8]>::to_vec);
+    }
+    let out = out.unwrap();
+    let want: Vec<u8> = (0..2 * n as u8).collect();
+    assert!(out.ends_with(&[&want[..], &[0xff, 0xd9]].concat()));
+    // One more disjoint run than tracked drops the frame.
+    let ts = RtpTimestamp(9000);
+    for i in 0..=n {
+        let _ = d.push_payload(ts, false, &piece(2 * i + 1, &[0]));
+    }
+    assert_eq!(d.frames_dropped(), 1);
+}
+
+#[test]
+fn eoi_is_added_exactly_once() {
+    // Scan data that already ends with EOI (some senders include it).
+    let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 16]);
+    let out = d
+        .push_payload(RtpTimestamp(0), true, &piece(0, &[1, 0xff, 0xd9]))
+        .unwrap()
+        .unwrap();
+    assert!(out.ends_with(&[1, 0xff, 0xd9]));
+    assert!(!out.ends_with(&[0xff, 0xd9, 0xff, 0xd9]));
+    // Scan data ending in a stuffed 0xFF 0x00 still gets its EOI (retina's
+    // `&&` instead of `||` would skip it here).
+    let out = d
+        .push_payload(RtpTimestamp(3000), true, &piece(0, &[0xff, 0x00]))
+        .unwrap()
+        .unwrap();
+    assert!(out.ends_with(&[0xff, 0x00, 0xff, 0xd9]));
+    let out = d
+        .push_payload(RtpTimestamp(6000), true, &piece(0, &[0x12, 0xd9]))
+        .unwrap()
+        .unwrap();
+    assert!(out.ends_with(&[0x12, 0xd9, 0xff, 0xd9]));
+}
+
+#[test]
+fn inconsistent_packets_drop_the_frame() {
+    let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 16]);
+    let ts = RtpTimestamp(0);
+    d.push_payload(ts, false, &piece(0, &[1])).unwrap();
+    let mut other = piece(1, &[2]);
+    other[5] = 60; // a different Q mid-frame
+    assert_eq!(d.push_payload(ts, true, &other), Err(Error::BadPacket));
+    assert_eq!(d.frames_dropped(), 1);
+    // Two markers disagreeing on the end also drop it.
+    let ts = RtpTimestamp(3000);
+    d.push_payload(ts, true, &piece(1, &[1])).unwrap();
+    assert_eq!(
+        d.push_payload(ts, true, &piece(3, &[1])),
+        Err(Error::BadPacket)
+    );
+    assert_eq!(d.frames_dropped(), 2);
+}
