@@ -153,6 +153,7 @@ fn shift(e: Error, by: usize) -> Error {
 
 /// The frames of a container held in memory, borrowed from it.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Frames<'a> {
     data: &'a [u8],
     pos: usize,
@@ -219,6 +220,19 @@ pub struct Reader<R, B> {
     format: Option<Format>,
     eof: bool,
     done: bool,
+}
+
+#[cfg(feature = "defmt")]
+impl<R, B> defmt::Format for Reader<R, B> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "mjpeg::Reader {{ format: {}, offset: {}, done: {} }}",
+            self.format,
+            self.base + self.start,
+            self.done
+        );
+    }
 }
 
 impl<R: embedded_io::Read, B: AsRef<[u8]> + AsMut<[u8]>> Reader<R, B> {

@@ -3,7 +3,7 @@
 
 use heapless::Vec;
 
-use super::header::{MainHeader, QuantHeader, RestartHeader};
+use super::header::{MainHeader, Payload};
 use super::tables::make_tables;
 use super::{Error, JfifHeader, QuantTable, Type, Q_DYNAMIC};
 use crate::limits::{JPEG_LATE_WINDOW, JPEG_MAX_HEADER, JPEG_QUANT_CACHE, JPEG_REORDER_RANGES};
@@ -266,44 +266,34 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
     }
 
     fn parse<'p>(&mut self, payload: &'p [u8]) -> Result<Parsed<'p>, Error> {
-        let main = MainHeader::parse(payload)?;
+        let p = Payload::parse(payload)?;
+        let main = p.main;
         if let Type::Unknown(kind) = main.kind {
             return Err(Error::UnsupportedType { kind });
         }
-        let mut rest = payload.get(MainHeader::LEN..).unwrap_or_default();
-        let mut restart_interval = 0;
-        if main.restart {
-            restart_interval = RestartHeader::parse(rest)?.interval;
-            rest = rest.get(RestartHeader::LEN..).unwrap_or_default();
-        }
-        let mut tables = None;
-        if main.fragment_offset == 0 && main.q >= 128 {
-            let qh = QuantHeader::parse(rest)?;
-            rest = rest.get(QuantHeader::LEN..).unwrap_or_default();
-            let len = usize::from(qh.length);
-            let data = rest.get(..len).ok_or(Error::BadPacket)?;
-            rest = rest.get(len..).unwrap_or_default();
-            if len == 0 {
-                if main.q == Q_DYNAMIC {
-                    // §3.1.8: Q=255 with Length 0 is not allowed.
-                    return Err(Error::BadPacket);
-                }
+        let tables = match p.quant {
+            None => None,
+            Some((_, [])) if main.q == Q_DYNAMIC => {
+                // §3.1.8: Q=255 with Length 0 is not allowed.
+                return Err(Error::BadPacket);
+            }
+            Some((_, [])) => {
                 let cached = self.cache.iter().find(|(q, _)| *q == main.q);
-                let t = cached.ok_or(Error::MissingQuantTables { q: main.q })?;
-                tables = Some(t.1);
-            } else {
+                Some(cached.ok_or(Error::MissingQuantTables { q: main.q })?.1)
+            }
+            Some((qh, data)) => {
                 let t = Tables::from_wire(qh.precision, data).ok_or(Error::BadPacket)?;
                 if main.q != Q_DYNAMIC {
                     self.remember(main.q, t);
                 }
-                tables = Some(t);
+                Some(t)
             }
-        }
+        };
         Ok(Parsed {
             main,
-            restart_interval,
+            restart_interval: p.restart.map_or(0, |r| r.interval),
             tables,
-            data: rest,
+            data: p.data,
         })
     }
 
@@ -394,6 +384,20 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
         self.cur = None;
         self.last_done = Some(ts);
         Ok(self.buf.as_ref().get(start..stop))
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl<B> defmt::Format for Depacketizer<B> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "Depacketizer {{ complete: {}, dropped: {}, duplicates: {}, late: {} }}",
+            self.complete,
+            self.dropped,
+            self.duplicates,
+            self.late
+        );
     }
 }
 

@@ -103,6 +103,11 @@ impl MainHeader {
     /// Length on the wire.
     pub const LEN: usize = 8;
 
+    /// Bytes `emit` writes.
+    pub const fn buffer_len(&self) -> usize {
+        Self::LEN
+    }
+
     /// Parses the first 8 bytes of an RTP/JPEG payload.
     pub fn parse(buf: &[u8]) -> Result<Self, Error> {
         let b: &[u8; Self::LEN] = buf
@@ -178,6 +183,11 @@ impl RestartHeader {
         }
     }
 
+    /// Bytes `emit` writes.
+    pub const fn buffer_len(&self) -> usize {
+        Self::LEN
+    }
+
     /// Parses the 4 bytes after the main header.
     pub fn parse(buf: &[u8]) -> Result<Self, Error> {
         let i = buf.get(field::INTERVAL).ok_or(Error::BadPacket)?;
@@ -226,6 +236,11 @@ impl QuantHeader {
     /// Length on the wire, without the table data.
     pub const LEN: usize = 4;
 
+    /// Bytes `emit` writes (the table data follows separately).
+    pub const fn buffer_len(&self) -> usize {
+        Self::LEN
+    }
+
     /// Parses the header (MBZ is ignored, as receivers should).
     pub fn parse(buf: &[u8]) -> Result<Self, Error> {
         let p = *buf.get(field::PRECISION).ok_or(Error::BadPacket)?;
@@ -248,6 +263,57 @@ impl QuantHeader {
         b.copy_from_slice(&[0, self.precision, l0, l1]);
         debug_assert_eq!(field::MBZ, 0);
         Ok(Self::LEN)
+    }
+}
+
+/// One RTP/JPEG payload split into its headers and data (RFC 2435 §3.1):
+/// the main header, the restart header (types 64-127), the quantization
+/// table header and tables (first packet, Q >= 128) and the scan data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Payload<'a> {
+    /// The main JPEG header.
+    pub main: MainHeader,
+    /// The restart marker header, when the type says one follows.
+    pub restart: Option<RestartHeader>,
+    /// The quantization table header and its table data (possibly empty).
+    pub quant: Option<(QuantHeader, &'a [u8])>,
+    /// Scan data at `main.fragment_offset`.
+    pub data: &'a [u8],
+}
+
+impl<'a> Payload<'a> {
+    /// Splits an RTP payload; fails if a header is cut short or the table
+    /// data is longer than the packet.
+    pub fn parse(payload: &'a [u8]) -> Result<Self, Error> {
+        let main = MainHeader::parse(payload)?;
+        let mut rest = payload.get(MainHeader::LEN..).unwrap_or_default();
+        let mut restart = None;
+        if main.restart {
+            restart = Some(RestartHeader::parse(rest)?);
+            rest = rest.get(RestartHeader::LEN..).unwrap_or_default();
+        }
+        let mut quant = None;
+        if main.fragment_offset == 0 && main.q >= 128 {
+            let qh = QuantHeader::parse(rest)?;
+            rest = rest.get(QuantHeader::LEN..).unwrap_or_default();
+            let len = usize::from(qh.length);
+            quant = Some((qh, rest.get(..len).ok_or(Error::BadPacket)?));
+            rest = rest.get(len..).unwrap_or_default();
+        }
+        Ok(Payload {
+            main,
+            restart,
+            quant,
+            data: rest,
+        })
+    }
+
+    /// Bytes of headers (and tables) before the scan data.
+    pub fn header_len(&self) -> usize {
+        MainHeader::LEN
+            + self.restart.map_or(0, |_| RestartHeader::LEN)
+            + self.quant.map_or(0, |(_, t)| QuantHeader::LEN + t.len())
     }
 }
 
@@ -294,6 +360,29 @@ mod tests {
         assert_eq!(Type::from_wire(70), (Type::Unknown(70), true));
         assert_eq!(Type::Yuv420.to_wire(true), 65);
         assert_eq!(Type::Yuv422.to_wire(false), 0);
+    }
+
+    #[test]
+    fn payload_splits_headers_and_data() {
+        let mut p = MAIN.to_vec();
+        p[1..4].copy_from_slice(&[0, 0, 0]); // offset 0: tables follow
+        p.extend_from_slice(&RESTART);
+        p.extend_from_slice(&[0, 0, 0, 2, 7, 8, 0xaa, 0xbb, 0xcc]);
+        let pl = Payload::parse(&p).unwrap();
+        assert_eq!(pl.restart, Some(RestartHeader::unaligned(40)));
+        let (qh, t) = pl.quant.unwrap();
+        assert_eq!((qh.length, t), (2, &[7u8, 8][..]));
+        assert_eq!(pl.data, &[0xaa, 0xbb, 0xcc]);
+        assert_eq!(pl.header_len(), 8 + 4 + 4 + 2);
+        // Table data longer than the packet.
+        p[15] = 200;
+        assert_eq!(Payload::parse(&p), Err(Error::BadPacket));
+        // Not the first packet: no table header even with Q=255.
+        let bytes = [&MAIN[..], &RESTART[..], &[1, 2]].concat();
+        let later = Payload::parse(&bytes).unwrap();
+        assert_eq!((later.quant, later.data), (None, &[1u8, 2][..]));
+        // Type 65 without its restart header.
+        assert_eq!(Payload::parse(&MAIN), Err(Error::BadPacket));
     }
 
     #[test]

@@ -44,7 +44,7 @@ mod tests;
 pub use depacketizer::Depacketizer;
 pub use error::Error;
 pub use frame::{Frame, QuantTable};
-pub use header::{MainHeader, QuantHeader, RestartHeader, Type};
+pub use header::{MainHeader, Payload, QuantHeader, RestartHeader, Type};
 pub use jfif::JfifHeader;
 pub use packetizer::{Packetizer, Parts};
 pub use tables::make_tables;
