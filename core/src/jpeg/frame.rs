@@ -348,3 +348,137 @@ fn standard(
         Some(_) => Err(Error::NonStandardHuffman),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jpeg::{make_tables, JfifHeader};
+    use std::vec::Vec;
+
+    /// A valid 4:2:0 frame from our JFIF writer, with 2 bytes of scan data.
+    fn valid() -> Vec<u8> {
+        let (l, c) = make_tables(60);
+        let h = JfifHeader {
+            kind: Type::Yuv420,
+            width: 48,
+            height: 32,
+            restart_interval: 0,
+            luma: QuantTable::new(&l).unwrap(),
+            chroma: QuantTable::new(&c).unwrap(),
+        };
+        let mut b = [0u8; 1024];
+        let n = h.emit(&mut b).unwrap();
+        let mut v = b[..n].to_vec();
+        v.extend_from_slice(&[0x12, 0x34, 0xff, 0xd9]);
+        v
+    }
+
+    fn at(v: &[u8], marker: u8) -> usize {
+        v.windows(2).position(|w| w == [0xff, marker]).unwrap()
+    }
+
+    #[test]
+    fn valid_frame_fields() {
+        let v = valid();
+        let f = Frame::parse(&v).unwrap();
+        assert_eq!((f.width(), f.height()), (48, 32));
+        assert_eq!((f.width_blocks(), f.height_blocks()), (6, 4));
+        assert_eq!(
+            (f.kind(), f.wire_type(), f.restart()),
+            (Type::Yuv420, 1, false)
+        );
+        assert_eq!(f.scan_data(), &[0x12, 0x34]);
+        assert_eq!(&v[f.scan_range()], &[0x12, 0x34]);
+        assert_eq!((f.quant_len(), f.quant_precision()), (128, 0));
+    }
+
+    #[test]
+    fn frames_without_dht_use_the_standard_tables() {
+        // Motion-JPEG "AVI1" frames leave DHT out.
+        let mut v = valid();
+        let start = at(&v, 0xc4);
+        let end = at(&v, 0xda);
+        v.drain(start..end);
+        assert!(Frame::parse(&v).is_ok());
+    }
+
+    #[test]
+    fn refusals_name_the_reason() {
+        let v = valid();
+        let sof = at(&v, 0xc0);
+        let patches = |edits: &[(usize, u8)]| {
+            let mut w = v.clone();
+            for &(i, b) in edits {
+                w[i] = b;
+            }
+            Frame::parse(&w).map(|_| ())
+        };
+        let patch = |i: usize, b: u8| patches(&[(i, b)]);
+        assert_eq!(patch(sof + 1, 0xc2), Err(Error::Progressive));
+        assert_eq!(patch(sof + 1, 0xc3), Err(Error::Lossless));
+        assert_eq!(patch(sof + 1, 0xc9), Err(Error::Arithmetic));
+        assert_eq!(patch(sof + 4, 12), Err(Error::Precision { bits: 12 }));
+        assert_eq!(
+            patches(&[(sof + 5, 0), (sof + 6, 0)]),
+            Err(Error::Dimensions {
+                width: 48,
+                height: 0
+            })
+        );
+        // Y 1x1: 4:4:4.
+        assert_eq!(
+            patch(sof + 11, 0x11),
+            Err(Error::Sampling {
+                h: 1,
+                v: 1,
+                chroma_h: 1,
+                chroma_v: 1
+            })
+        );
+        // Cr quantized with the luma table: RFC 2435 has one chroma table.
+        assert_eq!(patch(sof + 18, 0), Err(Error::QuantTables));
+        // A DHT value changed: not the K.3 tables.
+        let dht = at(&v, 0xc4);
+        assert_eq!(patch(dht + 5 + 16, 1), Err(Error::NonStandardHuffman));
+        // A scan of one component: not interleaved.
+        let sos = at(&v, 0xda);
+        assert_eq!(patch(sos + 4, 1), Err(Error::Scan));
+        // A second SOS after the first scan.
+        let mut two = v.clone();
+        let end = two.len() - 2;
+        let sos_seg = v[sos..sos + 14].to_vec();
+        two.splice(end..end, sos_seg);
+        assert_eq!(Frame::parse(&two), Err(Error::Scan));
+        // No EOI.
+        assert!(matches!(
+            Frame::parse(&v[..v.len() - 2]),
+            Err(Error::Truncated { .. })
+        ));
+    }
+
+    #[test]
+    fn grayscale_and_other_component_counts() {
+        let v = valid();
+        let sof = at(&v, 0xc0);
+        let mut g = v.clone();
+        g[sof + 9] = 1;
+        assert_eq!(Frame::parse(&g), Err(Error::Grayscale));
+        g[sof + 9] = 4;
+        assert_eq!(Frame::parse(&g), Err(Error::Components { count: 4 }));
+    }
+
+    #[test]
+    fn wide_frames_say_zero_blocks() {
+        let v = valid();
+        let sof = at(&v, 0xc0);
+        let mut w = v.clone();
+        w[sof + 7..sof + 9].copy_from_slice(&2041u16.to_be_bytes());
+        let f = Frame::parse(&w).unwrap();
+        assert_eq!(
+            (f.width(), f.width_blocks(), f.height_blocks()),
+            (2041, 0, 4)
+        );
+        w[sof + 7..sof + 9].copy_from_slice(&2040u16.to_be_bytes());
+        assert_eq!(Frame::parse(&w).unwrap().width_blocks(), 255);
+    }
+}

@@ -30,6 +30,49 @@
 //! components, so no standard receiver could show one. Encode grayscale as
 //! 4:2:0 with flat chroma instead; it costs a few bytes per MCU.
 
+//! ## Example
+//!
+//! A server parses each frame once and packetizes it per send; a client
+//! feeds whatever arrives to a depacketizer.
+//!
+//! ```
+//! use rtsp_core::jpeg::{Depacketizer, Frame, Packetizer};
+//! use rtsp_core::limits::{JPEG_MAX_HEADER, RTP_DEFAULT_MTU};
+//! use rtsp_core::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
+//! # use rtsp_core::jpeg::{make_tables, JfifHeader, QuantTable, Type};
+//! # let (l, c) = make_tables(50);
+//! # let h = JfifHeader { kind: Type::Yuv420, width: 64, height: 32, restart_interval: 0,
+//! #     luma: QuantTable::new(&l).unwrap(), chroma: QuantTable::new(&c).unwrap() };
+//! # let mut jpeg = [0u8; 4096];
+//! # let n = h.emit(&mut jpeg).unwrap();
+//! # jpeg[n..n + 3000].fill(0x55);
+//! # jpeg[n + 3000..n + 3002].copy_from_slice(&[0xff, 0xd9]);
+//! # let jpeg = &jpeg[..n + 3002];
+//! let frame = Frame::parse(jpeg)?; // refuses what RFC 2435 cannot carry
+//! let rtp = rtp::Repr {
+//!     marker: false,
+//!     payload_type: rtsp_core::jpeg::PAYLOAD_TYPE,
+//!     sequence: SeqNo(1000),
+//!     timestamp: RtpTimestamp(90_000), // same for every packet of the frame
+//!     ssrc: Ssrc(0x1234),
+//! };
+//! let mut packetizer = Packetizer::new(&frame, RTP_DEFAULT_MTU, rtp)?;
+//! let mut receiver = Depacketizer::new([0u8; JPEG_MAX_HEADER + 8192]);
+//! let mut packet = [0u8; RTP_DEFAULT_MTU];
+//! let mut rebuilt = None;
+//! while let Some(len) = packetizer.next_packet(&mut packet)? {
+//!     // socket.send(&packet[..len]) on the server; on the client:
+//!     let received = rtp::Packet::new_checked(&packet[..len]).unwrap();
+//!     if let Some(jfif) = receiver.push(&received)? {
+//!         rebuilt = Some(jfif.len()); // a complete JFIF any decoder opens
+//!     }
+//! }
+//! assert_eq!(packetizer.packet_count(), 3);
+//! assert!(rebuilt.is_some());
+//! assert_eq!(receiver.frames_dropped(), 0);
+//! # Ok::<(), rtsp_core::jpeg::Error>(())
+//! ```
+
 mod depacketizer;
 mod error;
 mod frame;
