@@ -9,8 +9,6 @@ use rtsp_core::{jpeg, mjpeg};
 pub static CLIP: &[u8] = include_bytes!("../clip.mjpeg");
 /// Frames per second the clip was made at (`make-clip.sh`).
 pub const FPS: u32 = 10;
-/// RTP timestamp step per frame: the 90 kHz JPEG clock (RFC 2435 §3) / FPS.
-pub const TICKS_PER_FRAME: u32 = jpeg::CLOCK_RATE / FPS;
 /// Microseconds between frames at the clip's rate.
 pub const FRAME_MICROS: u64 = 1_000_000 / FPS as u64;
 

@@ -12,26 +12,19 @@ mod bench;
 mod clip;
 mod clock;
 mod config;
-mod dialogue;
 mod eth;
 mod hw;
 mod net;
-mod rtcp;
 mod server;
 mod stream;
 
 use cortex_m_semihosting::debug;
 use defmt_semihosting as _;
-use static_cell::ConstStaticCell;
 
 use clock::SysTickClock;
 use config::{Config, Mode};
 use net::Net;
 use server::Server;
-
-/// The RTSP server state (client buffers, sessions, streams): a static, so
-/// its size shows in .bss rather than on the stack.
-static SERVER: ConstStaticCell<Server> = ConstStaticCell::new(Server::new());
 
 /// Ends the QEMU run with a failure exit code (semihosting `SYS_EXIT`).
 pub fn exit_failure() -> ! {
@@ -86,9 +79,21 @@ fn main() -> ! {
     if let Mode::UdpBench { port } = config.mode {
         bench::udp_send_loop(&mut net, &clock, port, rtsp_core::limits::RTP_DEFAULT_MTU);
     }
-    let server = SERVER.take();
     let fast = config.mode == (Mode::Serve { fast: true });
-    server.configure(config.session_timeout_secs, fast, clock.micros() as u32);
+    let mut server = Server::new(
+        config.session_timeout_secs,
+        fast,
+        clock.micros() as u32,
+        summary.frames,
+        summary.width,
+        summary.height,
+    );
+    defmt::info!(
+        "sizes: server {=usize} B (session {=usize} B, stream {=usize} B per client)",
+        core::mem::size_of::<Server>(),
+        core::mem::size_of::<rtsp_core::session::server::ServerSession>(),
+        core::mem::size_of::<stream::Stream>()
+    );
     let mut next_stats = clock.micros();
     loop {
         let now = clock.micros();

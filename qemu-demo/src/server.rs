@@ -1,88 +1,155 @@
-//! The RTSP server loop: one client per TCP socket, requests framed and
-//! parsed by `rtsp_core::rtsp::parse` (requests and `$`-interleaved data on
-//! one stream, RFC 2326 §10.12), answered by the client's [`Dialogue`], and
-//! its stream pumped into UDP or the same TCP connection, with RTCP sender
-//! reports (RFC 3550 §6.4.1) every few seconds.
+//! The RTSP server loop: one client per TCP socket, each driven by
+//! rtsp-core's sans-IO `ServerSession` (RFC 2326 §A.2): bytes in through
+//! `handle_input`, responses and RTCP out through `poll_transmit`, session
+//! timeout and RTCP sender reports through `poll_timeout`/`handle_timeout`,
+//! and `poll_event` starting and stopping the client's [`Stream`].
 
-use rtsp_core::limits::RTSP_MAX_HEADERS;
-use rtsp_core::rtsp::{self, Header, Message, Status, StatusCode};
+use core::net::IpAddr;
+
+use rtsp_core::rtsp::{MessageWriter, SliceSink, StatusCode};
+use rtsp_core::session::server::{self, Admission, Event, MediaInfo, ServerSession};
+use rtsp_core::session::{Destination, Error, Framerate, Input, MediaTransport};
+use rtsp_core::{Duration, Instant};
+use smoltcp::iface::SocketHandle;
 use smoltcp::socket::{tcp, udp};
 use smoltcp::wire::{IpAddress, IpEndpoint};
+use static_cell::ConstStaticCell;
 
 use crate::bench::RateMeter;
-use crate::dialogue::{self, After, Dialogue, State};
-use crate::net::{Net, MAX_CLIENTS};
-use crate::rtcp;
-use crate::stream::Sink;
+use crate::clip;
+use crate::net::{Net, GATEWAY, MAX_CLIENTS, RTCP_PORT, RTP_PORT};
+use crate::stream::{Sink, Stream};
 
+/// The presentation's path (RFC 2326 §3.2), without the leading `/`.
+pub const PATH: &str = "movie.Mjpeg";
 /// Bytes of one client's request buffer: the longest request we accept
-/// (real clients' SETUP is ~250 bytes). Longer ones get 400 and a close.
+/// (real clients' SETUP is ~250 bytes). Longer ones get 413 and a close.
 pub const RX_LEN: usize = 1024;
-/// Bytes of the shared response buffer (DESCRIBE with SDP is the longest).
-pub const OUT_LEN: usize = 768;
+/// Bytes of the shared transmit buffer: responses (DESCRIBE with its SDP is
+/// the longest, ~600 bytes) and RTCP. A response that does not fit stays
+/// queued in the session (`BufferTooSmall`) and the connection is closed.
+pub const OUT_LEN: usize = 1024;
 /// TCP send-buffer room kept free of interleaved RTP for responses.
-const RESPONSE_ROOM: usize = OUT_LEN;
-/// RTCP sender report interval (RFC 3550 §6.2: 5 s minimum is customary).
-const SR_INTERVAL_US: u64 = 5_000_000;
+const RESPONSE_ROOM: usize = 768;
+
+/// Request buffers, one per client, and the transmit buffer: zeroed statics
+/// (.bss), so they cost no flash and show in the statics.
+static RX_BUFS: ConstStaticCell<[[u8; RX_LEN]; MAX_CLIENTS]> =
+    ConstStaticCell::new([[0; RX_LEN]; MAX_CLIENTS]);
+static OUT_BUF: ConstStaticCell<[u8; OUT_LEN]> = ConstStaticCell::new([0; OUT_LEN]);
+
+/// The catalogue (one clip), capacity policy and randomness the session
+/// asks its host for.
+#[derive(Debug)]
+struct Catalogue {
+    media: MediaInfo,
+    random: u32,
+}
+
+impl server::Host for Catalogue {
+    fn media(&mut self, path: &str) -> Option<MediaInfo> {
+        (path == PATH).then_some(self.media)
+    }
+
+    fn admit(&mut self, _path: &str) -> Admission {
+        // One session per connection, and connections are bounded by the
+        // TCP sockets (MAX_CLIENTS): nothing more to count.
+        Admission::Accept
+    }
+
+    fn random_u32(&mut self) -> u32 {
+        // xorshift32 seeded from SysTick at boot: unpredictable enough for
+        // SSRCs and session ids of a demo (RFC 3550 §5.1).
+        let mut x = self.random;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.random = x;
+        x
+    }
+}
 
 /// One client slot.
 #[derive(Debug)]
 struct Client {
-    rx: [u8; RX_LEN],
+    rx: &'static mut [u8; RX_LEN],
     len: usize,
-    connected: bool,
-    dialogue: Dialogue,
-    next_sr: u64,
+    session: Option<ServerSession>,
+    stream: Option<Stream>,
+    /// Close the connection once the queued output is sent.
+    closing: bool,
 }
 
-/// All clients and the shared response buffer (lives in a static).
+/// All clients and the shared buffers.
 #[derive(Debug)]
 pub struct Server {
     clients: [Client; MAX_CLIENTS],
-    out: [u8; OUT_LEN],
-    timeout_secs: u32,
+    out: &'static mut [u8; OUT_LEN],
+    config: server::Config,
+    catalogue: Catalogue,
     fast: bool,
-    serial: u32,
     /// Rates of everything sent, logged by the `pace=fast` benchmark.
     pub meter: RateMeter,
 }
 
 impl Server {
-    /// An idle server; `fast` sends frames unpaced (benchmark).
-    pub const fn new() -> Self {
-        const CLIENT: Client = Client {
-            rx: [0; RX_LEN],
+    /// An idle server. Call once: it takes the static buffers.
+    pub fn new(
+        timeout_secs: u32,
+        fast: bool,
+        seed: u32,
+        frames: u32,
+        width: u16,
+        height: u16,
+    ) -> Self {
+        let mut rx = RX_BUFS.take().iter_mut();
+        let clients = core::array::from_fn(|_| Client {
+            // RX_BUFS has exactly MAX_CLIENTS entries: `next` always yields.
+            rx: rx.next().unwrap_or_else(|| crate::exit_failure()),
             len: 0,
-            connected: false,
-            dialogue: Dialogue::new(60, 0),
-            next_sr: 0,
+            session: None,
+            stream: None,
+            closing: false,
+        });
+        let config = server::Config {
+            timeout_secs,
+            server_ports: Some(rtsp_core::rtsp::header::PortPair::new(RTP_PORT, RTCP_PORT)),
+            cname: "qemu-demo@10.0.2.15",
+            // Minimal clients (the networking lab's) SETUP the presentation URL.
+            allow_aggregate_setup: true,
+            server_name: "qemu-demo (rtsp-core, smoltcp)",
+            ..server::Config::default()
+        };
+        let media = MediaInfo {
+            width,
+            height,
+            framerate: Framerate::fps(clip::FPS),
+            duration: Some(Duration::from_micros(
+                u64::from(frames) * clip::FRAME_MICROS,
+            )),
         };
         Server {
-            clients: [CLIENT; MAX_CLIENTS],
-            out: [0; OUT_LEN],
-            timeout_secs: 60,
-            fast: false,
-            serial: 0,
+            clients,
+            out: OUT_BUF.take(),
+            config,
+            catalogue: Catalogue {
+                media,
+                random: seed | 1,
+            },
+            fast,
             meter: RateMeter::new(),
         }
-    }
-
-    /// Applies the run-time options.
-    pub fn configure(&mut self, timeout_secs: u32, fast: bool, seed: u32) {
-        self.timeout_secs = timeout_secs;
-        self.fast = fast;
-        self.serial = seed;
     }
 
     /// Clients whose stream is playing.
     pub fn playing(&self) -> usize {
         self.clients
             .iter()
-            .filter(|c| c.dialogue.state == State::Playing)
+            .filter(|c| c.session.as_ref().is_some_and(ServerSession::is_playing))
             .count()
     }
 
-    /// One pass: connections, requests, timeouts, RTP and RTCP.
+    /// One pass: connections, requests, timers, RTP and RTCP.
     pub fn poll(&mut self, now_us: u64, net: &mut Net) {
         self.receive_rtcp(now_us, net);
         for i in 0..MAX_CLIENTS {
@@ -91,27 +158,32 @@ impl Server {
     }
 
     fn poll_client(&mut self, i: usize, now_us: u64, net: &mut Net) {
+        let now = Instant::from_micros(now_us);
         let Some(&handle) = net.tcp.get(i) else {
             return;
         };
         let Server {
             clients,
             out,
-            timeout_secs,
+            config,
+            catalogue,
             fast,
-            serial,
             meter,
         } = self;
         let Some(client) = clients.get_mut(i) else {
             return;
         };
-        let socket = net.sockets.get_mut::<tcp::Socket>(handle);
+        let mut socket = net.sockets.get_mut::<tcp::Socket>(handle);
         match socket.state() {
-            tcp::State::Established if !client.connected => {
-                *serial = serial.wrapping_add(0x9e37_79b9);
-                client.connected = true;
+            tcp::State::Established if client.session.is_none() => {
+                let peer = match socket.remote_endpoint().map(|e| e.addr) {
+                    Some(IpAddress::Ipv4(a)) => a,
+                    _ => GATEWAY,
+                };
+                client.session = Some(ServerSession::new(*config, IpAddr::V4(peer)));
+                client.stream = None;
                 client.len = 0;
-                client.dialogue = Dialogue::new(*timeout_secs, *serial);
+                client.closing = false;
                 defmt::info!(
                     "client {=usize}: connected from {}",
                     i,
@@ -119,138 +191,207 @@ impl Server {
                 );
             }
             tcp::State::CloseWait => socket.close(),
-            // FinWait2: our FIN (after a final error response) was acked, so
-            // the response arrived; do not wait for a client that never
-            // closes its side, free the slot.
+            // FinWait2: our FIN was acked, so everything we sent arrived; do
+            // not wait for a client that never closes its side.
             tcp::State::Closed | tcp::State::TimeWait | tcp::State::FinWait2 => {
-                if client.connected {
+                if client.session.take().is_some() {
                     defmt::info!("client {=usize}: disconnected", i);
                 }
-                client.connected = false;
-                client.dialogue.reset();
+                client.stream = None;
                 net.listen(i);
                 return;
             }
             _ => {}
         }
-        if !client.connected {
+        let Some(session) = client.session.as_mut() else {
             return;
-        }
-        let peer = socket
-            .remote_endpoint()
-            .map_or(IpAddress::Ipv4(crate::net::GATEWAY), |e| e.addr);
-        // Requests.
-        while socket.can_recv() && client.len < RX_LEN {
-            let rx = &mut client.rx[client.len..];
-            let n = socket.recv_slice(rx).unwrap_or(0);
+        };
+
+        // 1. Input: every whole message in the buffer.
+        while socket.can_recv() && client.len < RX_LEN && !client.closing {
+            let n = socket.recv_slice(&mut client.rx[client.len..]).unwrap_or(0);
             if n == 0 {
                 break;
             }
             client.len += n;
         }
-        loop {
-            let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
-            let (used, after) = match rtsp::parse(&client.rx[..client.len], &mut headers) {
-                Ok(Status::Complete((Message::Request(req), used))) => {
-                    defmt::debug!(
-                        "client {=usize}: {=str} {=str}",
-                        i,
-                        req.method.as_str(),
-                        req.uri
-                    );
-                    let n = client.dialogue.handle(now_us, peer, &req, out);
-                    let _ = socket.send_slice(out.get(..n).unwrap_or_default());
-                    (used, After::Keep)
-                }
-                Ok(Status::Complete((Message::Interleaved(_), used))) => {
-                    // RTCP from the client (RR) on the interleaved channel:
-                    // a sign of life (RFC 2326 §12.37 via DESIGN.md).
-                    client.dialogue.last_seen = now_us;
-                    (used, After::Keep)
-                }
-                Ok(Status::Complete((Message::Response(_), used))) => (used, After::Keep),
-                Ok(Status::Partial) if client.len < RX_LEN => break,
-                Ok(Status::Partial) => {
+        while client.len > 0 && !client.closing {
+            let used = match session.handle_input(now, &client.rx[..client.len], catalogue) {
+                Ok(Input::Partial) if client.len < RX_LEN => break,
+                Ok(Input::Partial) => {
                     defmt::warn!("client {=usize}: request over {=usize} bytes", i, RX_LEN);
-                    reply_error(out, socket, StatusCode::RequestEntityTooLarge);
-                    (client.len, After::Close)
+                    let n = too_large(&mut out[..]);
+                    let _ = socket.send_slice(out.get(..n).unwrap_or_default());
+                    client.closing = true;
+                    client.len
+                }
+                Ok(Input::Consumed(used)) | Ok(Input::Rtp { consumed: used, .. }) => used,
+                Err(Error::Rtsp(e)) => {
+                    // A 400 is queued; the message boundary is lost.
+                    defmt::warn!("client {=usize}: malformed request: {}", i, e);
+                    client.closing = true;
+                    client.len
                 }
                 Err(e) => {
-                    defmt::warn!("client {=usize}: malformed request: {}", i, e);
-                    reply_error(out, socket, StatusCode::BadRequest);
-                    (client.len, After::Close)
+                    defmt::warn!("client {=usize}: {}", i, e);
+                    break;
                 }
             };
-            client.rx.copy_within(used.min(client.len)..client.len, 0);
-            client.len -= used.min(client.len);
-            if after == After::Close {
-                client.dialogue.reset();
+            let used = used.min(client.len);
+            client.rx.copy_within(used..client.len, 0);
+            client.len -= used;
+            drain(i, now, session, net, handle, &mut out[..]);
+            handle_events(i, now_us, session, &mut client.stream, &mut client.closing);
+            socket = net.sockets.get_mut::<tcp::Socket>(handle);
+        }
+
+        // 2. Timers: session expiry (RFC 2326 §12.37) and RTCP SR (RFC 3550 §6.2).
+        if session.poll_timeout().is_some_and(|t| t <= now) {
+            session.handle_timeout(now);
+            drain(i, now, session, net, handle, &mut out[..]);
+            handle_events(i, now_us, session, &mut client.stream, &mut client.closing);
+            socket = net.sockets.get_mut::<tcp::Socket>(handle);
+        }
+        if client.closing {
+            if socket.send_queue() == 0 || !socket.may_send() {
                 socket.close();
-                break;
             }
+            return;
         }
-        // Timeout (RFC 2326 §12.37): a silent session stops and is reclaimed.
-        if client.dialogue.expired(now_us) {
-            defmt::info!("client {=usize}: session timed out", i);
-            client.dialogue.reset();
-        }
-        // Media.
-        let fast = *fast;
-        let Some(stream) = client.dialogue.stream.as_mut() else {
+
+        // 3. Media.
+        let Some(stream) = client.stream.as_mut() else {
             return;
         };
         match stream.sink {
-            Sink::Interleaved { rtcp: channel, .. } => {
-                if socket.send_capacity() - socket.send_queue() > RESPONSE_ROOM {
-                    stream.pump_tcp(now_us, fast, socket, meter, RESPONSE_ROOM);
-                }
-                if stream.is_playing() && now_us >= client.next_sr {
-                    client.next_sr = now_us + SR_INTERVAL_US;
-                    let mut buf = [0u8; rtcp::SR_LEN];
-                    let n = rtcp::sender_report(now_us, stream, &mut buf);
-                    if socket.send_capacity() - socket.send_queue() >= n + 4 {
-                        let _ = socket.send_slice(&[b'$', channel, (n >> 8) as u8, n as u8]);
-                        let _ = socket.send_slice(buf.get(..n).unwrap_or_default());
-                    }
-                }
+            Sink::Interleaved { .. } => {
+                stream.pump_tcp(now_us, *fast, session, socket, meter, RESPONSE_ROOM);
             }
-            Sink::Udp { rtcp: to, .. } => {
-                stream.pump_udp(
-                    now_us,
-                    fast,
-                    net.sockets.get_mut::<udp::Socket>(net.rtp),
-                    meter,
-                );
-                if stream.is_playing() && now_us >= client.next_sr {
-                    client.next_sr = now_us + SR_INTERVAL_US;
-                    let mut buf = [0u8; rtcp::SR_LEN];
-                    let n = rtcp::sender_report(now_us, stream, &mut buf);
-                    let sock = net.sockets.get_mut::<udp::Socket>(net.rtcp);
-                    let _ = sock.send_slice(buf.get(..n).unwrap_or_default(), to);
-                }
+            Sink::Udp { .. } => {
+                let rtp = net.sockets.get_mut::<udp::Socket>(net.rtp);
+                stream.pump_udp(now_us, *fast, session, rtp, meter);
             }
         }
     }
 
-    /// RTCP from clients over UDP (receiver reports): a sign of life for the
-    /// session whose RTCP address sent it.
+    /// RTCP from clients over UDP (receiver reports, RFC 3550 §6.4.2): to
+    /// the session whose peer port sent it (a sign of life).
     fn receive_rtcp(&mut self, now_us: u64, net: &mut Net) {
         let socket = net.sockets.get_mut::<udp::Socket>(net.rtcp);
-        while let Ok((_, meta)) = socket.recv() {
+        while let Ok((packet, meta)) = socket.recv() {
             let from: IpEndpoint = meta.endpoint;
             for c in &mut self.clients {
-                if let Some(s) = &c.dialogue.stream {
-                    if matches!(s.sink, Sink::Udp { rtcp, .. } if rtcp == from) {
-                        c.dialogue.last_seen = now_us;
-                    }
+                let to_us = matches!(c.stream.as_ref().map(|s| s.sink), Some(Sink::Udp { rtcp, .. }) if rtcp == from);
+                if let (true, Some(session)) = (to_us, c.session.as_mut()) {
+                    session.handle_rtcp(Instant::from_micros(now_us), packet);
                 }
             }
         }
     }
 }
 
-/// Answers a request that could not be parsed: no CSeq to echo.
-fn reply_error(out: &mut [u8], socket: &mut tcp::Socket, status: StatusCode) {
-    let n = dialogue::error(out, status, None);
-    let _ = socket.send_slice(out.get(..n).unwrap_or_default());
+/// Sends everything the session has queued: responses and interleaved RTCP
+/// on the connection, RTCP over UDP to the peer's RTCP port.
+fn drain(
+    i: usize,
+    now: Instant,
+    session: &mut ServerSession,
+    net: &mut Net,
+    tcp: SocketHandle,
+    out: &mut [u8],
+) {
+    loop {
+        match session.poll_transmit(now, out) {
+            Ok(Some(tx)) => {
+                let bytes = out.get(..tx.len).unwrap_or_default();
+                match tx.destination {
+                    Destination::Rtsp | Destination::Interleaved { .. } => {
+                        let tcp = net.sockets.get_mut::<tcp::Socket>(tcp);
+                        // A client that already closed gets nothing more
+                        // (e.g. the RTCP BYE after its TEARDOWN).
+                        if tcp.may_send() && tcp.send_slice(bytes) != Ok(bytes.len()) {
+                            defmt::warn!("client {=usize}: TCP send buffer full, output cut", i);
+                        }
+                    }
+                    Destination::Rtcp { port } => {
+                        let IpAddr::V4(peer) = session.peer() else {
+                            continue;
+                        };
+                        let rtcp = net.sockets.get_mut::<udp::Socket>(net.rtcp);
+                        let _ =
+                            rtcp.send_slice(bytes, IpEndpoint::new(IpAddress::Ipv4(peer), port));
+                    }
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                defmt::warn!("client {=usize}: cannot write output: {}", i, e);
+                return;
+            }
+        }
+    }
+}
+
+/// Applies the session's events to the client's stream.
+fn handle_events(
+    i: usize,
+    now_us: u64,
+    session: &mut ServerSession,
+    stream: &mut Option<Stream>,
+    closing: &mut bool,
+) {
+    while let Some(event) = session.poll_event() {
+        defmt::info!("client {=usize}: {}", i, event);
+        match event {
+            Event::SetUp { transport, .. } => {
+                let IpAddr::V4(peer) = session.peer() else {
+                    continue;
+                };
+                let peer = IpAddress::Ipv4(peer);
+                let sink = match transport {
+                    MediaTransport::Udp { client, .. } => Sink::Udp {
+                        rtp: IpEndpoint::new(peer, client.rtp),
+                        rtcp: IpEndpoint::new(peer, client.rtcp_port()),
+                    },
+                    MediaTransport::Interleaved { channels } => Sink::Interleaved {
+                        rtp: channels.rtp,
+                        rtcp: channels.rtcp_channel(),
+                    },
+                };
+                // A second SETUP on the session (new transport) replaces it.
+                *stream = Some(Stream::new(sink));
+            }
+            Event::Playing { .. } => {
+                if let Some(s) = stream.as_mut() {
+                    s.play(now_us);
+                }
+            }
+            Event::Paused => {
+                if let Some(s) = stream.as_mut() {
+                    s.pause();
+                }
+            }
+            Event::TornDown => *stream = None,
+            Event::Expired => {
+                // Interleaved media dies with its connection; UDP clients
+                // keep the connection for a new SETUP.
+                if matches!(
+                    stream.as_ref().map(|s| s.sink),
+                    Some(Sink::Interleaved { .. })
+                ) {
+                    *closing = true;
+                }
+                *stream = None;
+            }
+            Event::ReceiverReport { .. } => {}
+        }
+    }
+}
+
+/// `413 Request Entity Too Large` for a request that overflows the buffer
+/// before its end (no CSeq can be read to echo).
+fn too_large(out: &mut [u8]) -> usize {
+    MessageWriter::response(SliceSink::new(out), StatusCode::RequestEntityTooLarge)
+        .finish(b"")
+        .unwrap_or(0)
 }

@@ -8,9 +8,11 @@
 //! packet; a packet is only started when the whole frame-chunk fits in the
 //! socket's send buffer, so RTSP responses never land inside one.
 
-use rtsp_core::jpeg::{self, Packetizer};
+use rtsp_core::jpeg::Packetizer;
 use rtsp_core::limits::RTP_DEFAULT_MTU;
-use rtsp_core::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
+use rtsp_core::rtp;
+use rtsp_core::session::server::ServerSession;
+use rtsp_core::{Duration, Instant};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::wire::IpEndpoint;
 
@@ -45,17 +47,6 @@ pub enum Sink {
     },
 }
 
-/// Counters an RTCP sender report needs (RFC 3550 §6.4.1).
-#[derive(Clone, Copy, Debug, Default, defmt::Format)]
-pub struct Sent {
-    /// RTP packets sent.
-    pub packets: u32,
-    /// RTP payload octets sent (headers excluded).
-    pub octets: u32,
-    /// RTP timestamp of the latest frame begun.
-    pub last_timestamp: u32,
-}
-
 /// The state of one client's stream.
 #[derive(Debug)]
 pub struct Stream {
@@ -63,95 +54,70 @@ pub struct Stream {
     pub sink: Sink,
     clip: Looping,
     packetizer: Option<Packetizer<'static>>,
-    /// Header of the next packet: sequence number and timestamp advance here.
-    next: rtp::Repr,
+    /// Frames begun so far: the media time of the next frame is this many
+    /// frame periods (monotonic across loops of the clip and pauses).
+    frames: u64,
+    /// Packets and payload octets of the frame in hand, for `on_rtp_sent`.
+    frame_packets: u16,
+    frame_octets: usize,
     /// When the next frame is due, microseconds since boot.
     due: u64,
     playing: bool,
-    paused_at: Option<u64>,
-    /// Totals for RTCP.
-    pub sent: Sent,
 }
 
 impl Stream {
-    /// A paused stream whose first packet will carry `sequence` and
-    /// `timestamp` (announced in RTP-Info, RFC 2326 §12.33).
-    pub fn new(sink: Sink, ssrc: Ssrc, sequence: SeqNo, timestamp: RtpTimestamp) -> Self {
-        let next = rtp::Repr {
-            marker: false,
-            payload_type: jpeg::PAYLOAD_TYPE,
-            sequence,
-            timestamp,
-            ssrc,
-        };
+    /// A paused stream to `sink`.
+    pub fn new(sink: Sink) -> Self {
         Stream {
             sink,
             clip: Looping::default(),
             packetizer: None,
-            next,
+            frames: 0,
+            frame_packets: 0,
+            frame_octets: 0,
             due: 0,
             playing: false,
-            paused_at: None,
-            sent: Sent::default(),
         }
     }
 
-    /// Sequence number and timestamp the next frame will start with.
-    pub fn position(&self) -> (SeqNo, RtpTimestamp) {
-        (self.next.sequence, self.next.timestamp)
-    }
-
-    /// The stream's synchronization source (RFC 3550 §5.1).
-    pub fn ssrc(&self) -> Ssrc {
-        self.next.ssrc
-    }
-
-    /// Whether frames are flowing.
-    pub fn is_playing(&self) -> bool {
-        self.playing
-    }
-
-    /// Starts or resumes sending at `now_us`. After a PAUSE the RTP clock
-    /// moves forward by the paused time (DESIGN.md), in whole frames so it
-    /// stays on the 90 kHz frame grid; sequence numbers just continue.
+    /// Starts or resumes sending at `now_us` (the session has fixed the
+    /// sequence number and RTP time of the next frame, RFC 2326 §12.33).
     pub fn play(&mut self, now_us: u64) {
-        if let Some(at) = self.paused_at.take() {
-            let frames = now_us.saturating_sub(at) / clip::FRAME_MICROS;
-            let ticks = (frames as u32).wrapping_mul(clip::TICKS_PER_FRAME);
-            self.next.timestamp = RtpTimestamp(self.next.timestamp.0.wrapping_add(ticks));
-        }
         self.playing = true;
         self.due = now_us;
     }
 
-    /// Stops starting new frames at `now_us`; the frame being sent, if any,
-    /// is completed so receivers never see half a frame.
-    pub fn pause(&mut self, now_us: u64) {
-        if self.playing {
-            self.playing = false;
-            self.paused_at = Some(now_us);
-        }
+    /// Stops starting new frames; the frame being sent, if any, is
+    /// completed so receivers never see half a frame.
+    pub fn pause(&mut self) {
+        self.playing = false;
     }
 
     /// Starts the next frame if one is due; returns whether one is in hand.
-    fn frame_in_hand(&mut self, now_us: u64, fast: bool) -> bool {
+    fn frame_in_hand(&mut self, now_us: u64, fast: bool, session: &mut ServerSession) -> bool {
         if self.packetizer.is_some() {
             return true;
         }
         if !self.playing || (!fast && now_us < self.due) {
             return false;
         }
+        let media_time = Duration::from_micros(self.frames * clip::FRAME_MICROS);
+        let Some(header) = session.frame_header(media_time) else {
+            return false;
+        };
         let Some(frame) = self.clip.next_frame() else {
             return false;
         };
-        match Packetizer::new(&frame, MTU, self.next) {
+        match Packetizer::new(&frame, MTU, header) {
             Ok(p) => self.packetizer = Some(p),
             Err(e) => {
                 defmt::warn!("frame not packetized: {}", e);
                 return false;
             }
         }
-        self.sent.last_timestamp = self.next.timestamp.0;
+        self.frames += 1;
+        self.frame_packets = 0;
+        self.frame_octets = 0;
         // The next frame is due one frame period later; after a stall longer
         // than a frame (a slow TCP reader), restart the schedule from now
         // rather than bursting to catch up.
@@ -160,21 +126,31 @@ impl Stream {
         } else {
             self.due
         } + clip::FRAME_MICROS;
-        self.next.timestamp =
-            RtpTimestamp(self.next.timestamp.0.wrapping_add(clip::TICKS_PER_FRAME));
         true
     }
 
-    fn finish_packet(&mut self, payload_len: usize, meter: &mut RateMeter, wire_len: usize) {
+    /// Books one sent packet; at the end of a frame tells the session
+    /// (RFC 3550 §6.4.1 sender counts, next sequence number).
+    fn sent(
+        &mut self,
+        now_us: u64,
+        session: &mut ServerSession,
+        meter: &mut RateMeter,
+        payload: usize,
+        wire: usize,
+    ) {
+        self.frame_packets = self.frame_packets.wrapping_add(1);
+        self.frame_octets += payload;
         let done = self.packetizer.as_ref().is_none_or(Packetizer::is_done);
         if done {
-            if let Some(p) = self.packetizer.take() {
-                self.next.sequence = p.next_sequence();
-            }
+            self.packetizer = None;
+            session.on_rtp_sent(
+                Instant::from_micros(now_us),
+                self.frame_packets,
+                self.frame_octets,
+            );
         }
-        self.sent.packets = self.sent.packets.wrapping_add(1);
-        self.sent.octets = self.sent.octets.wrapping_add(payload_len as u32);
-        meter.packet(wire_len, done);
+        meter.packet(wire, done);
     }
 
     /// Sends every packet due at `now_us` that fits into the UDP socket.
@@ -182,13 +158,14 @@ impl Stream {
         &mut self,
         now_us: u64,
         fast: bool,
+        session: &mut ServerSession,
         socket: &mut udp::Socket,
         meter: &mut RateMeter,
     ) {
         let Sink::Udp { rtp: to, .. } = self.sink else {
             return;
         };
-        while self.frame_in_hand(now_us, fast) {
+        while self.frame_in_hand(now_us, fast, session) {
             let Some(packetizer) = self.packetizer.as_mut() else {
                 return;
             };
@@ -203,9 +180,13 @@ impl Stream {
                 }
             });
             match (sent, result) {
-                (Ok(_), Ok(Some(len))) => {
-                    self.finish_packet(len.saturating_sub(rtp::HEADER_LEN), meter, len)
-                }
+                (Ok(_), Ok(Some(len))) => self.sent(
+                    now_us,
+                    session,
+                    meter,
+                    len.saturating_sub(rtp::HEADER_LEN),
+                    len,
+                ),
                 (Err(_), _) => return, // socket full: try again after the interface polls
                 (Ok(_), _) => {
                     // The packetizer refused (cannot happen with MTU-sized
@@ -225,6 +206,7 @@ impl Stream {
         &mut self,
         now_us: u64,
         fast: bool,
+        session: &mut ServerSession,
         socket: &mut tcp::Socket,
         meter: &mut RateMeter,
         reserve: usize,
@@ -233,7 +215,7 @@ impl Stream {
             return;
         };
         let mut header = [0u8; HEADER_SCRATCH];
-        while socket.may_send() && self.frame_in_hand(now_us, fast) {
+        while socket.may_send() && self.frame_in_hand(now_us, fast, session) {
             let free = socket.send_capacity() - socket.send_queue();
             if free < INTERLEAVED_HEADER + MTU + reserve {
                 return;
@@ -254,9 +236,11 @@ impl Stream {
             let _ = socket.send_slice(&prefix);
             let _ = socket.send_slice(header.get(..parts.header_len).unwrap_or_default());
             let _ = socket.send_slice(parts.payload);
-            self.finish_packet(
-                len.saturating_sub(rtp::HEADER_LEN),
+            self.sent(
+                now_us,
+                session,
                 meter,
+                len.saturating_sub(rtp::HEADER_LEN),
                 len + INTERLEAVED_HEADER,
             );
         }
