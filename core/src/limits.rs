@@ -60,3 +60,17 @@ pub const MJPEG_LAB_MAX_FRAME: usize = 99_999;
 
 /// Frames of history for sliding-window frame and data rates.
 pub const STATS_WINDOW_FRAMES: usize = 64;
+
+// -- rtsp / session (owner "rtsp") --
+/// Longest request URL a server session keeps for `Content-Base` and
+/// `RTP-Info` (a longer one is answered 414, RFC 2326 §11.4.13).
+pub const RTSP_URL_MAX: usize = 128;
+/// Room a client session keeps for its aggregate and stream control URLs
+/// together (RFC 2326 C.1.1).
+pub const CLIENT_URLS_MAX: usize = 192;
+/// Events a session queues between two `poll_event` drains.
+pub const SESSION_MAX_EVENTS: usize = 4;
+/// Default session timeout announced in `Session: id;timeout=` (RFC 2326 §12.37).
+pub const SESSION_DEFAULT_TIMEOUT_SECS: u32 = 60;
+/// Interval between RTCP sender/receiver reports (RFC 3550 §6.2, DESIGN.md: ~5 s).
+pub const RTCP_REPORT_INTERVAL_SECS: u64 = 5;

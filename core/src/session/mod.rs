@@ -1,1 +1,204 @@
-//! Sans-IO RTSP sessions (RFC 2326 Appendix A).
+//! Sans-IO RTSP sessions (RFC 2326 Appendix A state machines), in the
+//! quinn-proto / str0m shape.
+//!
+//! A session owns no socket and reads no clock. The host feeds it what
+//! arrives and the current time, then drains what it wants to send:
+//!
+//! ```text
+//! loop {
+//!     let now = Instant::from_clock(clock.try_now()?);
+//!     // 1. input, one message at a time (drain 2. after each call)
+//!     match session.handle_input(now, &rx[..n], &mut host)? {
+//!         Input::Partial => { /* read more from TCP */ }
+//!         Input::Consumed(used) => { rx.drain(..used); }
+//!         Input::Rtp { consumed, packet } => { depacketize(packet); rx.drain(..consumed); }
+//!     }
+//!     session.handle_rtcp(now, &rtcp_datagram);      // from the RTCP UDP socket
+//!     if session.poll_timeout().is_some_and(|t| t <= now) { session.handle_timeout(now); }
+//!     // 2. drain output and events until nothing is left
+//!     while let Some(tx) = session.poll_transmit(now, &mut buf)? {
+//!         match tx.destination { Destination::Rtsp | Destination::Interleaved { .. } => tcp.write(&buf[..tx.len]),
+//!                                Destination::Rtcp { port } => rtcp_socket.send_to(&buf[..tx.len], (peer_ip, port)) }
+//!     }
+//!     while let Some(ev) = session.poll_event() { log(ev) }
+//!     // 3. sleep until input or session.poll_timeout()
+//! }
+//! ```
+//!
+//! Rules every host follows:
+//! * After **every** `handle_*` call, drain `poll_transmit` until `Ok(None)`
+//!   and `poll_event` until `None`. A server session holds one pending
+//!   response: `handle_input` refuses new input with
+//!   [`Error::TransmitPending`] until it is drained.
+//! * Call `handle_timeout(now)` whenever `now >= poll_timeout()`.
+//! * `now` never goes backwards.
+//! * Buffers for `poll_transmit` hold at least
+//!   [`RTSP_MAX_MESSAGE`](crate::limits::RTSP_MAX_MESSAGE) bytes.
+//!
+//! Panic policy: a panic is a bug, never a reaction to input; every entry
+//! point is fed garbage by `core/tests/session_malformed.rs`.
+
+pub mod client;
+pub mod server;
+mod timer;
+
+use core::fmt;
+
+use crate::rtsp;
+
+pub(crate) use timer::Timers;
+
+/// Where the bytes of one [`Transmit`] go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Destination {
+    /// An RTSP message for the RTSP TCP connection.
+    Rtsp,
+    /// An RTCP compound packet for the peer's RTCP UDP port (RFC 3550 §11),
+    /// at the RTSP peer's address.
+    Rtcp {
+        /// The peer's RTCP port.
+        port: u16,
+    },
+    /// An RTCP packet already framed as `$ channel length` (RFC 2326
+    /// §10.12), for the RTSP TCP connection.
+    Interleaved {
+        /// The interleaved channel.
+        channel: u8,
+    },
+}
+
+/// One datagram or TCP write produced by `poll_transmit`: the first `len`
+/// bytes of the caller's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Transmit {
+    /// Where to send it.
+    pub destination: Destination,
+    /// How many bytes of the buffer to send.
+    pub len: usize,
+}
+
+/// What `handle_input` did with the bytes it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Input<'a> {
+    /// The bytes end inside a message: read more and call again with the
+    /// whole (extended) buffer.
+    Partial,
+    /// One message (or interleaved RTCP frame) was used: drop `0` bytes.
+    Consumed(usize),
+    /// An interleaved RTP packet (RFC 2326 §10.12) for the host's
+    /// depacketizer; drop `consumed` bytes afterwards.
+    Rtp {
+        /// Bytes to drop from the input.
+        consumed: usize,
+        /// The RTP packet.
+        packet: &'a [u8],
+    },
+}
+
+/// How media flows for a set-up session (RFC 2326 §12.39).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum MediaTransport {
+    /// RTP/AVP over UDP, unicast to the RTSP peer's address.
+    Udp {
+        /// Client RTP/RTCP ports.
+        client: rtsp::header::PortPair,
+        /// Server RTP/RTCP ports.
+        server: rtsp::header::PortPair,
+    },
+    /// RTP/AVP/TCP, interleaved on the RTSP connection.
+    Interleaved {
+        /// Channels for RTP and RTCP.
+        channels: rtsp::header::ChannelPair,
+    },
+}
+
+/// Errors of the session layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is not valid RTSP. A server session has queued a
+    /// `400 Bad Request`: drain `poll_transmit`, then close the connection,
+    /// because the message boundary is lost.
+    Rtsp(rtsp::Error),
+    /// A previous response or request is still waiting in `poll_transmit`.
+    TransmitPending,
+    /// The caller's buffer is too small; the item stays queued.
+    BufferTooSmall {
+        /// Bytes needed.
+        required: usize,
+    },
+    /// A URL is longer than the session can keep.
+    UrlTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The URL is not an `rtsp://` URL.
+    InvalidUrl,
+    /// A client request cannot be made in the current state (e.g. PAUSE
+    /// before SETUP), or one is already outstanding.
+    InvalidState,
+}
+
+impl From<rtsp::Error> for Error {
+    fn from(e: rtsp::Error) -> Self {
+        match e {
+            rtsp::Error::BufferTooSmall { required } => Error::BufferTooSmall { required },
+            other => Error::Rtsp(other),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Rtsp(e) => write!(f, "bad RTSP input: {e}"),
+            Error::TransmitPending => f.write_str("drain poll_transmit before handling more input"),
+            Error::BufferTooSmall { required } => {
+                write!(f, "transmit buffer too small: {required} bytes needed")
+            }
+            Error::UrlTooLong { limit } => write!(f, "URL longer than {limit} bytes"),
+            Error::InvalidUrl => f.write_str("not an rtsp:// URL"),
+            Error::InvalidState => f.write_str("request not valid in this session state"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Frames per second as a fraction (SDP `a=framerate`, RFC 4566 §6),
+/// so 30000/1001 is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Framerate {
+    /// Frames …
+    pub num: u32,
+    /// … per this many seconds (never 0 when read by this crate).
+    pub den: u32,
+}
+
+impl Framerate {
+    /// Whole frames per second.
+    pub const fn fps(n: u32) -> Self {
+        Framerate { num: n, den: 1 }
+    }
+
+    /// Duration of one frame, in 90 kHz RTP ticks (RFC 2435 §3), rounded.
+    pub fn ticks_90k(&self) -> u32 {
+        if self.num == 0 {
+            return 0;
+        }
+        let t = (u64::from(self.den) * 90_000 + u64::from(self.num) / 2) / u64::from(self.num);
+        u32::try_from(t).unwrap_or(u32::MAX)
+    }
+}
+
+/// 90 kHz RTP ticks in `d` (RFC 2435 §3), modulo 2^32 as RTP timestamps are.
+pub(crate) fn ticks_90k(d: crate::Duration) -> u32 {
+    // u64 micros * 9 / 100 cannot overflow for any Duration below ~65k years.
+    (d.as_micros().wrapping_mul(9) / 100) as u32
+}

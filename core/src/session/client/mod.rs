@@ -1,0 +1,598 @@
+//! The client side of an RTSP session (RFC 2326 §A.1 client state
+//! machine): `Init → Described → Ready ⇄ Playing`, TEARDOWN back to `Init`.
+//!
+//! The host states a goal — [`describe`](ClientSession::describe),
+//! [`play`](ClientSession::play), [`pause`](ClientSession::pause),
+//! [`teardown`](ClientSession::teardown) — and the session sends the
+//! requests that reach it, one at a time, in order: OPTIONS (once, to learn
+//! `Public:`), DESCRIBE, SETUP (UDP `client_port` pair or TCP interleaved),
+//! PLAY, PAUSE, TEARDOWN. It adds `CSeq`, `Session` and `User-Agent`, reads
+//! the responses and the SDP (tolerantly: `Content-Base` and `a=control`
+//! resolution per RFC 2326 C.1.1), keeps the session alive at `timeout/2`
+//! with GET_PARAMETER when `Public:` lists it (else OPTIONS), and sends an
+//! RTCP receiver report every [`Config::report_interval`] while playing.
+//!
+//! # Call order
+//!
+//! 1. [`ClientSession::new`] with the `rtsp://` URL; connect TCP.
+//! 2. State a goal, e.g. [`play`](ClientSession::play).
+//! 3. Drain [`poll_transmit`](ClientSession::poll_transmit) (requests go on
+//!    TCP, RTCP to UDP or TCP as tagged) and [`poll_event`](ClientSession::poll_event).
+//! 4. For each chunk read from TCP: [`handle_input`](ClientSession::handle_input)
+//!    while it returns `Consumed` or `Rtp` (interleaved RTP for the
+//!    depacketizer); for each RTCP datagram from the server:
+//!    [`handle_rtcp`](ClientSession::handle_rtcp). Then step 3 again.
+//! 5. Call [`handle_timeout`](ClientSession::handle_timeout) when
+//!    [`poll_timeout`](ClientSession::poll_timeout) is reached, then step 3.
+//!
+//! Requests from the server on the RTSP connection (RFC 2326 §10 allows a
+//! few) are consumed and ignored. Authentication is not attempted: a 401
+//! ends the goal with [`Event::Error`].
+
+mod response;
+mod sdp;
+mod urls;
+
+use heapless::Deque;
+
+use super::{Destination, Error, Input, MediaTransport, Timers, Transmit};
+use crate::limits::{
+    RTCP_REPORT_INTERVAL_SECS, RTSP_MAX_HEADERS, SESSION_DEFAULT_TIMEOUT_SECS, SESSION_ID_MAX,
+    SESSION_MAX_EVENTS,
+};
+use crate::rtcp::{self, ReportBlock, ReportBlocks};
+use crate::rtp::{RtpTimestamp, SeqNo, Ssrc};
+use crate::rtsp::header::{self, names, MethodSet};
+use crate::rtsp::{
+    self as rtsp_mod, Header, Message, MessageWriter, Method, SliceSink, StatusCode,
+};
+use crate::{Duration, Instant};
+
+pub use sdp::Described;
+
+/// How the client asks for media (RFC 2326 §12.39).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum TransportRequest {
+    /// `RTP/AVP;unicast;client_port=<rtp_port>-<rtp_port+1>`.
+    Udp {
+        /// The even local port RTP arrives on; RTCP uses the next one.
+        rtp_port: u16,
+    },
+    /// `RTP/AVP/TCP;unicast;interleaved=0-1`.
+    Tcp,
+}
+
+/// Fixed settings of a client session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Config {
+    /// UDP or TCP media.
+    pub transport: TransportRequest,
+    /// `User-Agent:` value, also the SDES CNAME of our receiver reports
+    /// (RFC 3550 §6.5.1).
+    pub user_agent: &'static str,
+    /// Interval of RTCP receiver reports (RFC 3550 §6.2; DESIGN.md ~5 s).
+    pub report_interval: Duration,
+    /// Our SSRC in receiver reports (the host picks it at random).
+    pub ssrc: Ssrc,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            transport: TransportRequest::Tcp,
+            user_agent: "rtsp-core",
+            report_interval: Duration::from_secs(RTCP_REPORT_INTERVAL_SECS),
+            ssrc: Ssrc(0x5eed_0001),
+        }
+    }
+}
+
+/// Where the client's RTCP receiver reports get their report block
+/// (RFC 3550 §6.4.2). The host's reception statistics implement it;
+/// `()` sends reports without blocks.
+pub trait Reception {
+    /// A report block about `ssrc` for a report sent now, or `None` if
+    /// nothing was received from it.
+    fn report_block(&mut self, ssrc: Ssrc) -> Option<ReportBlock>;
+}
+
+impl Reception for () {
+    fn report_block(&mut self, _ssrc: Ssrc) -> Option<ReportBlock> {
+        None
+    }
+}
+
+/// Client session state (RFC 2326 §A.1, with `Described` for "SDP known").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum State {
+    /// Nothing known yet.
+    Init,
+    /// DESCRIBE answered: the stream is known.
+    Described,
+    /// SETUP answered (or paused): a session exists, no media flows.
+    Ready,
+    /// PLAY answered: media flows.
+    Playing,
+}
+
+/// What happened, for the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Event {
+    /// The SDP was read: the stream's format is in
+    /// [`ClientSession::described`].
+    Described,
+    /// SETUP succeeded with the transport the server chose.
+    SetUp {
+        /// Where media arrives. The server's SSRC, if it said, is in
+        /// [`ClientSession::server_ssrc`].
+        transport: MediaTransport,
+        /// The session timeout in seconds (RFC 2326 §12.37).
+        timeout_secs: u32,
+    },
+    /// PLAY succeeded; `seq`/`rtptime` are those of the first packet
+    /// (RFC 2326 §12.33), if the server sent `RTP-Info`.
+    Playing {
+        /// First sequence number.
+        seq: Option<SeqNo>,
+        /// First RTP timestamp.
+        rtptime: Option<RtpTimestamp>,
+    },
+    /// PAUSE succeeded.
+    Paused,
+    /// TEARDOWN answered (or no session was left to tear down).
+    TornDown,
+    /// The server answered a request with an error; the current goal is
+    /// abandoned.
+    Error {
+        /// The request.
+        request: Request,
+        /// The status code (RFC 2326 §7.1.1).
+        status: StatusCode,
+    },
+    /// The server sent RTCP BYE (RFC 3550 §6.6): the stream ended.
+    ServerBye,
+}
+
+/// Requests the client sends (RFC 2326 §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Request {
+    /// OPTIONS, once at the start (learns `Public:`).
+    Options,
+    /// DESCRIBE.
+    Describe,
+    /// SETUP.
+    Setup,
+    /// PLAY.
+    Play,
+    /// PAUSE.
+    Pause,
+    /// TEARDOWN.
+    Teardown,
+    /// The keep-alive (GET_PARAMETER or OPTIONS).
+    KeepAlive,
+}
+
+/// Where the host wants the session to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+enum Goal {
+    None,
+    Described,
+    Playing,
+    Paused,
+    TornDown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(usize)]
+enum Timer {
+    KeepAlive = 0,
+    Report = 1,
+}
+
+/// The client side of one RTSP session. See the [module docs](self) for
+/// the call order.
+#[derive(Debug)]
+pub struct ClientSession {
+    config: Config,
+    urls: urls::Urls,
+    session: heapless::String<SESSION_ID_MAX>,
+    timeout_secs: u32,
+    cseq: u32,
+    outstanding: Option<(u32, Request)>,
+    next: Option<Request>,
+    options_done: bool,
+    report_due: bool,
+    state: State,
+    goal: Goal,
+    public: MethodSet,
+    described: Option<Described>,
+    transport: Option<MediaTransport>,
+    server_ssrc: Option<Ssrc>,
+    /// LSR (middle 32 bits of the last SR's NTP time) and when it came;
+    /// LSR 0 means none (RFC 3550 §6.4.1).
+    last_sr: (u32, Instant),
+    timers: Timers<2>,
+    events: Deque<Event, SESSION_MAX_EVENTS>,
+}
+
+// Manual: the event queue and `IpAddr` have no defmt impl; the state is
+// what a log line needs.
+#[cfg(feature = "defmt")]
+impl defmt::Format for ClientSession {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "ClientSession {{ state: {}, transport: {} }}",
+            self.state,
+            self.transport
+        )
+    }
+}
+
+impl ClientSession {
+    /// A session for `url` (`rtsp://host[:port]/path`).
+    pub fn new(config: Config, url: &str) -> Result<Self, Error> {
+        Ok(ClientSession {
+            config,
+            urls: urls::Urls::new(url)?,
+            session: heapless::String::new(),
+            timeout_secs: SESSION_DEFAULT_TIMEOUT_SECS,
+            cseq: 0,
+            outstanding: None,
+            next: None,
+            options_done: false,
+            report_due: false,
+            state: State::Init,
+            goal: Goal::None,
+            public: MethodSet::EMPTY,
+            described: None,
+            transport: None,
+            server_ssrc: None,
+            last_sr: (0, Instant::ZERO),
+            timers: Timers::new(),
+            events: Deque::new(),
+        })
+    }
+
+    /// Goal: learn the stream (OPTIONS, DESCRIBE) and stop there.
+    pub fn describe(&mut self, _now: Instant) {
+        self.goal = Goal::Described;
+        self.advance();
+    }
+
+    /// Goal: play (OPTIONS, DESCRIBE, SETUP, PLAY as needed; PLAY resumes
+    /// after PAUSE).
+    pub fn play(&mut self, _now: Instant) {
+        self.goal = Goal::Playing;
+        self.advance();
+    }
+
+    /// Goal: pause a playing session. [`Error::InvalidState`] unless
+    /// playing or on the way to it.
+    pub fn pause(&mut self, _now: Instant) -> Result<(), Error> {
+        if self.state != State::Playing && self.goal != Goal::Playing {
+            return Err(Error::InvalidState);
+        }
+        self.goal = Goal::Paused;
+        self.advance();
+        Ok(())
+    }
+
+    /// Goal: end the session with TEARDOWN ([`Event::TornDown`] at once if
+    /// there is no session).
+    pub fn teardown(&mut self, _now: Instant) {
+        self.goal = Goal::TornDown;
+        self.advance();
+    }
+
+    /// Reads one response or interleaved frame from the start of `input`.
+    /// Interleaved RTP comes back as [`Input::Rtp`]; interleaved RTCP is
+    /// handled as by [`handle_rtcp`](Self::handle_rtcp).
+    pub fn handle_input<'a>(&mut self, now: Instant, input: &'a [u8]) -> Result<Input<'a>, Error> {
+        let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
+        match rtsp_mod::parse(input, &mut headers)? {
+            rtsp_mod::Status::Partial => Ok(Input::Partial),
+            rtsp_mod::Status::Complete((message, used)) => match message {
+                Message::Response(resp) => {
+                    self.on_response(now, &resp);
+                    Ok(Input::Consumed(used))
+                }
+                Message::Interleaved(frame) => match self.transport {
+                    Some(MediaTransport::Interleaved { channels })
+                        if frame.channel == channels.rtp =>
+                    {
+                        Ok(Input::Rtp {
+                            consumed: used,
+                            packet: frame.payload,
+                        })
+                    }
+                    Some(MediaTransport::Interleaved { channels })
+                        if frame.channel == channels.rtcp_channel() =>
+                    {
+                        self.handle_rtcp(now, frame.payload);
+                        Ok(Input::Consumed(used))
+                    }
+                    _ => Ok(Input::Consumed(used)),
+                },
+                Message::Request(_) => Ok(Input::Consumed(used)),
+            },
+        }
+    }
+
+    /// Reads an RTCP compound packet from the server: a sender report is
+    /// remembered for the LSR/DLSR fields of our reports (RFC 3550
+    /// §6.4.1); a BYE becomes [`Event::ServerBye`].
+    pub fn handle_rtcp(&mut self, now: Instant, packet: &[u8]) {
+        for p in rtcp::Compound::new(packet) {
+            match p {
+                Ok(rtcp::Packet::Sr(sr)) => {
+                    self.server_ssrc.get_or_insert(sr.ssrc);
+                    self.last_sr = (sr.ntp_timestamp.middle32(), now);
+                }
+                Ok(rtcp::Packet::Bye(_)) => self.push_event(Event::ServerBye),
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Fires due timers: the keep-alive (RFC 2326 §12.37, at timeout/2)
+    /// and the receiver report.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.timers.expired(Timer::KeepAlive as usize, now) && self.state >= State::Ready {
+            if self.outstanding.is_none() && self.next.is_none() {
+                self.next = Some(Request::KeepAlive);
+            } else {
+                // A request is in flight and itself shows liveness.
+                self.arm_keepalive(now);
+            }
+        }
+        if self.timers.expired(Timer::Report as usize, now) && self.state == State::Playing {
+            self.report_due = true;
+            self.timers
+                .set(Timer::Report as usize, now + self.config.report_interval);
+        }
+    }
+
+    /// Writes the next request or RTCP report into `buf`. `Ok(None)` when
+    /// there is nothing to send. `reception` supplies the report block.
+    #[must_use = "a transmit that is not sent is lost"]
+    pub fn poll_transmit<R: Reception>(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        reception: &mut R,
+    ) -> Result<Option<Transmit>, Error> {
+        if let Some(step) = self.next {
+            let cseq = self.cseq.wrapping_add(1);
+            let len = self.write_request(step, cseq, buf)?;
+            self.cseq = cseq;
+            self.next = None;
+            self.outstanding = Some((cseq, step));
+            if self.state >= State::Ready {
+                self.arm_keepalive(now);
+            }
+            return Ok(Some(Transmit {
+                destination: Destination::Rtsp,
+                len,
+            }));
+        }
+        if self.report_due {
+            let Some(transport) = self.transport else {
+                self.report_due = false;
+                return Ok(None);
+            };
+            let len = self.write_report(now, transport, buf, reception)?;
+            self.report_due = false;
+            let destination = match transport {
+                MediaTransport::Udp { server, .. } => Destination::Rtcp {
+                    port: server.rtcp_port(),
+                },
+                MediaTransport::Interleaved { channels } => Destination::Interleaved {
+                    channel: channels.rtcp_channel(),
+                },
+            };
+            return Ok(Some(Transmit { destination, len }));
+        }
+        Ok(None)
+    }
+
+    /// The next event, if any.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// Session state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The stream, once described.
+    pub fn described(&self) -> Option<Described> {
+        self.described
+    }
+
+    /// The transport the server chose, once set up.
+    pub fn media_transport(&self) -> Option<MediaTransport> {
+        self.transport
+    }
+
+    /// The server's SSRC, once known (SETUP reply or first SR).
+    pub fn server_ssrc(&self) -> Option<Ssrc> {
+        self.server_ssrc
+    }
+
+    /// Methods the server listed in `Public:` (RFC 2326 §12.28).
+    pub fn public(&self) -> MethodSet {
+        self.public
+    }
+
+    /// The session identifier, once set up.
+    pub fn session_id(&self) -> Option<&str> {
+        (!self.session.is_empty()).then_some(self.session.as_str())
+    }
+
+    /// Whether a request is in flight or queued.
+    pub fn is_busy(&self) -> bool {
+        self.outstanding.is_some() || self.next.is_some()
+    }
+
+    /// The keep-alive method: GET_PARAMETER if `Public:` lists it, else
+    /// OPTIONS (as VLC and ffmpeg choose).
+    pub fn keepalive_method(&self) -> Method<'static> {
+        if self.public.contains(Method::GetParameter) {
+            Method::GetParameter
+        } else {
+            Method::Options
+        }
+    }
+
+    /// Queues the request that moves towards the goal, if none is in flight.
+    fn advance(&mut self) {
+        if self.outstanding.is_some() || self.next.is_some() {
+            return;
+        }
+        let step = match (self.goal, self.state) {
+            (Goal::None, _) => None,
+            (Goal::Described | Goal::Playing, State::Init) if !self.options_done => {
+                Some(Request::Options)
+            }
+            (Goal::Described | Goal::Playing, State::Init) => Some(Request::Describe),
+            (Goal::Playing, State::Described) => Some(Request::Setup),
+            (Goal::Playing, State::Ready) => Some(Request::Play),
+            (Goal::Paused, State::Playing) => Some(Request::Pause),
+            (Goal::TornDown, State::Ready | State::Playing) => Some(Request::Teardown),
+            (Goal::TornDown, State::Init | State::Described) => {
+                self.goal = Goal::None;
+                self.push_event(Event::TornDown);
+                None
+            }
+            _ => None,
+        };
+        self.next = step;
+    }
+
+    fn arm_keepalive(&mut self, now: Instant) {
+        let half = Duration::from_millis(u64::from(self.timeout_secs) * 500);
+        self.timers.set(Timer::KeepAlive as usize, now + half);
+    }
+
+    fn write_request(&self, step: Request, cseq: u32, buf: &mut [u8]) -> Result<usize, Error> {
+        let (method, uri) = match step {
+            Request::Options => (Method::Options, self.urls.base()),
+            Request::Describe => (Method::Describe, self.urls.base()),
+            Request::Setup => (Method::Setup, self.urls.control()),
+            Request::Play => (Method::Play, self.urls.base()),
+            Request::Pause => (Method::Pause, self.urls.base()),
+            Request::Teardown => (Method::Teardown, self.urls.base()),
+            Request::KeepAlive => (self.keepalive_method(), self.urls.base()),
+        };
+        let mut w = MessageWriter::request(SliceSink::new(buf), method, uri);
+        w.header(names::CSEQ, cseq);
+        w.header(names::USER_AGENT, self.config.user_agent);
+        if let Some(id) = self.session_id() {
+            if step != Request::Setup || self.state >= State::Ready {
+                w.header(names::SESSION, id);
+            }
+        }
+        match step {
+            Request::Describe => {
+                w.header("Accept", "application/sdp");
+            }
+            Request::Setup => {
+                let mut t = header::Transport::rtp_avp();
+                t.cast = Some(header::Cast::Unicast);
+                match self.config.transport {
+                    TransportRequest::Udp { rtp_port } => {
+                        t.client_port =
+                            Some(header::PortPair::new(rtp_port, rtp_port.wrapping_add(1)));
+                    }
+                    TransportRequest::Tcp => {
+                        t.lower = Some(header::LowerTransport::Tcp);
+                        t.interleaved = Some(header::ChannelPair::new(0, 1));
+                    }
+                }
+                w.header(names::TRANSPORT, t);
+            }
+            Request::Play
+                if self.state == State::Ready
+                    && self.described.is_some_and(|d| d.duration.is_some()) =>
+            {
+                // Resume where paused: no Range (RFC 2326 §10.5).
+            }
+            Request::Play => {
+                w.header(
+                    names::RANGE,
+                    header::Range::Npt {
+                        start: Some(header::NptTime::At(Duration::ZERO)),
+                        end: None,
+                    },
+                );
+            }
+            _ => {}
+        }
+        Ok(w.finish(b"")?)
+    }
+
+    fn write_report<R: Reception>(
+        &self,
+        now: Instant,
+        transport: MediaTransport,
+        buf: &mut [u8],
+        reception: &mut R,
+    ) -> Result<usize, Error> {
+        let mut block = self
+            .server_ssrc
+            .and_then(|ssrc| reception.report_block(ssrc));
+        if let (Some(b), (lsr @ 1.., at)) = (block.as_mut(), self.last_sr) {
+            b.last_sr = lsr;
+            b.delay_since_last_sr = rtcp::dlsr_from_duration(now - at);
+        }
+        let blocks = block.as_slice();
+        let rr = rtcp::ReceiverReport {
+            ssrc: self.config.ssrc,
+            reports: ReportBlocks::new(blocks),
+        };
+        let sdes = rtcp::Sdes::cname(self.config.ssrc, self.config.user_agent);
+        let packets = [rtcp::Packet::Rr(rr), rtcp::Packet::Sdes(sdes)];
+        let offset = if matches!(transport, MediaTransport::Interleaved { .. }) {
+            4
+        } else {
+            0
+        };
+        let total = offset + packets.iter().map(rtcp::Packet::buffer_len).sum::<usize>();
+        let out = buf
+            .get_mut(..total)
+            .ok_or(Error::BufferTooSmall { required: total })?;
+        let (head, body) = out.split_at_mut(offset);
+        rtcp::emit_compound(&packets, body)
+            .map_err(|_| Error::BufferTooSmall { required: total })?;
+        if let MediaTransport::Interleaved { channels } = transport {
+            let h = crate::rtsp::interleaved_header(channels.rtcp_channel(), total - 4)
+                .ok_or(Error::BufferTooSmall { required: total })?;
+            head.copy_from_slice(&h);
+        }
+        Ok(total)
+    }
+
+    fn push_event(&mut self, ev: Event) {
+        if self.events.is_full() {
+            self.events.pop_front();
+        }
+        let _ = self.events.push_back(ev);
+    }
+}

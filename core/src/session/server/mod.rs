@@ -1,0 +1,515 @@
+//! The server side of one RTSP connection (RFC 2326 §A.2 server state
+//! machine): `Init → Ready → Playing`, PAUSE back to `Ready`, TEARDOWN or
+//! expiry back to `Init`.
+//!
+//! One [`ServerSession`] serves one RTSP TCP connection and at most one
+//! RTSP session on it (one MJPEG stream). It answers OPTIONS, DESCRIBE,
+//! SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER and SET_PARAMETER, writes the
+//! SDP and every response, owns the RTP sender state (SSRC, sequence
+//! numbers, the RTP clock) and the RTCP it must send (SR + SDES every
+//! [`Config::report_interval`], BYE on TEARDOWN and expiry).
+//!
+//! # Call order
+//!
+//! 1. [`ServerSession::new`] when a TCP connection is accepted.
+//! 2. For each chunk read from TCP: [`handle_input`](ServerSession::handle_input)
+//!    (one message per call; repeat while it returns `Consumed`), and for
+//!    each RTCP datagram from the peer: [`handle_rtcp`](ServerSession::handle_rtcp).
+//! 3. After each call, drain [`poll_transmit`](ServerSession::poll_transmit)
+//!    (responses and RTCP) and [`poll_event`](ServerSession::poll_event).
+//! 4. While [`is_playing`](ServerSession::is_playing), for each frame: take
+//!    [`frame_header`](ServerSession::frame_header), packetize with
+//!    [`jpeg::Packetizer`](crate::jpeg::Packetizer), send to
+//!    [`media_transport`](ServerSession::media_transport), then report the
+//!    packets with [`on_rtp_sent`](ServerSession::on_rtp_sent).
+//! 5. Call [`handle_timeout`](ServerSession::handle_timeout) when
+//!    [`poll_timeout`](ServerSession::poll_timeout) is reached.
+//!
+//! # Decisions
+//!
+//! * **Status codes:** malformed request 400 (and [`Error::Rtsp`]: close the
+//!   connection); missing CSeq 400; unknown path 404; unknown method 501;
+//!   known but unsupported methods (ANNOUNCE, RECORD, REDIRECT…) 405 with
+//!   `Allow:`; over capacity 453 or 503 as [`Host::admit`] decides; wrong or
+//!   missing `Session:` 454; PLAY/PAUSE before SETUP and SETUP while
+//!   playing 455; SETUP on the aggregate URL 459 (the stream URL is
+//!   `<presentation>/stream=0`, unless [`Config::allow_aggregate_setup`]);
+//!   no acceptable transport 461; `Require:` 551 with `Unsupported:`.
+//!   Every response echoes `CSeq` when the request had a readable one.
+//! * **Destinations:** RTP and RTCP only ever go to the RTSP peer's address.
+//!   A `destination=` naming another address makes that alternative
+//!   unacceptable; if no alternative is left the answer is **403
+//!   Forbidden** (RFC 7826 §18.54), so a client can tell it from 461.
+//!   Multicast alternatives are skipped (this server sends unicast only).
+//! * **RTP clock:** the first frame after each PLAY carries exactly the
+//!   `seq` and `rtptime` announced in `RTP-Info`; later frames advance the
+//!   timestamp by their media time at 90 kHz. After PAUSE, sequence numbers
+//!   continue and the timestamp moves on by the wall-clock time paused.
+//! * **Liveness:** any request on the connection or an RTCP packet from the
+//!   peer restarts the session timeout (RFC 2326 §12.37).
+
+mod reply;
+mod request;
+mod stream;
+
+use core::fmt;
+use core::net::IpAddr;
+
+use heapless::Deque;
+
+use super::{Destination, Error, Framerate, Input, MediaTransport, Timers, Transmit};
+use crate::limits::{
+    RTCP_REPORT_INTERVAL_SECS, RTSP_MAX_HEADERS, SESSION_DEFAULT_TIMEOUT_SECS, SESSION_MAX_EVENTS,
+};
+use crate::rtsp::{self, header::PortPair, Header, Message, StatusCode};
+use crate::{rtp, Duration, Instant};
+
+pub use stream::RtpSender;
+
+/// What the host tells the session about a presentation (RFC 2326 §10.2):
+/// enough for the SDP (RFC 4566, RFC 2435 §3) and the `Range:` of PLAY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MediaInfo {
+    /// Frame width in pixels.
+    pub width: u16,
+    /// Frame height in pixels.
+    pub height: u16,
+    /// Nominal frame rate.
+    pub framerate: Framerate,
+    /// `None` for a live source; the clip length for a file (announced as
+    /// `a=range:npt=0-<duration>` and in PLAY's `Range:`).
+    pub duration: Option<Duration>,
+}
+
+/// The host's answer to a new session (RFC 2326 §11.3.3, §11.5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Admission {
+    /// Create the session.
+    Accept,
+    /// Refuse with 453 Not Enough Bandwidth.
+    NotEnoughBandwidth,
+    /// Refuse with 503 Service Unavailable.
+    Unavailable,
+}
+
+/// What the host provides while a request is handled: its catalogue, its
+/// capacity policy and randomness (the core has no RNG).
+pub trait Host {
+    /// The presentation at `path` (the request URL's path without the
+    /// leading `/` and without the `/stream=0` control suffix), or `None`
+    /// for 404.
+    fn media(&mut self, path: &str) -> Option<MediaInfo>;
+
+    /// Called on a SETUP that would create a session. The host counts
+    /// sessions and releases one on [`Event::TornDown`], [`Event::Expired`]
+    /// or when it drops a session whose [`ServerSession::session_id`] is
+    /// `Some`.
+    fn admit(&mut self, path: &str) -> Admission;
+
+    /// 32 random bits for session identifiers, SSRCs and initial sequence
+    /// numbers and timestamps (RFC 3550 §5.1 wants them unpredictable).
+    fn random_u32(&mut self) -> u32;
+}
+
+/// Fixed settings of a server session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Config {
+    /// Idle time before the session expires, announced as
+    /// `Session: id;timeout=` (RFC 2326 §12.37).
+    pub timeout_secs: u32,
+    /// The host's RTP/RTCP UDP ports, announced as `server_port=`; `None`
+    /// refuses UDP transports (TCP interleaving only).
+    pub server_ports: Option<PortPair>,
+    /// Interval of RTCP sender reports (RFC 3550 §6.2).
+    pub report_interval: Duration,
+    /// SDES CNAME (RFC 3550 §6.5.1), e.g. `"rtsp@camera"`.
+    pub cname: &'static str,
+    /// Unix time of [`Instant::ZERO`], in microseconds, for the NTP
+    /// timestamps of sender reports (RFC 3550 §6.4.1). A host without a
+    /// wall clock leaves 0: the NTP time is then its uptime, as §6.4.1 allows.
+    pub unix_time_at_zero_us: u64,
+    /// Accept SETUP on the presentation URL itself (for minimal clients);
+    /// off by default, so such a SETUP gets 459 (RFC 2326 §11.3.10).
+    pub allow_aggregate_setup: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            timeout_secs: SESSION_DEFAULT_TIMEOUT_SECS,
+            server_ports: None,
+            report_interval: Duration::from_secs(RTCP_REPORT_INTERVAL_SECS),
+            cname: "rtsp-core",
+            unix_time_at_zero_us: 0,
+            allow_aggregate_setup: false,
+        }
+    }
+}
+
+/// RTSP session state (RFC 2326 §A.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum State {
+    /// No session (before SETUP, after TEARDOWN or expiry).
+    Init,
+    /// Set up or paused: no media flows.
+    Ready,
+    /// Media flows.
+    Playing,
+}
+
+/// An RTSP session identifier (RFC 2326 §3.4), written as 16 hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SessionId(pub u64);
+
+impl SessionId {
+    /// Whether `text` is this identifier as written by `Display`.
+    pub fn matches(&self, text: &str) -> bool {
+        text.len() == 16 && u64::from_str_radix(text, 16).is_ok_and(|v| v == self.0)
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016X}", self.0)
+    }
+}
+
+/// What happened, for the host's log and bookkeeping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Event {
+    /// SETUP created a session.
+    SetUp {
+        /// Its identifier.
+        id: SessionId,
+        /// Where media goes.
+        transport: MediaTransport,
+    },
+    /// PLAY started or resumed: send frames from `start` (an NPT position
+    /// for a file; `None`: carry on from where it was, or live).
+    Playing {
+        /// Seek position from `Range: npt=<start>-`.
+        start: Option<Duration>,
+    },
+    /// PAUSE: stop sending; keep the position.
+    Paused,
+    /// TEARDOWN ended the session: release its capacity.
+    TornDown,
+    /// The session timed out: release its capacity and, for TCP
+    /// interleaving, close the connection.
+    Expired,
+    /// The client's RTCP receiver report about our stream (RFC 3550 §6.4.2).
+    ReceiverReport {
+        /// Fraction lost since the last report, /256.
+        fraction_lost: u8,
+        /// Cumulative packets lost.
+        cumulative_lost: i32,
+        /// Extended highest sequence number received.
+        highest_seq: u32,
+        /// Interarrival jitter, in 90 kHz RTP units.
+        jitter: u32,
+        /// Round-trip time in microseconds from LSR/DLSR (RFC 3550
+        /// §6.4.1), if computable (kept as `u32` so events stay small).
+        round_trip_us: Option<u32>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(usize)]
+enum Timer {
+    Expiry = 0,
+    Report = 1,
+}
+
+/// The server side of one RTSP connection. See the [module docs](self) for
+/// the call order.
+#[derive(Debug)]
+pub struct ServerSession {
+    config: Config,
+    peer: IpAddr,
+    state: State,
+    id: Option<SessionId>,
+    /// Hash of the presentation path the session was set up for.
+    path_hash: u32,
+    /// Length of the set-up presentation (`None`: live).
+    duration: Option<Duration>,
+    transport: Option<MediaTransport>,
+    sender: RtpSender,
+    pending: Option<reply::Reply>,
+    rtcp: stream::RtcpQueue,
+    timers: Timers<2>,
+    events: Deque<Event, SESSION_MAX_EVENTS>,
+}
+
+// Manual: the event queue and `IpAddr` have no defmt impl; the state is
+// what a log line needs.
+#[cfg(feature = "defmt")]
+impl defmt::Format for ServerSession {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "ServerSession {{ state: {}, id: {}, transport: {} }}",
+            self.state,
+            self.id,
+            self.transport
+        )
+    }
+}
+
+impl ServerSession {
+    /// A session for a connection from `peer` (the only address media is
+    /// ever sent to).
+    pub fn new(config: Config, peer: IpAddr) -> Self {
+        ServerSession {
+            config,
+            peer,
+            state: State::Init,
+            id: None,
+            path_hash: 0,
+            duration: None,
+            transport: None,
+            sender: RtpSender::new(rtp::Ssrc(0), rtp::SeqNo(0), rtp::RtpTimestamp(0)),
+            pending: None,
+            rtcp: stream::RtcpQueue::None,
+            timers: Timers::new(),
+            events: Deque::new(),
+        }
+    }
+
+    /// Reads one message (or interleaved frame) from the start of `input`
+    /// and acts on it; requests queue their response for
+    /// [`poll_transmit`](Self::poll_transmit). Interleaved RTCP from the
+    /// client is handled as by [`handle_rtcp`](Self::handle_rtcp).
+    pub fn handle_input<H: Host>(
+        &mut self,
+        now: Instant,
+        input: &[u8],
+        host: &mut H,
+    ) -> Result<Input<'static>, Error> {
+        if self.pending.is_some() {
+            return Err(Error::TransmitPending);
+        }
+        let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
+        match rtsp::parse(input, &mut headers) {
+            Ok(rtsp::Status::Partial) => Ok(Input::Partial),
+            Ok(rtsp::Status::Complete((message, used))) => {
+                match message {
+                    Message::Request(req) => self.on_request(now, &req, host),
+                    Message::Interleaved(frame) => {
+                        if self.rtcp_channel() == Some(frame.channel) {
+                            self.handle_rtcp(now, frame.payload);
+                        }
+                    }
+                    // A client never sends responses we asked for; ignore.
+                    Message::Response(_) => {}
+                }
+                Ok(Input::Consumed(used))
+            }
+            Err(e) => {
+                self.pending = Some(reply::Reply::error(
+                    StatusCode::BadRequest,
+                    reply::sniff_cseq(input),
+                ));
+                Err(Error::Rtsp(e))
+            }
+        }
+    }
+
+    /// Reads an RTCP compound packet from the peer (RFC 3550 §6.4.2): any
+    /// packet restarts the session timeout; receiver reports about our SSRC
+    /// become [`Event::ReceiverReport`]. Malformed packets are ignored.
+    pub fn handle_rtcp(&mut self, now: Instant, packet: &[u8]) {
+        if self.state == State::Init {
+            return;
+        }
+        self.touch(now);
+        if let Some(ev) = self
+            .sender
+            .read_rtcp(now, packet, self.config.unix_time_at_zero_us)
+        {
+            self.push_event(ev);
+        }
+    }
+
+    /// Fires due timers: session expiry (RFC 2326 §12.37) and RTCP reports.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.timers.expired(Timer::Expiry as usize, now) && self.state != State::Init {
+            if self.transport.is_some() {
+                self.rtcp = stream::RtcpQueue::Bye;
+            }
+            self.end_session();
+            self.push_event(Event::Expired);
+        }
+        if self.timers.expired(Timer::Report as usize, now) && self.state == State::Playing {
+            if !matches!(self.rtcp, stream::RtcpQueue::Bye) {
+                self.rtcp = stream::RtcpQueue::Report;
+            }
+            self.timers
+                .set(Timer::Report as usize, now + self.config.report_interval);
+        }
+    }
+
+    /// Writes the next thing to send into `buf`: the pending response first,
+    /// then RTCP. `Ok(None)` when there is nothing left.
+    #[must_use = "a transmit that is not sent is lost"]
+    pub fn poll_transmit(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Result<Option<Transmit>, Error> {
+        if let Some(reply) = &self.pending {
+            let len = reply.write(self, buf)?;
+            self.pending = None;
+            return Ok(Some(Transmit {
+                destination: Destination::Rtsp,
+                len,
+            }));
+        }
+        let queued = self.rtcp;
+        if queued == stream::RtcpQueue::None {
+            return Ok(None);
+        }
+        let Some(transport) = self.transport_for_rtcp() else {
+            self.rtcp = stream::RtcpQueue::None;
+            return Ok(None);
+        };
+        let len = self.sender.write_rtcp(
+            now,
+            queued,
+            self.config.cname,
+            self.config.unix_time_at_zero_us,
+            transport,
+            buf,
+        )?;
+        self.rtcp = stream::RtcpQueue::None;
+        if queued == stream::RtcpQueue::Bye {
+            self.transport = None;
+        }
+        Ok(Some(Transmit {
+            destination: destination_of(transport),
+            len,
+        }))
+    }
+
+    /// The next event, if any.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// The RTP header of the first packet of a frame at `media_time` (the
+    /// frame's position in the presentation; any monotonic clock for live
+    /// media), or `None` unless playing. Feed it to
+    /// [`jpeg::Packetizer::new`](crate::jpeg::Packetizer::new), then call
+    /// [`on_rtp_sent`](Self::on_rtp_sent).
+    pub fn frame_header(&mut self, media_time: Duration) -> Option<rtp::Repr> {
+        (self.state == State::Playing).then(|| self.sender.frame_header(media_time))
+    }
+
+    /// Records that the frame from the last [`frame_header`](Self::frame_header)
+    /// went out as `packets` RTP packets carrying `payload_octets` bytes of
+    /// payload (RFC 3550 §6.4.1 sender counts).
+    pub fn on_rtp_sent(&mut self, now: Instant, packets: u16, payload_octets: usize) {
+        self.sender.on_sent(now, packets, payload_octets);
+    }
+
+    /// Session state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Whether frames should be sent now.
+    pub fn is_playing(&self) -> bool {
+        self.state == State::Playing
+    }
+
+    /// The current session identifier, once SETUP succeeded.
+    pub fn session_id(&self) -> Option<SessionId> {
+        self.id
+    }
+
+    /// Where RTP goes, once SETUP succeeded. UDP ports are on the RTSP
+    /// peer's address.
+    pub fn media_transport(&self) -> Option<MediaTransport> {
+        if self.state == State::Init {
+            None
+        } else {
+            self.transport
+        }
+    }
+
+    /// The RTP sender state (SSRC, next sequence number, counts).
+    pub fn sender(&self) -> &RtpSender {
+        &self.sender
+    }
+
+    /// The RTSP peer's address.
+    pub fn peer(&self) -> IpAddr {
+        self.peer
+    }
+
+    fn rtcp_channel(&self) -> Option<u8> {
+        match self.transport? {
+            MediaTransport::Interleaved { channels } => Some(channels.rtcp_channel()),
+            MediaTransport::Udp { .. } => None,
+        }
+    }
+
+    fn transport_for_rtcp(&self) -> Option<MediaTransport> {
+        self.transport
+    }
+
+    fn touch(&mut self, now: Instant) {
+        if self.state != State::Init {
+            let timeout = Duration::from_secs(u64::from(self.config.timeout_secs));
+            self.timers.set(Timer::Expiry as usize, now + timeout);
+        }
+    }
+
+    fn end_session(&mut self) {
+        self.state = State::Init;
+        self.id = None;
+        self.duration = None;
+        self.timers.stop(Timer::Expiry as usize);
+        self.timers.stop(Timer::Report as usize);
+    }
+
+    fn push_event(&mut self, ev: Event) {
+        // When the host does not drain events, the oldest is dropped: a
+        // late host must not make the session fail.
+        if self.events.is_full() {
+            self.events.pop_front();
+        }
+        let _ = self.events.push_back(ev);
+    }
+}
+
+fn destination_of(t: MediaTransport) -> Destination {
+    match t {
+        MediaTransport::Udp { client, .. } => Destination::Rtcp {
+            port: client.rtcp_port(),
+        },
+        MediaTransport::Interleaved { channels } => Destination::Interleaved {
+            channel: channels.rtcp_channel(),
+        },
+    }
+}
+
+/// FNV-1a, to remember a presentation path without storing it.
+fn path_hash(path: &str) -> u32 {
+    path.bytes().fold(0x811c_9dc5, |h: u32, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}

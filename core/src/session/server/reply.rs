@@ -1,0 +1,256 @@
+//! Responses of the server session (RFC 2326 §7, §10) and the SDP it
+//! describes its stream with (RFC 4566, RFC 2435 §3, DESIGN.md).
+
+use core::fmt;
+
+use super::request::STREAM_CONTROL;
+use super::{MediaInfo, ServerSession};
+use crate::limits::RTSP_URL_MAX;
+use crate::rtsp::header::{
+    names, CSeq, LowerTransport, MethodSet, NptTime, Range, RtpInfo, Session, Transport,
+};
+use crate::rtsp::{MessageWriter, Method, SliceSink, StatusCode};
+use crate::session::{Error, MediaTransport};
+use crate::{rtp, Duration};
+
+/// `Server:` header value (RFC 2326 §12.36).
+pub(crate) const SERVER_NAME: &str = concat!("rtsp-core/", env!("CARGO_PKG_VERSION"));
+
+/// Methods this server implements (RFC 2326 §12.28). GET_PARAMETER is
+/// listed because VLC and ffmpeg pick their keep-alive from it.
+pub(crate) const PUBLIC: [Method<'static>; 8] = [
+    Method::Options,
+    Method::Describe,
+    Method::Setup,
+    Method::Play,
+    Method::Pause,
+    Method::Teardown,
+    Method::GetParameter,
+    Method::SetParameter,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(crate) enum Kind {
+    /// Status line, CSeq, optional Session.
+    Plain,
+    /// `Public:`.
+    Options,
+    /// `Allow:` (405).
+    Allow,
+    /// `Unsupported:` echoing the Require tags kept in `url` (551).
+    Unsupported,
+    /// SDP with `Content-Base: <url>/`.
+    Describe(MediaInfo),
+    /// `Transport:` for the session's transport.
+    Setup { echo_lower: Option<LowerTransport> },
+    /// `Range:` and `RTP-Info:`.
+    Play {
+        seq: rtp::SeqNo,
+        rtptime: rtp::RtpTimestamp,
+        start: Option<Duration>,
+        stream: bool,
+    },
+}
+
+/// A response waiting for `poll_transmit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub cseq: Option<u32>,
+    pub session: bool,
+    pub kind: Kind,
+    /// The request URL (Content-Base, RTP-Info) or the Require tags.
+    url: heapless::String<RTSP_URL_MAX>,
+}
+
+impl Reply {
+    pub fn new(status: StatusCode, cseq: u32, kind: Kind) -> Self {
+        Reply {
+            status,
+            cseq: Some(cseq),
+            session: false,
+            kind,
+            url: heapless::String::new(),
+        }
+    }
+
+    pub fn error(status: StatusCode, cseq: Option<u32>) -> Self {
+        Reply {
+            status,
+            cseq,
+            session: false,
+            kind: Kind::Plain,
+            url: heapless::String::new(),
+        }
+    }
+
+    /// Keeps `text`, cut to the limit at a character boundary (callers
+    /// check URL lengths first and answer 414).
+    pub fn set_url(&mut self, text: &str) {
+        self.url.clear();
+        for c in text.chars() {
+            if self.url.push(c).is_err() {
+                break;
+            }
+        }
+    }
+
+    pub fn write(&self, s: &ServerSession, buf: &mut [u8]) -> Result<usize, Error> {
+        let mut w = MessageWriter::response(SliceSink::new(buf), self.status);
+        if let Some(cseq) = self.cseq {
+            w.header(names::CSEQ, CSeq(cseq));
+        }
+        w.header(names::SERVER, SERVER_NAME);
+        if let (true, Some(id)) = (self.session, s.id) {
+            let mut text = heapless::String::<16>::new();
+            let _ = fmt::Write::write_fmt(&mut text, format_args!("{id}"));
+            w.header(
+                names::SESSION,
+                Session {
+                    id: &text,
+                    timeout: Some(s.config.timeout_secs),
+                },
+            );
+        }
+        match self.kind {
+            Kind::Plain => {}
+            Kind::Options => {
+                w.header(names::PUBLIC, MethodSet::of(&PUBLIC));
+            }
+            Kind::Allow => {
+                w.header(names::ALLOW, MethodSet::of(&PUBLIC));
+            }
+            Kind::Unsupported => {
+                w.header(names::UNSUPPORTED, self.url.as_str());
+            }
+            Kind::Describe(info) => {
+                let slash = if self.url.ends_with('/') { "" } else { "/" };
+                w.header(names::CONTENT_BASE, format_args!("{}{slash}", self.url));
+                return Ok(w.finish_display("application/sdp", Sdp { info })?);
+            }
+            Kind::Setup { echo_lower } => {
+                if let Some(t) = s.transport {
+                    w.header(
+                        names::TRANSPORT,
+                        reply_transport(t, echo_lower, s.sender.ssrc()),
+                    );
+                }
+            }
+            Kind::Play {
+                seq,
+                rtptime,
+                start,
+                stream,
+            } => {
+                let duration = s.duration;
+                let start = NptTime::At(start.unwrap_or(Duration::ZERO));
+                let range = match duration {
+                    Some(d) => Range::Npt {
+                        start: Some(start),
+                        end: Some(NptTime::At(d)),
+                    },
+                    None => Range::Npt {
+                        start: Some(NptTime::Now),
+                        end: None,
+                    },
+                };
+                w.header(names::RANGE, range);
+                let base = self.url.trim_end_matches('/');
+                let mut url = heapless::String::<{ RTSP_URL_MAX + 16 }>::new();
+                let _ = url.push_str(base);
+                if !stream {
+                    let _ = url.push('/');
+                    let _ = url.push_str(STREAM_CONTROL);
+                }
+                let info = RtpInfo {
+                    url: &url,
+                    seq: Some(seq.0),
+                    rtptime: Some(rtptime.0),
+                };
+                w.header(names::RTP_INFO, info);
+            }
+        }
+        Ok(w.finish(b"")?)
+    }
+}
+
+fn reply_transport(
+    t: MediaTransport,
+    echo_lower: Option<LowerTransport>,
+    ssrc: rtp::Ssrc,
+) -> Transport<'static> {
+    let mut out = Transport::rtp_avp();
+    out.lower = echo_lower;
+    out.cast = Some(crate::rtsp::header::Cast::Unicast);
+    match t {
+        MediaTransport::Udp { client, server } => {
+            out.client_port = Some(client);
+            out.server_port = Some(server);
+        }
+        MediaTransport::Interleaved { channels } => {
+            out.lower = Some(LowerTransport::Tcp);
+            out.interleaved = Some(channels);
+        }
+    }
+    out.ssrc = Some(ssrc.0);
+    out.mode = Some(crate::rtsp::header::Mode::Play);
+    out
+}
+
+/// Finds `CSeq:` in bytes that did not parse, so even a 400 echoes it
+/// (DESIGN.md: CSeq on every response, errors included).
+pub(crate) fn sniff_cseq(input: &[u8]) -> Option<u32> {
+    let head = input.get(..input.len().min(crate::limits::RTSP_MAX_MESSAGE))?;
+    let mut lines = head.split(|&b| b == b'\n');
+    lines.find_map(|line| {
+        let (name, value) = line.split_at(line.iter().position(|&b| b == b':')?);
+        if !core::str::from_utf8(name)
+            .ok()?
+            .trim()
+            .eq_ignore_ascii_case(names::CSEQ)
+        {
+            return None;
+        }
+        let value = core::str::from_utf8(value.get(1..)?).ok()?;
+        CSeq::parse(value.trim()).ok().map(|c| c.0)
+    })
+}
+
+/// The session description of one MJPEG stream (RFC 4566 §5, RFC 2435 §3;
+/// `a=x-dimensions` above 2040 px as GStreamer reads it).
+struct Sdp {
+    info: MediaInfo,
+}
+
+impl fmt::Display for Sdp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.info;
+        f.write_str("v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=MJPEG stream\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\na=control:*\r\n")?;
+        if let Some(d) = i.duration {
+            writeln!(
+                f,
+                "a=range:{}\r",
+                Range::Npt {
+                    start: Some(NptTime::At(Duration::ZERO)),
+                    end: Some(NptTime::At(d))
+                }
+            )?;
+        }
+        f.write_str("m=video 0 RTP/AVP 26\r\na=rtpmap:26 JPEG/90000\r\n")?;
+        writeln!(f, "a=control:{STREAM_CONTROL}\r")?;
+        let fr = i.framerate;
+        if fr.den == 1 {
+            writeln!(f, "a=framerate:{}\r", fr.num)?;
+        } else if fr.den != 0 {
+            let milli = u64::from(fr.num) * 1000 / u64::from(fr.den);
+            writeln!(f, "a=framerate:{}.{:03}\r", milli / 1000, milli % 1000)?;
+        }
+        let max = crate::limits::JPEG_MAX_HEADER_DIMENSION;
+        if i.width > max || i.height > max {
+            writeln!(f, "a=x-dimensions:{},{}\r", i.width, i.height)?;
+        }
+        Ok(())
+    }
+}

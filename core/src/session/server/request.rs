@@ -1,0 +1,365 @@
+//! Request handling of the server session (RFC 2326 §10, §A.2).
+
+use super::reply::{Kind, Reply};
+use super::{path_hash, Admission, Event, Host, ServerSession, SessionId, State, Timer};
+use crate::limits::RTSP_URL_MAX;
+use crate::rtsp::header::{self, names, ChannelPair, Mode, Profile, Range, Transport, Transports};
+use crate::rtsp::{Method, Request, StatusCode};
+use crate::session::MediaTransport;
+use crate::{rtp, Duration, Instant};
+
+/// Control suffix of the one stream of every presentation (the SDP's
+/// `a=control:stream=0`, RFC 2326 C.1.1).
+pub(crate) const STREAM_CONTROL: &str = "stream=0";
+
+/// A request URL split into the presentation path and whether it names
+/// the stream (`…/stream=0`) rather than the aggregate (RFC 2326 §3.2).
+pub(crate) struct Target<'a> {
+    pub path: &'a str,
+    pub stream: bool,
+}
+
+/// Splits `rtsp://host[:port]/path[/stream=0][?query]` or `/path…`.
+pub(crate) fn target(uri: &str) -> Option<Target<'_>> {
+    let rest = if let Some(scheme_end) = uri.find("://") {
+        let scheme = uri.get(..scheme_end)?;
+        if !scheme.eq_ignore_ascii_case("rtsp") && !scheme.eq_ignore_ascii_case("rtsps") {
+            return None;
+        }
+        let after = uri.get(scheme_end + 3..)?;
+        after.find('/').and_then(|i| after.get(i..)).unwrap_or("")
+    } else if uri.starts_with('/') {
+        uri
+    } else {
+        return None;
+    };
+    let rest = rest.split('?').next().unwrap_or_default();
+    let rest = rest.trim_start_matches('/').trim_end_matches('/');
+    if let Some(prefix) = rest.strip_suffix(STREAM_CONTROL) {
+        if prefix.is_empty() || prefix.ends_with('/') {
+            return Some(Target {
+                path: prefix.trim_end_matches('/'),
+                stream: true,
+            });
+        }
+    }
+    Some(Target {
+        path: rest,
+        stream: false,
+    })
+}
+
+/// The transport the server picked, and how to echo it.
+pub(crate) struct Chosen {
+    pub transport: MediaTransport,
+    pub echo_lower: Option<header::LowerTransport>,
+}
+
+impl ServerSession {
+    pub(super) fn on_request<H: Host>(
+        &mut self,
+        now: Instant,
+        req: &Request<'_, '_>,
+        host: &mut H,
+    ) {
+        let Some(cseq) = req.cseq() else {
+            // RFC 2326 §12.17: CSeq is required; without it there is nothing to echo.
+            self.pending = Some(Reply::error(StatusCode::BadRequest, None));
+            return;
+        };
+        self.touch(now);
+        let reply = match self.dispatch(now, req, host, cseq) {
+            Ok(reply) => reply,
+            Err(status) => {
+                let mut r = Reply::error(status, Some(cseq));
+                if status == StatusCode::MethodNotAllowed {
+                    r.kind = Kind::Allow;
+                }
+                r
+            }
+        };
+        self.pending = Some(reply);
+    }
+
+    fn dispatch<H: Host>(
+        &mut self,
+        now: Instant,
+        req: &Request<'_, '_>,
+        host: &mut H,
+        cseq: u32,
+    ) -> Result<Reply, StatusCode> {
+        if let Some(require) = req.header_str(names::REQUIRE) {
+            // RFC 2326 §12.32: we support no option tags.
+            let mut r = Reply::error(StatusCode::OptionNotSupported, Some(cseq));
+            r.kind = Kind::Unsupported;
+            r.set_url(header::trim_str(require));
+            return Ok(r);
+        }
+        match req.method {
+            Method::Options => Ok(Reply::new(StatusCode::Ok, cseq, Kind::Options)),
+            Method::Describe => self.describe(req, host, cseq),
+            Method::Setup => self.setup(now, req, host, cseq),
+            Method::Play => self.play(now, req, cseq),
+            Method::Pause => self.pause(now, req, cseq),
+            Method::Teardown => self.teardown(req, cseq),
+            Method::GetParameter | Method::SetParameter => {
+                if req.session().is_some() {
+                    self.check_session(req)?;
+                }
+                if !req.body.iter().all(|b| b.is_ascii_whitespace()) {
+                    // We expose no parameters (RFC 2326 §10.8, §11.3.1).
+                    return Err(StatusCode::ParameterNotUnderstood);
+                }
+                Ok(self.with_session(Reply::new(StatusCode::Ok, cseq, Kind::Plain)))
+            }
+            Method::Announce | Method::Record | Method::Redirect | Method::PlayNotify => {
+                Err(StatusCode::MethodNotAllowed)
+            }
+            Method::Unknown(_) => Err(StatusCode::NotImplemented),
+        }
+    }
+
+    fn with_session(&self, mut r: Reply) -> Reply {
+        r.session = self.id.is_some();
+        r
+    }
+
+    /// RFC 2326 §12.37: a request on a session names it. A missing header
+    /// is tolerated when this connection has a session (there is only one),
+    /// and is 455 in `Init` (RFC 2326 §A.2); an unknown id is 454.
+    fn check_session(&self, req: &Request<'_, '_>) -> Result<SessionId, StatusCode> {
+        match (req.header_str(names::SESSION), self.id) {
+            (Some(value), Some(id)) => match header::Session::parse(value) {
+                Ok(s) if id.matches(s.id) => Ok(id),
+                _ => Err(StatusCode::SessionNotFound),
+            },
+            (Some(_), None) => Err(StatusCode::SessionNotFound),
+            (None, Some(id)) => Ok(id),
+            (None, None) => Err(StatusCode::MethodNotValidInThisState),
+        }
+    }
+
+    fn check_path(&self, req: &Request<'_, '_>) -> Result<(), StatusCode> {
+        let t = target(req.uri).ok_or(StatusCode::BadRequest)?;
+        if path_hash(t.path) == self.path_hash {
+            Ok(())
+        } else {
+            Err(StatusCode::NotFound)
+        }
+    }
+
+    fn describe<H: Host>(
+        &mut self,
+        req: &Request<'_, '_>,
+        host: &mut H,
+        cseq: u32,
+    ) -> Result<Reply, StatusCode> {
+        let t = target(req.uri).ok_or(StatusCode::BadRequest)?;
+        let info = host.media(t.path).ok_or(StatusCode::NotFound)?;
+        if req.uri.len() + 1 > RTSP_URL_MAX {
+            return Err(StatusCode::RequestUriTooLong);
+        }
+        let mut r = Reply::new(StatusCode::Ok, cseq, Kind::Describe(info));
+        r.set_url(req.uri);
+        Ok(r)
+    }
+
+    fn setup<H: Host>(
+        &mut self,
+        now: Instant,
+        req: &Request<'_, '_>,
+        host: &mut H,
+        cseq: u32,
+    ) -> Result<Reply, StatusCode> {
+        // One session per connection: a second SETUP applies to it, with or
+        // without its Session header (as check_session tolerates).
+        let existing = if self.id.is_some() || req.header_str(names::SESSION).is_some() {
+            Some(self.check_session(req)?)
+        } else {
+            None
+        };
+        if self.state == State::Playing {
+            // Changing the transport of a playing stream is not supported.
+            return Err(StatusCode::MethodNotValidInThisState);
+        }
+        let t = target(req.uri).ok_or(StatusCode::BadRequest)?;
+        let info = host.media(t.path).ok_or(StatusCode::NotFound)?;
+        if !t.stream && !self.config.allow_aggregate_setup {
+            return Err(StatusCode::AggregateOperationNotAllowed);
+        }
+        if existing.is_some() && path_hash(t.path) != self.path_hash {
+            return Err(StatusCode::NotFound);
+        }
+        let value = req
+            .header_str(names::TRANSPORT)
+            .ok_or(StatusCode::UnsupportedTransport)?;
+        let transports = Transports::parse(value).map_err(|_| StatusCode::BadRequest)?;
+        let chosen = self.choose_transport(&transports)?;
+        if existing.is_none() {
+            match host.admit(t.path) {
+                Admission::Accept => {}
+                Admission::NotEnoughBandwidth => return Err(StatusCode::NotEnoughBandwidth),
+                Admission::Unavailable => return Err(StatusCode::ServiceUnavailable),
+            }
+            let id = SessionId(u64::from(host.random_u32()) << 32 | u64::from(host.random_u32()));
+            let ssrc = rtp::Ssrc(host.random_u32());
+            let r = host.random_u32();
+            let seq = rtp::SeqNo((r & 0xffff) as u16);
+            let ts = rtp::RtpTimestamp(host.random_u32());
+            self.sender = super::RtpSender::new(ssrc, seq, ts);
+            self.id = Some(id);
+            self.path_hash = path_hash(t.path);
+            self.state = State::Ready;
+            self.touch(now);
+        }
+        self.duration = info.duration;
+        self.transport = Some(chosen.transport);
+        if let Some(id) = self.id {
+            self.push_event(Event::SetUp {
+                id,
+                transport: chosen.transport,
+            });
+        }
+        let r = Reply::new(
+            StatusCode::Ok,
+            cseq,
+            Kind::Setup {
+                echo_lower: chosen.echo_lower,
+            },
+        );
+        Ok(self.with_session(r))
+    }
+
+    /// Picks the first acceptable alternative (RFC 2326 §12.39).
+    fn choose_transport(&self, transports: &Transports<'_>) -> Result<Chosen, StatusCode> {
+        let mut forbidden = false;
+        for t in transports.iter() {
+            match self.accept_transport(t) {
+                Ok(chosen) => return Ok(chosen),
+                Err(StatusCode::Forbidden) => forbidden = true,
+                Err(_) => {}
+            }
+        }
+        Err(if forbidden {
+            StatusCode::Forbidden
+        } else {
+            StatusCode::UnsupportedTransport
+        })
+    }
+
+    fn accept_transport(&self, t: &Transport<'_>) -> Result<Chosen, StatusCode> {
+        let unsupported = Err(StatusCode::UnsupportedTransport);
+        if t.profile != Profile::Avp
+            || t.is_multicast()
+            || matches!(t.mode, Some(Mode::Record | Mode::Unknown(_)))
+        {
+            return unsupported;
+        }
+        if let Some(dest) = t.destination {
+            // Media only to the RTSP peer (DESIGN.md; RFC 7826 §18.54 403).
+            match dest.parse::<core::net::IpAddr>() {
+                Ok(ip) if ip == self.peer => {}
+                _ => return Err(StatusCode::Forbidden),
+            }
+        }
+        if t.is_tcp() {
+            // Missing `interleaved=`: assign 0-1 (RFC 2326 §10.12 lets the
+            // server choose).
+            let channels = t.interleaved.unwrap_or(ChannelPair::new(0, 1));
+            let channels = ChannelPair::new(channels.rtp, channels.rtcp_channel());
+            return Ok(Chosen {
+                transport: MediaTransport::Interleaved { channels },
+                echo_lower: t.lower,
+            });
+        }
+        match (t.client_port, self.config.server_ports) {
+            (Some(client), Some(server)) if client.rtp != 0 => {
+                let client = header::PortPair::new(client.rtp, client.rtcp_port());
+                let server = header::PortPair::new(server.rtp, server.rtcp_port());
+                Ok(Chosen {
+                    transport: MediaTransport::Udp { client, server },
+                    echo_lower: t.lower,
+                })
+            }
+            _ => unsupported,
+        }
+    }
+
+    fn play(
+        &mut self,
+        now: Instant,
+        req: &Request<'_, '_>,
+        cseq: u32,
+    ) -> Result<Reply, StatusCode> {
+        self.check_session(req)?;
+        self.check_path(req)?;
+        let duration = self.duration;
+        let start = match req.header_str(names::RANGE).map(Range::parse) {
+            None => None,
+            Some(Ok(Range::Npt { start, .. })) => match start {
+                Some(header::NptTime::At(t)) => Some(t),
+                Some(header::NptTime::Now) | None => None,
+            },
+            Some(Ok(Range::Other(_))) | Some(Err(_)) => return Err(StatusCode::InvalidRange),
+        };
+        // A live source has no positions: ignore a start, as live555 does.
+        let start = if duration.is_some() { start } else { None };
+        if let (Some(s), Some(d)) = (start, duration) {
+            if s > d {
+                return Err(StatusCode::InvalidRange);
+            }
+        }
+        let (seq, rtptime) = self.sender.play(now, start);
+        self.state = State::Playing;
+        let first_report = now + self.config.report_interval.min(Duration::from_secs(1));
+        self.timers.set(Timer::Report as usize, first_report);
+        self.push_event(Event::Playing { start });
+        let stream = target(req.uri).is_some_and(|t| t.stream);
+        let mut r = Reply::new(
+            StatusCode::Ok,
+            cseq,
+            Kind::Play {
+                seq,
+                rtptime,
+                start,
+                stream,
+            },
+        );
+        if req.uri.len() + 1 + STREAM_CONTROL.len() > RTSP_URL_MAX {
+            return Err(StatusCode::RequestUriTooLong);
+        }
+        r.set_url(req.uri);
+        Ok(self.with_session(r))
+    }
+
+    fn pause(
+        &mut self,
+        now: Instant,
+        req: &Request<'_, '_>,
+        cseq: u32,
+    ) -> Result<Reply, StatusCode> {
+        self.check_session(req)?;
+        self.check_path(req)?;
+        if self.state == State::Playing {
+            self.sender.pause(now);
+            self.state = State::Ready;
+            self.timers.stop(Timer::Report as usize);
+            self.push_event(Event::Paused);
+        }
+        Ok(self.with_session(Reply::new(StatusCode::Ok, cseq, Kind::Plain)))
+    }
+
+    fn teardown(&mut self, req: &Request<'_, '_>, cseq: u32) -> Result<Reply, StatusCode> {
+        if self.id.is_none() && req.header_str(names::SESSION).is_none() {
+            // RFC 2326 §A.2: TEARDOWN in Init stays in Init.
+            return Ok(Reply::new(StatusCode::Ok, cseq, Kind::Plain));
+        }
+        self.check_session(req)?;
+        if self.transport.is_some() {
+            self.rtcp = super::stream::RtcpQueue::Bye;
+        }
+        self.end_session();
+        self.push_event(Event::TornDown);
+        Ok(Reply::new(StatusCode::Ok, cseq, Kind::Plain))
+    }
+}

@@ -1,0 +1,217 @@
+//! The server's RTP sender state (RFC 3550 §5.1, §6.4.1) and the RTCP it
+//! sends and reads.
+
+use super::Event;
+use crate::rtcp::{self, Bye, NtpTimestamp, ReportBlocks, Sdes, SenderReport};
+use crate::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
+use crate::session::{ticks_90k, Error, MediaTransport};
+use crate::{Duration, Instant};
+
+/// RTCP the session owes the peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(crate) enum RtcpQueue {
+    None,
+    /// SR + SDES CNAME (RFC 3550 §6.1).
+    Report,
+    /// SR + SDES CNAME + BYE (RFC 3550 §6.6).
+    Bye,
+}
+
+/// One RTP stream as sent: SSRC, next sequence number, the RTP clock and
+/// the sender counts of RFC 3550 §6.4.1.
+///
+/// The RTP clock runs at 90 kHz (RFC 2435 §3). Each PLAY fixes the
+/// timestamp of the first frame after it (announced in `RTP-Info`); later
+/// frames add their media time since that frame. The wall-clock reference
+/// (`ref_at`, `ref_ts`) maps time to RTP for sender reports and moves the
+/// clock on by the time spent paused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RtpSender {
+    ssrc: Ssrc,
+    next_seq: SeqNo,
+    play_ts: RtpTimestamp,
+    anchor: Option<Duration>,
+    frame_ts: RtpTimestamp,
+    ref_at: Option<Instant>,
+    ref_ts: RtpTimestamp,
+    packets: u32,
+    octets: u32,
+}
+
+impl RtpSender {
+    /// A stream with random origins chosen by the host (RFC 3550 §5.1).
+    pub fn new(ssrc: Ssrc, first_seq: SeqNo, first_ts: RtpTimestamp) -> Self {
+        RtpSender {
+            ssrc,
+            next_seq: first_seq,
+            play_ts: first_ts,
+            anchor: None,
+            frame_ts: first_ts,
+            ref_at: None,
+            ref_ts: first_ts,
+            packets: 0,
+            octets: 0,
+        }
+    }
+
+    /// The SSRC (RFC 3550 §8).
+    pub fn ssrc(&self) -> Ssrc {
+        self.ssrc
+    }
+
+    /// Sequence number of the next packet.
+    pub fn next_sequence(&self) -> SeqNo {
+        self.next_seq
+    }
+
+    /// Packets sent (RFC 3550 §6.4.1 sender's packet count).
+    pub fn packet_count(&self) -> u32 {
+        self.packets
+    }
+
+    /// Payload octets sent (RFC 3550 §6.4.1 sender's octet count).
+    pub fn octet_count(&self) -> u32 {
+        self.octets
+    }
+
+    /// RTP time at `now` on the wall-clock reference.
+    fn rtp_at(&self, now: Instant) -> RtpTimestamp {
+        match self.ref_at {
+            Some(at) => self.ref_ts.wrapping_add(ticks_90k(now - at)),
+            None => self.ref_ts,
+        }
+    }
+
+    /// Starts or resumes: the next frame gets the returned `seq` and
+    /// `rtptime` (RFC 2326 §12.33), which move on by the time since the
+    /// last frame.
+    pub(crate) fn play(&mut self, now: Instant, _start: Option<Duration>) -> (SeqNo, RtpTimestamp) {
+        let ts = self.rtp_at(now);
+        self.play_ts = ts;
+        self.anchor = None;
+        self.ref_at = Some(now);
+        self.ref_ts = ts;
+        (self.next_seq, ts)
+    }
+
+    /// Stops the media clock's frames; the wall-clock reference stays at
+    /// the last frame so a resume moves on by the paused time.
+    pub(crate) fn pause(&mut self, _now: Instant) {}
+
+    pub(crate) fn frame_header(&mut self, media_time: Duration) -> rtp::Repr {
+        let anchor = *self.anchor.get_or_insert(media_time);
+        let ts = self
+            .play_ts
+            .wrapping_add(ticks_90k(media_time.saturating_sub_dur(anchor)));
+        self.frame_ts = ts;
+        rtp::Repr {
+            marker: false,
+            payload_type: rtp::PayloadType::JPEG,
+            sequence: self.next_seq,
+            timestamp: ts,
+            ssrc: self.ssrc,
+        }
+    }
+
+    pub(crate) fn on_sent(&mut self, now: Instant, packets: u16, payload_octets: usize) {
+        self.next_seq = self.next_seq.wrapping_add(packets);
+        self.packets = self.packets.wrapping_add(u32::from(packets));
+        // RFC 3550 §6.4.1: the octet count wraps like the packet count.
+        self.octets = self.octets.wrapping_add(payload_octets as u32);
+        self.ref_at = Some(now);
+        self.ref_ts = self.frame_ts;
+    }
+
+    /// Writes SR + SDES (+ BYE) for `transport` into `buf`, framed with `$`
+    /// for interleaving.
+    pub(crate) fn write_rtcp(
+        &mut self,
+        now: Instant,
+        what: RtcpQueue,
+        cname: &str,
+        unix_at_zero_us: u64,
+        transport: MediaTransport,
+        buf: &mut [u8],
+    ) -> Result<usize, Error> {
+        let ntp = NtpTimestamp::from_unix_micros(unix_at_zero_us.saturating_add(now.as_micros()));
+        let sr = SenderReport {
+            ssrc: self.ssrc,
+            ntp_timestamp: ntp,
+            rtp_timestamp: self.rtp_at(now),
+            packet_count: self.packets,
+            octet_count: self.octets,
+            reports: ReportBlocks::empty(),
+        };
+        let sources = [self.ssrc];
+        let sdes = Sdes::cname(self.ssrc, cname);
+        let mut packets = [
+            rtcp::Packet::Sr(sr),
+            rtcp::Packet::Sdes(sdes),
+            rtcp::Packet::Bye(Bye::new(&sources)),
+        ];
+        let count = if what == RtcpQueue::Bye { 3 } else { 2 };
+        let packets = packets.get_mut(..count).unwrap_or_default();
+        let interleaved = matches!(transport, MediaTransport::Interleaved { .. });
+        let offset = if interleaved { 4 } else { 0 };
+        let total: usize = offset + packets.iter().map(rtcp::Packet::buffer_len).sum::<usize>();
+        let out = buf
+            .get_mut(..total)
+            .ok_or(Error::BufferTooSmall { required: total })?;
+        let (head, body) = out.split_at_mut(offset);
+        rtcp::emit_compound(packets, body)
+            .map_err(|_| Error::BufferTooSmall { required: total })?;
+        if let MediaTransport::Interleaved { channels } = transport {
+            let h = crate::rtsp::interleaved_header(channels.rtcp_channel(), total - 4)
+                .ok_or(Error::BufferTooSmall { required: total })?;
+            head.copy_from_slice(&h);
+        }
+        Ok(total)
+    }
+
+    /// Reads a compound packet from the client; a report block about our
+    /// SSRC becomes an event.
+    pub(crate) fn read_rtcp(
+        &mut self,
+        now: Instant,
+        packet: &[u8],
+        unix_at_zero_us: u64,
+    ) -> Option<Event> {
+        for p in rtcp::Compound::new(packet) {
+            let blocks = match p {
+                Ok(rtcp::Packet::Rr(rr)) => rr.reports,
+                Ok(rtcp::Packet::Sr(sr)) => sr.reports,
+                Ok(_) => continue,
+                Err(_) => return None,
+            };
+            if let Some(b) = blocks.iter().find(|b| b.ssrc == self.ssrc) {
+                let arrival =
+                    NtpTimestamp::from_unix_micros(unix_at_zero_us.saturating_add(now.as_micros()));
+                return Some(Event::ReceiverReport {
+                    fraction_lost: b.fraction_lost,
+                    cumulative_lost: b.cumulative_lost,
+                    highest_seq: b.highest_seq,
+                    jitter: b.jitter,
+                    round_trip_us: rtcp::round_trip(
+                        arrival.middle32(),
+                        b.last_sr,
+                        b.delay_since_last_sr,
+                    )
+                    .map(|d| u32::try_from(d.as_micros()).unwrap_or(u32::MAX)),
+                });
+            }
+        }
+        None
+    }
+}
+
+trait SaturatingSub {
+    fn saturating_sub_dur(self, other: Duration) -> Duration;
+}
+
+impl SaturatingSub for Duration {
+    fn saturating_sub_dur(self, other: Duration) -> Duration {
+        Duration::from_micros(self.as_micros().saturating_sub(other.as_micros()))
+    }
+}
