@@ -34,7 +34,7 @@ impl Default for TestHost {
 impl server::Host for TestHost {
     fn media(&mut self, path: &str) -> Option<MediaInfo> {
         match path {
-            "live" => Some(MediaInfo {
+            "live" | "cam" => Some(MediaInfo {
                 width: 640,
                 height: 480,
                 framerate: Framerate::fps(25),
@@ -304,4 +304,39 @@ pub fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
 
 pub fn status(message: &str) -> u16 {
     message.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+/// Sends raw request bytes to `server` and returns every response text
+/// (each message of `bytes` must be consumed whole).
+pub fn exchange(
+    server: &mut ServerSession,
+    host: &mut TestHost,
+    now: Instant,
+    bytes: &[u8],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    let mut buf = vec![0u8; rtsp_core::limits::RTSP_MAX_MESSAGE];
+    while !rest.is_empty() {
+        let result = server.handle_input(now, rest, host);
+        let consumed = match result {
+            Ok(Input::Consumed(n)) => n,
+            Ok(other) => panic!("{other:?}"),
+            Err(_) => rest.len(),
+        };
+        while let Some(tx) = server.poll_transmit(now, &mut buf).unwrap() {
+            if tx.destination == Destination::Rtsp {
+                out.push(String::from_utf8(buf[..tx.len].to_vec()).unwrap());
+            }
+        }
+        rest = &rest[consumed..];
+    }
+    out
+}
+
+/// One request, one response.
+pub fn ask(server: &mut ServerSession, host: &mut TestHost, now: Instant, request: &str) -> String {
+    let mut replies = exchange(server, host, now, request.as_bytes());
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    replies.remove(0)
 }

@@ -209,6 +209,8 @@ pub struct ClientSession {
     next: Option<Request>,
     options_done: bool,
     report_due: bool,
+    /// PAUSE succeeded since the last PLAY: the next PLAY resumes (no Range).
+    resuming: bool,
     state: State,
     goal: Goal,
     public: MethodSet,
@@ -249,6 +251,7 @@ impl ClientSession {
             next: None,
             options_done: false,
             report_due: false,
+            resuming: false,
             state: State::Init,
             goal: Goal::None,
             public: MethodSet::EMPTY,
@@ -528,10 +531,7 @@ impl ClientSession {
                 }
                 w.header(names::TRANSPORT, t);
             }
-            Request::Play
-                if self.state == State::Ready
-                    && self.described.is_some_and(|d| d.duration.is_some()) =>
-            {
+            Request::Play if self.resuming => {
                 // Resume where paused: no Range (RFC 2326 §10.5).
             }
             Request::Play => {

@@ -42,6 +42,7 @@ impl ClientSession {
                     self.state = State::Ready;
                     self.timers.stop(Timer::Report as usize);
                     self.report_due = false;
+                    self.resuming = true;
                     self.push_event(Event::Paused);
                 }
                 Request::Teardown => self.torn_down(),
@@ -179,6 +180,7 @@ impl ClientSession {
         self.timers.stop(Timer::KeepAlive as usize);
         self.timers.stop(Timer::Report as usize);
         self.report_due = false;
+        self.resuming = false;
         self.goal = Goal::None;
         self.push_event(Event::TornDown);
     }

@@ -1,0 +1,306 @@
+//! Every error status of the server session (RFC 2326 §11, DESIGN.md),
+//! CSeq echoed on each, and real clients' requests answered with 200.
+
+mod session_common;
+
+use rtsp_core::session::server::{self, Admission, ServerSession, State};
+use rtsp_core::session::{Error, MediaTransport};
+use rtsp_core::Instant;
+use session_common::*;
+
+fn server() -> (ServerSession, TestHost, Instant) {
+    let config = server::Config {
+        server_ports: Some(rtsp_core::rtsp::header::PortPair::new(6970, 6971)),
+        ..server::Config::default()
+    };
+    (
+        ServerSession::new(config, PEER),
+        TestHost::default(),
+        Instant::from_micros(5_000_000),
+    )
+}
+
+const SETUP_TCP: &str =
+    "SETUP rtsp://127.0.0.1/live/stream=0 RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n";
+
+/// A server with a session set up; returns its id.
+fn set_up() -> (ServerSession, TestHost, Instant, String) {
+    let (mut s, mut h, now) = server();
+    let reply = ask(&mut s, &mut h, now, SETUP_TCP);
+    assert_eq!(status(&reply), 200, "{reply}");
+    let id = header(&reply, "Session")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    (s, h, now, id)
+}
+
+fn expect(reply: &str, code: u16, cseq: &str) {
+    assert_eq!(status(reply), code, "{reply}");
+    assert_eq!(header(reply, "CSeq"), Some(cseq), "CSeq echoed: {reply}");
+}
+
+#[test]
+fn options_lists_get_parameter_for_keepalives() {
+    let (mut s, mut h, now) = server();
+    let reply = ask(&mut s, &mut h, now, "OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n");
+    expect(&reply, 200, "1");
+    assert_eq!(
+        header(&reply, "Public"),
+        Some("OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER")
+    );
+}
+
+#[test]
+fn malformed_request_is_400_with_sniffed_cseq_and_an_error() {
+    let (mut s, mut h, now) = server();
+    let bytes = b"PLAY rtsp://127.0.0.1/live RTSP/9\r\nCSeq: 77\r\n\r\n";
+    assert!(matches!(
+        s.handle_input(now, bytes, &mut h),
+        Err(Error::Rtsp(_))
+    ));
+    let mut buf = [0u8; 1024];
+    let tx = s.poll_transmit(now, &mut buf).unwrap().unwrap();
+    let reply = std::str::from_utf8(&buf[..tx.len]).unwrap();
+    expect(reply, 400, "77");
+    // Input while a response waits is refused until drained.
+    assert!(matches!(
+        s.handle_input(now, bytes, &mut h),
+        Err(Error::Rtsp(_))
+    ));
+    assert_eq!(
+        s.handle_input(now, b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n", &mut h),
+        Err(Error::TransmitPending)
+    );
+}
+
+#[test]
+fn missing_cseq_is_400() {
+    let (mut s, mut h, now) = server();
+    let reply = ask(&mut s, &mut h, now, "OPTIONS * RTSP/1.0\r\n\r\n");
+    assert_eq!(status(&reply), 400);
+    assert_eq!(header(&reply, "CSeq"), None);
+}
+
+#[test]
+fn unknown_path_is_404() {
+    let (mut s, mut h, now) = server();
+    expect(
+        &ask(
+            &mut s,
+            &mut h,
+            now,
+            "DESCRIBE rtsp://127.0.0.1/nope RTSP/1.0\r\nCSeq: 2\r\n\r\n",
+        ),
+        404,
+        "2",
+    );
+    let setup = SETUP_TCP.replace("/live/", "/nope/");
+    expect(&ask(&mut s, &mut h, now, &setup), 404, "3");
+    assert_eq!(s.state(), State::Init);
+}
+
+#[test]
+fn unsupported_methods_are_405_and_unknown_ones_501() {
+    let (mut s, mut h, now) = server();
+    for m in ["ANNOUNCE", "RECORD", "REDIRECT"] {
+        let reply = ask(
+            &mut s,
+            &mut h,
+            now,
+            &format!("{m} rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 4\r\n\r\n"),
+        );
+        expect(&reply, 405, "4");
+        assert!(header(&reply, "Allow").unwrap().contains("GET_PARAMETER"));
+    }
+    expect(
+        &ask(
+            &mut s,
+            &mut h,
+            now,
+            "FLY rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 5\r\n\r\n",
+        ),
+        501,
+        "5",
+    );
+}
+
+#[test]
+fn over_capacity_is_453_or_503_as_the_host_decides() {
+    let (mut s, mut h, now) = server();
+    h.capacity = 0;
+    expect(&ask(&mut s, &mut h, now, SETUP_TCP), 453, "3");
+    h.refusal = Admission::Unavailable;
+    expect(&ask(&mut s, &mut h, now, SETUP_TCP), 503, "3");
+    assert_eq!(s.session_id(), None);
+}
+
+#[test]
+fn wrong_session_is_454() {
+    let (mut s, mut h, now, id) = set_up();
+    let play =
+        "PLAY rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 6\r\nSession: 0000000000000BAD\r\n\r\n";
+    expect(&ask(&mut s, &mut h, now, play), 454, "6");
+    let teardown = "TEARDOWN rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 7\r\nSession: nope\r\n\r\n";
+    expect(&ask(&mut s, &mut h, now, teardown), 454, "7");
+    assert_eq!(s.state(), State::Ready, "still set up");
+    let keepalive =
+        format!("GET_PARAMETER rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 8\r\nSession: {id}\r\n\r\n");
+    let reply = ask(&mut s, &mut h, now, &keepalive);
+    expect(&reply, 200, "8");
+    assert_eq!(
+        header(&reply, "Session"),
+        Some(format!("{id};timeout=60").as_str())
+    );
+}
+
+#[test]
+fn methods_out_of_state_are_455() {
+    let (mut s, mut h, now) = server();
+    expect(
+        &ask(
+            &mut s,
+            &mut h,
+            now,
+            "PLAY rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 2\r\n\r\n",
+        ),
+        455,
+        "2",
+    );
+    expect(
+        &ask(
+            &mut s,
+            &mut h,
+            now,
+            "PAUSE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 3\r\n\r\n",
+        ),
+        455,
+        "3",
+    );
+    let (mut s, mut h, now, id) = set_up();
+    let play = format!("PLAY rtsp://127.0.0.1/live/ RTSP/1.0\r\nCSeq: 4\r\nSession: {id}\r\n\r\n");
+    expect(&ask(&mut s, &mut h, now, &play), 200, "4");
+    // Changing the transport while playing is not supported.
+    let setup = SETUP_TCP.replace("CSeq: 3", &format!("CSeq: 5\r\nSession: {id}"));
+    expect(&ask(&mut s, &mut h, now, &setup), 455, "5");
+}
+
+#[test]
+fn setup_on_the_aggregate_url_is_459_unless_allowed() {
+    let (mut s, mut h, now) = server();
+    let aggregate = SETUP_TCP.replace("/live/stream=0", "/live");
+    expect(&ask(&mut s, &mut h, now, &aggregate), 459, "3");
+    let config = server::Config {
+        allow_aggregate_setup: true,
+        ..server::Config::default()
+    };
+    let mut s = ServerSession::new(config, PEER);
+    expect(&ask(&mut s, &mut h, now, &aggregate), 200, "3");
+}
+
+#[test]
+fn unusable_transports_are_461() {
+    let (mut s, mut h, now) = server();
+    for transport in [
+        "RTP/AVP;multicast;destination=224.2.0.1;ttl=16",
+        "RTP/SAVP;unicast;client_port=4000-4001",
+        "RTP/AVP;unicast;client_port=4000-4001;mode=RECORD",
+        "RAW/RAW/UDP;unicast;client_port=4000",
+        "RTP/AVP;unicast",
+    ] {
+        let req = format!("SETUP rtsp://127.0.0.1/live/stream=0 RTSP/1.0\r\nCSeq: 9\r\nTransport: {transport}\r\n\r\n");
+        expect(&ask(&mut s, &mut h, now, &req), 461, "9");
+    }
+    let no_transport = "SETUP rtsp://127.0.0.1/live/stream=0 RTSP/1.0\r\nCSeq: 9\r\n\r\n";
+    expect(&ask(&mut s, &mut h, now, no_transport), 461, "9");
+    // A server without UDP ports offers TCP only.
+    let mut tcp_only = ServerSession::new(server::Config::default(), PEER);
+    let udp = "SETUP rtsp://127.0.0.1/live/stream=0 RTSP/1.0\r\nCSeq: 9\r\nTransport: RTP/AVP;unicast;client_port=4000-4001\r\n\r\n";
+    expect(&ask(&mut tcp_only, &mut h, now, udp), 461, "9");
+    assert_eq!(s.state(), State::Init);
+}
+
+#[test]
+fn udp_to_another_host_is_403_and_to_the_peer_is_accepted() {
+    let (mut s, mut h, now) = server();
+    let elsewhere = "SETUP rtsp://127.0.0.1/live/stream=0 RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;destination=10.1.2.3;client_port=4000-4001\r\n\r\n";
+    expect(&ask(&mut s, &mut h, now, elsewhere), 403, "3");
+    let peer = elsewhere.replace("10.1.2.3", "127.0.0.1");
+    let reply = ask(&mut s, &mut h, now, &peer);
+    expect(&reply, 200, "3");
+    assert!(
+        matches!(s.media_transport(), Some(MediaTransport::Udp { client, .. }) if client.rtp == 4000)
+    );
+}
+
+#[test]
+fn first_acceptable_alternative_wins_and_tcp_channels_are_assigned() {
+    let (mut s, mut h, now) = server();
+    let req = "SETUP rtsp://127.0.0.1/live/stream=0 RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP;multicast,RTP/AVP/TCP;unicast,RTP/AVP;unicast;client_port=4000-4001\r\n\r\n";
+    let reply = ask(&mut s, &mut h, now, req);
+    expect(&reply, 200, "3");
+    let t = header(&reply, "Transport").unwrap();
+    assert!(
+        t.starts_with("RTP/AVP/TCP;unicast;interleaved=0-1;ssrc="),
+        "{t}"
+    );
+    assert!(t.ends_with(";mode=\"PLAY\""));
+}
+
+#[test]
+fn require_is_551_with_unsupported() {
+    let (mut s, mut h, now) = server();
+    let reply = ask(
+        &mut s,
+        &mut h,
+        now,
+        "OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nRequire: implicit-play\r\n\r\n",
+    );
+    expect(&reply, 551, "1");
+    assert_eq!(header(&reply, "Unsupported"), Some("implicit-play"));
+}
+
+#[test]
+fn long_url_is_414_and_parameters_451() {
+    let (mut s, mut h, now) = server();
+    let long = format!(
+        "DESCRIBE rtsp://127.0.0.1/live?{} RTSP/1.0\r\nCSeq: 2\r\n\r\n",
+        "x".repeat(200)
+    );
+    expect(&ask(&mut s, &mut h, now, &long), 414, "2");
+    let get = "GET_PARAMETER rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 3\r\nContent-Length: 10\r\n\r\nposition\r\n";
+    expect(&ask(&mut s, &mut h, now, get), 451, "3");
+}
+
+/// The captured requests of ffmpeg, GStreamer and VLC (live555), replayed
+/// with the session id this server issued: every answer is 200.
+#[test]
+fn real_clients_requests_are_answered() {
+    for transcript in [
+        &include_bytes!("../src/rtsp/testdata/ffmpeg_udp.txt")[..],
+        include_bytes!("../src/rtsp/testdata/ffmpeg_tcp.txt"),
+        include_bytes!("../src/rtsp/testdata/gst.txt"),
+        include_bytes!("../src/rtsp/testdata/gst_tcp.txt"),
+        include_bytes!("../src/rtsp/testdata/vlc_udp.txt"),
+    ] {
+        let (mut s, mut h, now) = server();
+        let text = std::str::from_utf8(transcript)
+            .unwrap()
+            .replace(":18554", "")
+            .replace(":18555", "");
+        let mut replies = Vec::new();
+        for request in text.split_inclusive("\r\n\r\n") {
+            let request = match s.session_id() {
+                Some(id) => request
+                    .replace("12345678", &id.to_string())
+                    .replace("5C4A1B2D3E4F5061", &id.to_string()),
+                None => request.to_string(),
+            };
+            replies.push(ask(&mut s, &mut h, now, &request));
+        }
+        assert!(replies.iter().all(|r| status(r) == 200), "{replies:#?}");
+        assert!(replies.iter().any(|r| header(r, "RTP-Info").is_some()));
+    }
+}
