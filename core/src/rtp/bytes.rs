@@ -43,3 +43,30 @@ pub(crate) fn set_u32(buf: &mut [u8], at: usize, value: u32) {
         *c = value.to_be_bytes();
     }
 }
+
+/// Reads a big-endian 24-bit value at `at`, or 0 past the end.
+pub(crate) fn u24_at(buf: &[u8], at: usize) -> u32 {
+    buf.get(at..)
+        .and_then(|b| b.first_chunk::<3>())
+        .map_or(0, |c| u32::from_be_bytes([0, c[0], c[1], c[2]]))
+}
+
+/// Writes a big-endian 24-bit value (the low 24 bits of `value`) at `at`.
+pub(crate) fn set_u24(buf: &mut [u8], at: usize, value: u32) {
+    if let Some(c) = buf.get_mut(at..).and_then(|b| b.first_chunk_mut::<3>()) {
+        let [_, a, b, d] = value.to_be_bytes();
+        *c = [a, b, d];
+    }
+}
+
+/// Copies `src` to `buf[at..]`, or reports the total length needed.
+pub(crate) fn put(buf: &mut [u8], at: usize, src: &[u8]) -> Result<(), usize> {
+    let end = at.saturating_add(src.len());
+    match buf.get_mut(at..end) {
+        Some(dst) => {
+            dst.copy_from_slice(src);
+            Ok(())
+        }
+        None => Err(end),
+    }
+}
