@@ -117,7 +117,6 @@ impl Server {
             cname: "qemu-demo@10.0.2.15",
             // Minimal clients (the networking lab's) SETUP the presentation URL.
             allow_aggregate_setup: true,
-            server_name: "qemu-demo (rtsp-core, smoltcp)",
             ..server::Config::default()
         };
         let media = MediaInfo {
