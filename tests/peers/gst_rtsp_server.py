@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """A small GStreamer RTSP server (GstRtspServer via gi) serving MJPEG over RTP.
 
-Usage: gst_rtsp_server.py PORT [--path /test] [--file FILE.jpg-pattern | --clip FILE.mjpeg]
-                          [--width W --height H --fps N] [--pattern ball]
+Usage: gst_rtsp_server.py PORT [--path /test] [--files PATTERN | --clip FILE.mjpeg | --raw]
+                          [--width W --height H --fps N] [--pattern ball] [--quality Q]
 
 Serves rtsp://127.0.0.1:PORT/PATH as shared media: by default a moving
 videotestsrc pattern encoded with jpegenc (so the stream changes every frame);
 --clip plays a raw concatenated JPEG file (ffmpeg -f mjpeg) in a loop;
---files plays multifilesrc location=PATTERN (e.g. frame%03d.jpg) in a loop.
+--files plays multifilesrc location=PATTERN (e.g. frame%03d.jpg) in a loop;
+--raw serves uncompressed video (not JPEG) so clients' refusal can be tested.
 Prints "READY rtsp://127.0.0.1:PORT/PATH" once listening, then runs until killed.
 Used by the client's end-to-end tests and the server's benchmark.
 """
@@ -32,6 +33,8 @@ def main():
     ap.add_argument("--quality", type=int, default=85)
     ap.add_argument("--clip", help="raw concatenated JPEG file, looped")
     ap.add_argument("--files", help="multifilesrc location pattern, looped")
+    ap.add_argument("--raw", action="store_true",
+                    help="serve uncompressed RTP video (RFC 4175) instead of JPEG, to test refusal")
     a = ap.parse_args()
 
     Gst.init(None)
@@ -44,7 +47,11 @@ def main():
         src = (f"videotestsrc is-live=true pattern={a.pattern} ! "
                f"video/x-raw,format=I420,width={a.width},height={a.height},framerate={a.fps}/1 ! "
                f"jpegenc quality={a.quality}")
-    launch = f"( {src} ! rtpjpegpay name=pay0 pt=26 )"
+    if a.raw:
+        launch = (f"( videotestsrc is-live=true ! video/x-raw,format=RGB,width=64,height=48,"
+                  f"framerate={a.fps}/1 ! rtpvrawpay name=pay0 pt=96 )")
+    else:
+        launch = f"( {src} ! rtpjpegpay name=pay0 pt=26 )"
 
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")

@@ -86,12 +86,12 @@ fn client_window_shows_the_moving_video_under_xvfb() {
         .args([&srv.url, "--play", "--duration", "20"]);
     let client = Proc::spawn("rtsp-client", &mut cmd);
     // Two status lines: frames have been arriving and shown for a second.
-    client.wait_for_line("fps", DEADLINE);
+    client.wait_for_line("kbit/s  loss", DEADLINE);
     assert!(
         wait_until(DEADLINE, || client
             .output()
             .lines()
-            .filter(|l| l.contains(" fps "))
+            .filter(|l| l.contains("kbit/s  loss"))
             .count()
             >= 2),
         "no status lines:\n{}",

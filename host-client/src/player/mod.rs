@@ -242,7 +242,13 @@ impl Player {
             let mut closed = false;
             for ev in events.iter() {
                 match ev.token() {
-                    RTSP => closed |= !self.read_rtsp(now)?,
+                    RTSP => match self.read_rtsp(now) {
+                        Ok(open) => closed |= !open,
+                        Err(e) => {
+                            self.finish();
+                            return Err(e);
+                        }
+                    },
                     RTP | RTCP => self.read_udp(now),
                     _ => {}
                 }
@@ -251,7 +257,9 @@ impl Player {
                 self.command(now, c);
             }
             self.control.handle_timeout(now);
-            self.drive(now)?;
+            if let Err(e) = self.drive(now) {
+                break Err(e);
+            }
             self.periodic(now);
             if closed {
                 break if self.leaving.is_some() {
@@ -287,10 +295,12 @@ impl Player {
     }
 
     fn read_rtsp(&mut self, now: Instant) -> Result<bool, String> {
-        let open = self
-            .rxbuf
-            .fill(&mut self.tcp)
-            .map_err(|e| format!("RTSP connection failed: {e}"))?;
+        let open = match self.rxbuf.fill(&mut self.tcp) {
+            Ok(open) => open,
+            // A reset is the server going away, as a close is.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => false,
+            Err(e) => return Err(format!("RTSP connection failed: {e}")),
+        };
         loop {
             let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
             let data = self.rxbuf.data();
