@@ -14,8 +14,6 @@ use rtsp_core::{Duration, Instant};
 
 use crate::media::{Catalog, Clip, Source, BUILTIN_CLIP, BUILTIN_NAME, DEFAULT_FPS};
 use crate::server::{Config, Server};
-use crate::session::{Playback, Session};
-use crate::stream::Dest;
 
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
@@ -61,6 +59,14 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
+
+/// Puts request bytes into connection `idx`'s input, as a read would.
+fn feed(srv: &mut Server, idx: usize, bytes: &[u8], now: Instant) {
+    let c = srv.conns[idx].as_mut().unwrap();
+    c.input[c.input_len..c.input_len + bytes.len()].copy_from_slice(bytes);
+    c.input_len += bytes.len();
+    srv.handle_input(idx, now);
+}
 
 /// Reads and discards whatever is waiting on the receivers.
 fn drain(udp: &UdpSocket, tcp: &mut TcpStream) -> usize {
@@ -117,22 +123,34 @@ fn steady_state_streaming_does_not_allocate() {
                 .unwrap(),
         );
     }
-    let start = Instant::from_micros(10_000_000);
-    let dests = [
-        Dest::Udp {
-            rtp: udp_rx.local_addr().unwrap(),
-            rtcp: udp_rx.local_addr().unwrap(),
-        },
-        Dest::Tcp { rtp: 0, rtcp: 1 },
+    // Set both sessions up and playing through the real RTSP dialogue.
+    let start = srv.now();
+    let url = "rtsp://127.0.0.1/movie.Mjpeg";
+    let udp_port = udp_rx.local_addr().unwrap().port();
+    let transports = [
+        format!("RTP/AVP;unicast;client_port={udp_port}-{}", udp_port + 1),
+        "RTP/AVP/TCP;unicast;interleaved=0-1".to_string(),
     ];
-    for (&idx, dest) in conns.iter().zip(dests) {
-        let mut s = Session::new(BUILTIN_NAME, start, Duration::from_secs(600));
-        let mut pb = Playback::new(Source::Clip(clip.clone()), dest, start);
-        pb.playing = true;
-        pb.next_due = start;
-        pb.next_sr = start;
-        s.playback = Some(pb);
-        srv.conns[idx].as_mut().unwrap().session = Some(s);
+    for (&idx, transport) in conns.iter().zip(&transports) {
+        let setup = format!("SETUP {url} RTSP/1.0\r\nCSeq: 1\r\nTransport: {transport}\r\n\r\n");
+        feed(&mut srv, idx, setup.as_bytes(), start);
+        let c = srv.conns[idx].as_ref().unwrap();
+        let id = c
+            .core
+            .session_id()
+            .expect("SETUP created a session")
+            .to_string();
+        let play = format!("PLAY {url} RTSP/1.0\r\nCSeq: 2\r\nSession: {id}\r\n\r\n");
+        feed(&mut srv, idx, play.as_bytes(), start);
+        assert!(
+            srv.conns[idx]
+                .as_ref()
+                .unwrap()
+                .media
+                .as_ref()
+                .unwrap()
+                .playing
+        );
     }
 
     // The counter itself works: one box is one allocation.
@@ -148,8 +166,8 @@ fn steady_state_streaming_does_not_allocate() {
     // Warm up (buffers reach their working size), then count 20 s of
     // streaming: 500 frames per session and four sender reports.
     let step = Duration::from_micros(40_000);
-    let mut now = start;
     let mut received = 0;
+    let mut now = start;
     for round in 0..700 {
         if round == 200 {
             COUNTING.with(|c| c.set(true));
@@ -167,13 +185,9 @@ fn steady_state_streaming_does_not_allocate() {
             srv.conns[i]
                 .as_ref()
                 .unwrap()
-                .session
+                .media
                 .as_ref()
                 .unwrap()
-                .playback
-                .as_ref()
-                .unwrap()
-                .tx
                 .frames
         })
         .sum();

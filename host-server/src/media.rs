@@ -152,25 +152,18 @@ impl Catalog {
         self.map.insert(name, src);
     }
 
-    /// Looks up the path of a request URL (RFC 2326 §3.2), accepting the
-    /// stream path itself or a control URL below it (`.../trackID=0`).
-    pub fn resolve(&self, url: &str) -> Option<(&str, &Source)> {
-        let path = percent_decode(url_path(url))?;
-        // A dot segment never names a stream; refusing it outright keeps
-        // `clip/../../etc/passwd` from matching `clip` below.
+    /// The source at a request path (RFC 2326 §3.2 URL path, without the
+    /// leading slash), percent-decoded. A path with a dot or empty segment
+    /// never names a stream, so `clip/../../etc/passwd` cannot match.
+    pub fn get(&self, path: &str) -> Option<&Source> {
+        let path = percent_decode(path.trim_matches('/'))?;
         if path
             .split('/')
             .any(|c| c == "." || c == ".." || c.is_empty())
         {
             return None;
         }
-        let mut p = path.as_str();
-        loop {
-            if let Some((k, v)) = self.map.get_key_value(p) {
-                return Some((k.as_str(), v));
-            }
-            p = &p[..p.rfind('/')?];
-        }
+        self.map.get(&path)
     }
 
     /// All sources, sorted by path, for the start banner.
@@ -184,19 +177,6 @@ impl Catalog {
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
-}
-
-/// The path part of an `rtsp://host[:port]/path` URL (or of a bare path),
-/// without leading or trailing slashes, query or fragment.
-pub fn url_path(url: &str) -> &str {
-    let rest = url
-        .strip_prefix("rtsp://")
-        .or_else(|| url.strip_prefix("rtsps://"))
-        .or_else(|| url.strip_prefix("rtspu://"))
-        .map(|r| r.find('/').map_or("", |i| &r[i..]))
-        .unwrap_or(url);
-    let end = rest.find(['?', '#']).unwrap_or(rest.len());
-    rest[..end].trim_matches('/')
 }
 
 /// Decodes `%XX` escapes (RFC 3986 §2.1); `None` if malformed or not UTF-8.
@@ -305,32 +285,21 @@ mod tests {
     }
 
     #[test]
-    fn url_paths() {
-        assert_eq!(url_path("rtsp://127.0.0.1:8554/movie.Mjpeg"), "movie.Mjpeg");
-        assert_eq!(
-            url_path("rtsp://h/a/b.mjpeg/trackID=0"),
-            "a/b.mjpeg/trackID=0"
-        );
-        assert_eq!(url_path("rtsp://h:1"), "");
-        assert_eq!(url_path("/x?y"), "x");
-    }
-
-    #[test]
-    fn resolve_never_leaves_the_catalogue() {
+    fn lookups_never_leave_the_catalogue() {
         let mut cat = Catalog::default();
         cat.insert("a/b.mjpeg".into(), Source::Refused("x".into()));
-        assert_eq!(
-            cat.resolve("rtsp://h/a/b.mjpeg/trackID=0").map(|x| x.0),
-            Some("a/b.mjpeg")
-        );
-        assert!(cat.resolve("rtsp://h/a/../../etc/passwd").is_none());
-        assert!(cat.resolve("rtsp://h/a").is_none());
-        assert!(cat.resolve("rtsp://h/").is_none());
-        assert!(cat.resolve("rtsp://h/a/b.mjpeg/../../x").is_none());
-        assert!(cat.resolve("rtsp://h/a/b.mjpeg/%2e%2e/x").is_none());
-        assert_eq!(
-            cat.resolve("rtsp://h/a/b%2Emjpeg").map(|x| x.0),
-            Some("a/b.mjpeg")
-        );
+        assert!(cat.get("a/b.mjpeg").is_some());
+        assert!(cat.get("/a/b%2Emjpeg/").is_some());
+        for bad in [
+            "a/../a/b.mjpeg",
+            "a/b.mjpeg/../../x",
+            "a/%2e%2e/a/b.mjpeg",
+            "a//b.mjpeg",
+            "a",
+            "",
+            "%zz",
+        ] {
+            assert!(cat.get(bad).is_none(), "{bad}");
+        }
     }
 }

@@ -1,149 +1,98 @@
-//! RTSP requests on a connection (RFC 2326 §10): parsed with
-//! `rtsp_core::rtsp::parse`, answered with `rtsp_core::rtsp::MessageWriter`
-//! and the core's typed headers, with the status codes of DESIGN.md.
-//!
-//! State per RFC 2326 Appendix A: no session (Init), a session after SETUP
-//! (Ready), playing after PLAY (Playing); PAUSE goes back to Ready.
+//! Feeding a connection's bytes to its `rtsp_core` server session and
+//! carrying out what the session decides (RFC 2326): responses onto the
+//! connection, RTCP to the client's RTCP port or channel, and the session's
+//! events (set up, playing, paused, torn down, expired, receiver reports)
+//! onto the host's media state.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
-use rtsp_core::rtsp::header::{self, names, Range, RtpInfo, Transports};
-use rtsp_core::rtsp::{
-    self, Header, Message, MessageWriter, Method, Request, SliceSink, StatusCode,
-};
-use rtsp_core::{limits, rtcp, Instant};
+use rtsp_core::limits;
+use rtsp_core::session::server::Event;
+use rtsp_core::session::{Destination, Error, Input};
+use rtsp_core::Instant;
 
-use crate::media::{url_path, Source};
 use crate::server::Server;
-use crate::session::{Playback, Session};
+use crate::session::{dest_of, HostCtx, Media};
 use crate::stream::Dest;
 
-/// Methods we answer (RFC 2326 §12.28 `Public`); GET_PARAMETER must be
-/// listed or VLC sends no keep-alive (DESIGN.md).
-const PUBLIC: &str =
-    "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER";
-/// `Server:` header (RFC 2326 §12.36).
-const SERVER: &str = concat!("rtsp-server/", env!("CARGO_PKG_VERSION"));
-/// Room for one response (headers and SDP).
-const RESPONSE_MAX: usize = limits::RTSP_MAX_MESSAGE;
-
-/// A response being built: status, extra headers, body.
-struct Reply {
-    status: StatusCode,
-    headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
-    content_type: Option<&'static str>,
-    close: bool,
-}
-
-impl Reply {
-    fn new(status: StatusCode) -> Reply {
-        Reply {
-            status,
-            headers: Vec::new(),
-            body: Vec::new(),
-            content_type: None,
-            close: false,
-        }
-    }
-
-    fn header(mut self, name: &'static str, value: impl std::fmt::Display) -> Reply {
-        self.headers.push((name, value.to_string()));
-        self
-    }
-
-    fn text(mut self, why: &str) -> Reply {
-        self.body = format!("{why}\r\n").into_bytes();
-        self.content_type = Some("text/plain");
-        self
-    }
-}
-
 impl Server {
-    /// Parses and answers every whole message buffered on connection `idx`.
+    /// Hands every whole message buffered on connection `idx` to its
+    /// session, draining the session after each one.
     pub fn handle_input(&mut self, idx: usize, now: Instant) {
-        // Take the buffer out so requests can borrow it while the server
-        // changes (an empty Box does not allocate).
         let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
+        // Take the buffer out so the session can read it while the server
+        // changes (an empty Box does not allocate).
         let input = std::mem::take(&mut c.input);
-        let mut len = c.input_len;
+        let len = c.input_len;
         let mut start = 0;
-        loop {
-            let mut headers = [Header::EMPTY; limits::RTSP_MAX_HEADERS];
-            match rtsp::parse(&input[start..len], &mut headers) {
-                Ok(rtsp::Status::Partial) => {
-                    if len - start == input.len() {
-                        self.reply(
-                            idx,
-                            None,
-                            Reply::new(StatusCode::RequestEntityTooLarge).text("request too large"),
-                            true,
+        while start < len {
+            let mut host = HostCtx {
+                catalog: &self.catalog,
+                sessions: self.sessions,
+                max_sessions: self.cfg.max_sessions,
+                admitted: None,
+            };
+            let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+                return;
+            };
+            let result = c.core.handle_input(now, &input[start..len], &mut host);
+            if let Some(path) = host.admitted.take() {
+                c.admitted = Some(path);
+            }
+            match result {
+                Ok(Input::Partial) => {
+                    if start == 0 && len == input.len() {
+                        tracing::info!(
+                            "{}: request larger than {} bytes: closing",
+                            c.peer,
+                            input.len()
                         );
+                        c.closing = true;
                         start = len;
                     }
                     break;
                 }
-                Ok(rtsp::Status::Complete((msg, used))) => {
-                    match msg {
-                        Message::Request(req) => self.on_request(idx, &req, now),
-                        Message::Interleaved(f) => {
-                            self.on_interleaved(idx, f.channel, f.payload, now)
-                        }
-                        Message::Response(_) => {}
-                    }
-                    start += used;
+                Ok(Input::Consumed(n)) | Ok(Input::Rtp { consumed: n, .. }) => {
+                    c.last_request = request_line(&input[start..start + n]);
+                    start += n;
+                }
+                Err(Error::Rtsp(e)) => {
+                    // A 400 is queued; the message boundary is lost.
+                    tracing::info!(
+                        "{}: malformed request ({e}): answering 400 and closing",
+                        c.peer
+                    );
+                    c.last_request = request_line(&input[start..len]);
+                    c.closing = true;
+                    start = len;
                 }
                 Err(e) => {
-                    let cseq = find_cseq(&input[start..len]);
-                    let peer = self.conns[idx].as_ref().map(|c| c.peer);
-                    tracing::info!("{}: malformed request: {e} -> 400", fmt_peer(peer));
-                    let status = match e {
-                        rtsp::Error::BodyTooLarge { .. } => StatusCode::RequestEntityTooLarge,
-                        rtsp::Error::Version => StatusCode::VersionNotSupported,
-                        _ => StatusCode::BadRequest,
-                    };
-                    // The stream cannot be resynchronised after garbage.
-                    self.reply(idx, cseq, Reply::new(status).text(&e.to_string()), true);
-                    start = len;
+                    tracing::warn!("{}: session refused input: {e}", c.peer);
                     break;
                 }
             }
-            if start == len
-                || self
-                    .conns
-                    .get(idx)
-                    .is_none_or(|c| c.as_ref().is_none_or(|c| c.closing))
+            self.drain_session(idx, now);
+            if self
+                .conns
+                .get(idx)
+                .is_none_or(|c| c.as_ref().is_none_or(|c| c.closing))
             {
                 break;
             }
         }
-        let mut input = input;
-        input.copy_within(start..len, 0);
-        len -= start;
-        if let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) {
-            c.input = input;
-            c.input_len = len;
-        }
-    }
-
-    /// RTCP from an interleaved client (RFC 2326 §10.12: odd channel).
-    fn on_interleaved(&mut self, idx: usize, channel: u8, payload: &[u8], now: Instant) {
         let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
-        let peer = c.peer;
-        if let Some(s) = c.session.as_mut() {
-            if matches!(s.playback.as_ref().map(|p| p.dest), Some(Dest::Tcp { rtcp, .. }) if rtcp == channel)
-            {
-                note_receiver_report(peer, s, payload, now);
-            }
-        }
+        let mut input = input;
+        input.copy_within(start..len, 0);
+        c.input = input;
+        c.input_len = len - start;
     }
 
-    /// RTCP from a UDP client: a receiver report keeps its session alive
-    /// (DESIGN.md) and is logged.
+    /// RTCP from a UDP client: the session reads it (liveness, receiver
+    /// report event).
     pub fn on_rtcp(&mut self, from: SocketAddr, payload: &[u8], now: Instant) {
         let Some(&idx) = self.rtcp_peers.get(&from) else {
             return;
@@ -151,477 +100,207 @@ impl Server {
         let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
-        let peer = c.peer;
-        if let Some(s) = c.session.as_mut() {
-            note_receiver_report(peer, s, payload, now);
-        }
+        c.core.handle_rtcp(now, payload);
+        self.drain_session(idx, now);
     }
 
-    fn reply(&mut self, idx: usize, cseq: Option<u32>, r: Reply, close: bool) {
-        let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+    /// Sends everything session `idx` has queued and acts on its events.
+    pub fn drain_session(&mut self, idx: usize, now: Instant) {
+        let mut buf = [0u8; limits::RTSP_MAX_MESSAGE];
+        let Server { conns, rtcp, .. } = self;
+        let Some(c) = conns.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
-        let mut buf = [0u8; RESPONSE_MAX];
-        let mut w = MessageWriter::response(SliceSink::new(&mut buf), r.status);
-        if let Some(n) = cseq {
-            w.header(names::CSEQ, n);
-        }
-        w.header(names::SERVER, SERVER);
-        for (k, v) in &r.headers {
-            w.header(k, v);
-        }
-        if let Some(ct) = r.content_type {
-            w.header(names::CONTENT_TYPE, ct);
-        }
-        match w.finish(&r.body) {
-            Ok(n) => c.out.push(&buf[..n]),
-            Err(e) => tracing::error!("{}: response does not fit: {e}", c.peer),
-        }
-        c.closing |= close || r.close;
-    }
-
-    fn on_request(&mut self, idx: usize, req: &Request<'_, '_>, now: Instant) {
-        let Some(c) = self.conns.get(idx).and_then(Option::as_ref) else {
-            return;
-        };
-        let peer = c.peer;
-        let cseq_count = req
-            .headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case(names::CSEQ))
-            .count();
-        let cseq = req.cseq();
-        let reply = if cseq.is_none() || cseq_count != 1 {
-            Reply::new(StatusCode::BadRequest)
-                .text("exactly one valid CSeq header is required (RFC 2326 §12.17)")
-        } else {
-            self.dispatch(idx, req, now)
-        };
-        let status = reply.status.as_u16();
-        let sid = self.conns[idx]
-            .as_ref()
-            .and_then(|c| c.session.as_ref())
-            .map(|s| s.id.clone());
-        let msg = format!(
-            "{peer}: {} {} -> {} {}{}",
-            req.method.as_str(),
-            url_path(req.uri),
-            status,
-            reply.status.reason(),
-            sid.map(|s| format!(" (session {s})")).unwrap_or_default()
-        );
-        if matches!(
-            req.method,
-            Method::GetParameter | Method::SetParameter | Method::Options
-        ) && status == 200
-        {
-            tracing::debug!("{msg}");
-        } else {
-            tracing::info!("{msg}");
-        }
-        self.reply(idx, if cseq_count == 1 { cseq } else { None }, reply, false);
-    }
-
-    /// The session named by the request, if it is this connection's.
-    fn check_session(
-        &mut self,
-        idx: usize,
-        req: &Request<'_, '_>,
-        now: Instant,
-    ) -> Result<(), Reply> {
-        let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
-            return Err(Reply::new(StatusCode::InternalServerError));
-        };
-        let Some(asked) = req.session() else {
-            return Err(match c.session {
-                // RFC 2326 App. A: PLAY/PAUSE before SETUP.
-                None => Reply::new(StatusCode::MethodNotValidInThisState).text("SETUP first"),
-                Some(_) => Reply::new(StatusCode::SessionNotFound).text("Session header required"),
-            });
-        };
-        match c.session.as_mut() {
-            Some(s) if s.id == asked.id => {
-                s.last_seen = now;
-                Ok(())
-            }
-            _ => Err(Reply::new(StatusCode::SessionNotFound)),
-        }
-    }
-
-    fn dispatch(&mut self, idx: usize, req: &Request<'_, '_>, now: Instant) -> Reply {
-        match req.method {
-            Method::Options => {
-                self.touch(idx, req, now);
-                Reply::new(StatusCode::Ok).header(names::PUBLIC, PUBLIC)
-            }
-            Method::Describe => self.describe(req),
-            Method::Setup => self.setup(idx, req, now),
-            Method::Play => match self.check_session(idx, req, now) {
-                Ok(()) => self.play(idx, req, now),
-                Err(r) => r,
-            },
-            Method::Pause => match self.check_session(idx, req, now) {
-                Ok(()) => self.pause(idx),
-                Err(r) => r,
-            },
-            Method::Teardown => match self.check_session(idx, req, now) {
-                Ok(()) => {
-                    let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
-                        return Reply::new(StatusCode::InternalServerError);
-                    };
-                    let peer = c.peer;
-                    if let Some(s) = c.session.take() {
-                        self.end_session(s, idx, peer, now, "TEARDOWN");
-                    }
-                    Reply::new(StatusCode::Ok)
-                }
-                Err(r) => r,
-            },
-            // Keep-alives (RFC 2326 §10.8, §10.9): no parameters are
-            // exposed, an empty request just refreshes the session.
-            Method::GetParameter | Method::SetParameter => {
-                if req.session().is_some() {
-                    if let Err(r) = self.check_session(idx, req, now) {
-                        return r;
+        loop {
+            match c.core.poll_transmit(now, &mut buf) {
+                Ok(Some(tx)) => {
+                    let bytes = &buf[..tx.len];
+                    match tx.destination {
+                        Destination::Rtsp => {
+                            log_exchange(c.peer, c.last_request.take(), bytes, c.core.session_id());
+                            c.out.push(bytes);
+                        }
+                        Destination::Interleaved { .. } => {
+                            if c.out.has_room(bytes.len()) {
+                                c.out.push(bytes);
+                            }
+                        }
+                        Destination::Rtcp { port } => {
+                            rtcp.send_one(bytes, SocketAddr::new(c.peer.ip(), port));
+                        }
                     }
                 }
-                if req.method == Method::SetParameter && !req.body.is_empty() {
-                    return Reply::new(StatusCode::ParameterNotUnderstood);
-                }
-                let mut r = Reply::new(StatusCode::Ok);
-                if let Some(sid) = self.session_header(idx) {
-                    r = r.header(names::SESSION, sid);
-                }
-                r
-            }
-            Method::Announce | Method::Record => Reply::new(StatusCode::MethodNotAllowed)
-                .header(names::ALLOW, PUBLIC)
-                .text("this server only plays"),
-            _ => Reply::new(StatusCode::NotImplemented).header(names::PUBLIC, PUBLIC),
-        }
-    }
-
-    /// Any request carrying the right session refreshes it.
-    fn touch(&mut self, idx: usize, req: &Request<'_, '_>, now: Instant) {
-        if let (Some(c), Some(asked)) = (
-            self.conns.get_mut(idx).and_then(Option::as_mut),
-            req.session(),
-        ) {
-            if let Some(s) = c.session.as_mut().filter(|s| s.id == asked.id) {
-                s.last_seen = now;
-            }
-        }
-    }
-
-    fn session_header(&self, idx: usize) -> Option<String> {
-        let s = self.conns.get(idx)?.as_ref()?.session.as_ref()?;
-        Some(format!("{};timeout={}", s.id, s.timeout.as_secs()))
-    }
-
-    fn describe(&mut self, req: &Request<'_, '_>) -> Reply {
-        let Some((name, src)) = self.catalog.resolve(req.uri) else {
-            return Reply::new(StatusCode::NotFound);
-        };
-        let (w, h, fps) = match src {
-            Source::Clip(c) => (c.width, c.height, c.fps),
-            Source::Live(l) => {
-                let (w, h) = l.dimensions().unwrap_or((0, 0));
-                (w, h, l.fps)
-            }
-            Source::Refused(why) => {
-                // RFC 2326 §11.3.8 (via HTTP 415): we cannot send this clip.
-                return Reply::new(StatusCode::UnsupportedMediaType).text(why);
-            }
-        };
-        let base = content_base(req.uri, name);
-        let sdp = crate::sdp::describe(w, h, fps, self.rtp_addr_ip());
-        Reply {
-            body: sdp.into_bytes(),
-            content_type: Some("application/sdp"),
-            ..Reply::new(StatusCode::Ok)
-        }
-        .header(names::CONTENT_BASE, base)
-    }
-
-    fn rtp_addr_ip(&self) -> IpAddr {
-        self.rtp
-            .socket()
-            .local_addr()
-            .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip())
-    }
-}
-
-/// `Content-Base` (RFC 2326 §12.11): the stream URL with a trailing slash,
-/// so relative `a=control:` URLs resolve below it.
-fn content_base(uri: &str, name: &str) -> String {
-    match uri.find(name) {
-        Some(i) => format!("{}/", &uri[..i + name.len()]),
-        None => format!("{}/", uri.trim_end_matches('/')),
-    }
-}
-
-/// Reads a receiver report: liveness, and its loss and jitter for the log.
-fn note_receiver_report(peer: SocketAddr, s: &mut Session, payload: &[u8], now: Instant) {
-    let mut saw_report = false;
-    for p in rtcp::Compound::new(payload) {
-        match p {
-            Ok(rtcp::Packet::Rr(rr)) => {
-                saw_report = true;
-                for b in rr.reports.iter() {
-                    tracing::debug!(
-                        "{peer}: session {}: receiver report: {:.1}% lost recently, {} lost in all, jitter {} ({:.1} ms)",
-                        s.id,
-                        f64::from(b.fraction_lost) * 100.0 / 256.0,
-                        b.cumulative_lost,
-                        b.jitter,
-                        f64::from(b.jitter) / 90.0
-                    );
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::error!("{}: cannot write the session's output: {e}", c.peer);
+                    break;
                 }
             }
-            Ok(rtcp::Packet::Bye(_)) => {
-                saw_report = true;
-                tracing::debug!("{peer}: session {}: RTCP BYE from the client", s.id);
-            }
-            Ok(_) => saw_report = true,
-            Err(_) => break,
         }
-    }
-    if saw_report {
-        s.reports += 1;
-        s.last_seen = now;
-    }
-}
-
-/// A CSeq value found in raw bytes, to echo even on a malformed request
-/// (DESIGN.md: CSeq on every response, errors included).
-fn find_cseq(buf: &[u8]) -> Option<u32> {
-    let text = std::str::from_utf8(buf.get(..buf.len().min(limits::RTSP_MAX_MESSAGE))?).ok()?;
-    let head = text.split("\r\n\r\n").next()?;
-    let mut found = head.lines().filter_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case("cseq")
-            .then(|| header::CSeq::parse(v.trim()).ok().map(|c| c.0))?
-    });
-    let first = found.next()?;
-    found.next().is_none().then_some(first)
-}
-
-fn fmt_peer(p: Option<SocketAddr>) -> String {
-    p.map_or_else(|| "?".into(), |p| p.to_string())
-}
-
-/// What a SETUP's `Transport:` alternatives allow (RFC 2326 §12.39).
-pub enum Chosen {
-    /// Use this destination.
-    Dest(Dest),
-    /// Refuse with this reply.
-    Refuse(StatusCode, String),
-}
-
-/// Picks the first alternative we can serve: UDP unicast to the peer's own
-/// address, or TCP interleaved (channels assigned when missing).
-pub fn choose_transport(value: &str, peer: SocketAddr) -> Chosen {
-    let Ok(alts) = Transports::parse(value) else {
-        return Chosen::Refuse(
-            StatusCode::UnsupportedTransport,
-            "unreadable Transport header".into(),
-        );
-    };
-    let mut why = String::from("only RTP/AVP over UDP unicast or TCP interleaved is served");
-    for t in alts.iter() {
-        if t.profile != header::Profile::Avp || t.is_multicast() {
-            continue;
+        while let Some(ev) = self.conns[idx].as_mut().and_then(|c| c.core.poll_event()) {
+            self.on_event(idx, ev, now);
         }
-        if t.mode.is_some_and(|m| m != header::Mode::Play) {
-            continue;
-        }
-        if t.is_tcp() {
-            let ch = t.interleaved.unwrap_or(header::ChannelPair::new(0, 1));
-            return Chosen::Dest(Dest::Tcp {
-                rtp: ch.rtp,
-                rtcp: ch.rtcp_channel(),
-            });
-        }
-        if let Some(d) = t.destination {
-            let same = d.parse::<IpAddr>().is_ok_and(|ip| ip == peer.ip());
-            if !same {
-                // DESIGN.md: never send UDP anywhere but to the RTSP peer.
-                return Chosen::Refuse(
-                    StatusCode::Forbidden,
-                    format!(
-                        "destination={d} refused: media only goes to the RTSP client's own address"
-                    ),
-                );
-            }
-        }
-        let Some(ports) = t.client_port else {
-            why = "UDP needs client_port=RTP-RTCP".into();
-            continue;
-        };
-        return Chosen::Dest(Dest::Udp {
-            rtp: SocketAddr::new(peer.ip(), ports.rtp),
-            rtcp: SocketAddr::new(peer.ip(), ports.rtcp_port()),
-        });
-    }
-    Chosen::Refuse(StatusCode::UnsupportedTransport, why)
-}
-
-impl Server {
-    fn setup(&mut self, idx: usize, req: &Request<'_, '_>, now: Instant) -> Reply {
-        let Some(c) = self.conns.get(idx).and_then(Option::as_ref) else {
-            return Reply::new(StatusCode::InternalServerError);
-        };
-        let peer = c.peer;
-        if c.session.is_some() {
-            // One stream per session: a second SETUP would be an aggregate.
-            return match req.session() {
-                Some(s) if c.session.as_ref().is_some_and(|x| x.id == s.id) => {
-                    Reply::new(StatusCode::AggregateOperationNotAllowed)
-                        .text("this session already has its stream")
-                }
-                Some(_) => Reply::new(StatusCode::SessionNotFound),
-                None => Reply::new(StatusCode::MethodNotValidInThisState)
-                    .text("this connection already has a session"),
-            };
-        }
-        if req.session().is_some() {
-            return Reply::new(StatusCode::SessionNotFound);
-        }
-        let Some((name, src)) = self.catalog.resolve(req.uri) else {
-            return Reply::new(StatusCode::NotFound);
-        };
-        if let Source::Refused(why) = src {
-            return Reply::new(StatusCode::UnsupportedMediaType).text(why);
-        }
-        let (name, src) = (name.to_string(), src.clone());
-        let Some(value) = req.header_str(names::TRANSPORT) else {
-            return Reply::new(StatusCode::UnsupportedTransport).text("Transport header required");
-        };
-        let dest = match choose_transport(value, peer) {
-            Chosen::Dest(d) => d,
-            Chosen::Refuse(code, why) => return Reply::new(code).text(&why),
-        };
-        if self.sessions >= self.cfg.max_sessions {
-            return Reply::new(StatusCode::NotEnoughBandwidth)
-                .text("too many sessions (--max-sessions)");
-        }
-        let mut s = Session::new(&name, now, self.cfg.session_timeout);
-        let pb = Playback::new(src, dest, now);
-        let transport = match dest {
-            Dest::Udp { rtp, rtcp } => {
-                self.rtcp_peers.insert(rtcp, idx);
-                format!(
-                    "RTP/AVP;unicast;client_port={}-{};server_port={}-{};ssrc={:08X}",
-                    rtp.port(),
-                    rtcp.port(),
-                    self.rtp_port,
-                    self.rtp_port + 1,
-                    pb.tx.ssrc.0
-                )
-            }
-            Dest::Tcp { rtp, rtcp } => format!(
-                "RTP/AVP/TCP;unicast;interleaved={rtp}-{rtcp};ssrc={:08X}",
-                pb.tx.ssrc.0
-            ),
-        };
-        s.playback = Some(pb);
-        let session = format!("{};timeout={}", s.id, s.timeout.as_secs());
-        tracing::info!("{peer}: session {} set up for {name}: {transport}", s.id);
-        self.sessions += 1;
-        if let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) {
-            c.session = Some(s);
-        }
-        Reply::new(StatusCode::Ok)
-            .header(names::TRANSPORT, transport)
-            .header(names::SESSION, session)
+        self.flush_conn(idx);
     }
 
-    fn play(&mut self, idx: usize, req: &Request<'_, '_>, now: Instant) -> Reply {
-        let first_due = self.grid_after(now);
+    fn on_event(&mut self, idx: usize, ev: Event, now: Instant) {
+        let first_due = self.grid_after(now, idx);
         let fps = self.cfg.fps;
         let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
-            return Reply::new(StatusCode::InternalServerError);
+            return;
         };
-        let Some(s) = c.session.as_mut() else {
-            return Reply::new(StatusCode::SessionNotFound);
-        };
-        let session = format!("{};timeout={}", s.id, s.timeout.as_secs());
-        let Some(pb) = s.playback.as_mut() else {
-            return Reply::new(StatusCode::MethodNotValidInThisState);
-        };
-        let range = match req.header_str(names::RANGE).map(Range::parse) {
-            None => None,
-            Some(Ok(r)) => Some(r),
-            Some(Err(_)) => return Reply::new(StatusCode::InvalidRange),
-        };
-        let mut r = Reply::new(StatusCode::Ok);
-        let url = req.uri.trim_end_matches('/');
-        match pb.clip_len() {
-            Some(frames) => {
-                let dur = frames as f64 / fps;
-                if let Some(Range::Npt {
-                    start: Some(header::NptTime::At(t)),
-                    ..
-                }) = range
-                {
-                    let secs = t.as_micros() as f64 / 1e6;
-                    if secs > dur {
-                        return Reply::new(StatusCode::InvalidRange)
-                            .text("start beyond the end of the clip");
-                    }
-                    pb.pos = (secs * fps).floor() as usize;
-                    pb.ended = false;
-                } else if pb.ended {
-                    pb.pos = 0;
-                    pb.ended = false;
-                }
-                let pos = (pb.pos % frames) as f64 / fps;
-                r = r.header(names::RANGE, format!("npt={pos:.3}-{dur:.3}"));
-                if !pb.playing {
-                    pb.next_due = first_due;
-                }
-                let info = RtpInfo {
-                    url,
-                    seq: Some(pb.tx.seq.0),
-                    rtptime: Some(pb.rtp_time(pb.next_due).0),
+        let peer = c.peer;
+        match ev {
+            Event::SetUp { id, transport } => {
+                let path = c.admitted.take().unwrap_or_default();
+                let Some(source) = self.catalog.get(&path).cloned() else {
+                    tracing::error!(
+                        "{peer}: session {id} set up for {path:?}, which is not served"
+                    );
+                    return;
                 };
-                r = r.header(names::RTP_INFO, info);
+                let dest = dest_of(transport, peer.ip());
+                if let Dest::Udp { rtcp, .. } = dest {
+                    self.rtcp_peers.insert(rtcp, idx);
+                }
+                tracing::info!("{peer}: session {id} set up for {path}: {}", describe(dest));
+                c.media = Some(Media::new(path, source, dest, now));
+                self.sessions += 1;
             }
-            None => {
-                // Live: the next frame's arrival time is unknown, so only
-                // the sequence number is promised (RFC 2326 §12.33).
-                r = r.header(names::RANGE, "npt=now-");
-                r = r.header(
-                    names::RTP_INFO,
-                    RtpInfo {
-                        url,
-                        seq: Some(pb.tx.seq.0),
-                        rtptime: None,
-                    },
+            Event::Playing { start } => {
+                let Some(m) = c.media.as_mut() else { return };
+                if let (Some(frames), Some(t)) = (m.source.clip_frames(), start) {
+                    m.pos = ((t.as_micros() as f64 / 1e6) * fps).floor() as usize;
+                    m.pos = m.pos.min(frames);
+                    m.ended = false;
+                } else if m.ended {
+                    m.pos = 0;
+                    m.ended = false;
+                }
+                if !m.playing {
+                    m.playing = true;
+                    m.next_due = first_due;
+                }
+            }
+            Event::Paused => {
+                if let Some(m) = c.media.as_mut() {
+                    m.playing = false;
+                }
+            }
+            Event::TornDown => self.end_media(idx, "TEARDOWN"),
+            Event::Expired => {
+                let why = format!(
+                    "expired after {} s without a request or RTCP report",
+                    self.cfg.session_timeout.as_secs()
+                );
+                let tcp = matches!(c.media.as_ref().map(|m| m.dest), Some(Dest::Tcp { .. }));
+                self.end_media(idx, &why);
+                if tcp {
+                    // RFC 2326 §12.37: nothing more will come on it.
+                    if let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) {
+                        c.closing = true;
+                    }
+                }
+            }
+            Event::ReceiverReport {
+                fraction_lost,
+                cumulative_lost,
+                jitter,
+                round_trip_us,
+                ..
+            } => {
+                let id = c.core.session_id();
+                if let Some(m) = c.media.as_mut() {
+                    m.reports += 1;
+                }
+                tracing::debug!(
+                    "{peer}: session {}: receiver report: {:.1}% lost recently, {cumulative_lost} in all, jitter {:.2} ms{}",
+                    id.map(|i| i.to_string()).unwrap_or_default(),
+                    f64::from(fraction_lost) * 100.0 / 256.0,
+                    f64::from(jitter) / 90.0,
+                    round_trip_us.map(|r| format!(", round trip {:.2} ms", f64::from(r) / 1000.0)).unwrap_or_default()
                 );
             }
         }
-        if !pb.playing {
-            pb.playing = true;
-            pb.next_sr = now + crate::server::SR_INTERVAL.min(rtsp_core::Duration::from_secs(1));
-        }
-        r.header(names::SESSION, session)
     }
 
-    fn pause(&mut self, idx: usize) -> Reply {
-        let Some(s) = self
-            .conns
-            .get_mut(idx)
-            .and_then(Option::as_mut)
-            .and_then(|c| c.session.as_mut())
-        else {
-            return Reply::new(StatusCode::SessionNotFound);
+    /// Forgets a session's media, releases its capacity, logs a summary.
+    pub fn end_media(&mut self, idx: usize, why: &str) {
+        let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+            return;
         };
-        let session = format!("{};timeout={}", s.id, s.timeout.as_secs());
-        if let Some(pb) = s.playback.as_mut() {
-            pb.playing = false;
+        let Some(m) = c.media.take() else { return };
+        self.sessions = self.sessions.saturating_sub(1);
+        if let Dest::Udp { rtcp, .. } = m.dest {
+            self.rtcp_peers.remove(&rtcp);
         }
-        Reply::new(StatusCode::Ok).header(names::SESSION, session)
+        tracing::info!(
+            "{}: session for {} ended ({why}): {} frames and {} packets sent, {} frames dropped, {} receiver reports",
+            c.peer,
+            m.path,
+            m.frames,
+            m.packets,
+            m.frames_dropped,
+            m.reports
+        );
+    }
+}
+
+fn describe(d: Dest) -> String {
+    match d {
+        Dest::Udp { rtp, rtcp } => format!(
+            "RTP/AVP over UDP to {} ports {}-{}",
+            rtp.ip(),
+            rtp.port(),
+            rtcp.port()
+        ),
+        Dest::Tcp { rtp, rtcp } => format!("RTP/AVP/TCP interleaved on channels {rtp}-{rtcp}"),
+    }
+}
+
+/// The first line of a request, for the log (`None` for interleaved data).
+fn request_line(bytes: &[u8]) -> Option<String> {
+    if bytes.first() == Some(&b'$') {
+        return None;
+    }
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(bytes.len())
+        .min(200);
+    let line = String::from_utf8_lossy(&bytes[..end]);
+    Some(
+        line.trim_end_matches(" RTSP/1.0")
+            .trim_end_matches(" RTSP/2.0")
+            .to_string(),
+    )
+}
+
+/// One readable line per exchange: who, what, status (keep-alives at debug).
+fn log_exchange(
+    peer: SocketAddr,
+    request: Option<String>,
+    response: &[u8],
+    session: Option<rtsp_core::session::server::SessionId>,
+) {
+    let end = response
+        .iter()
+        .position(|&b| b == b'\r')
+        .unwrap_or(response.len())
+        .min(100);
+    let status = String::from_utf8_lossy(&response[..end]);
+    let status = status.split_once(' ').map_or(&*status, |(_, s)| s);
+    let request = request.unwrap_or_else(|| "(request)".into());
+    let sid = session
+        .map(|s| format!(" [session {s}]"))
+        .unwrap_or_default();
+    let quiet = status.starts_with("200")
+        && (request.starts_with("GET_PARAMETER")
+            || request.starts_with("SET_PARAMETER")
+            || request.starts_with("OPTIONS"));
+    if quiet {
+        tracing::debug!("{peer}: {request} -> {status}{sid}");
+    } else {
+        tracing::info!("{peer}: {request} -> {status}{sid}");
     }
 }

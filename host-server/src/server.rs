@@ -20,12 +20,15 @@ use std::time::Duration as StdDuration;
 use embedded_time::Clock as _;
 use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token, Waker};
+use rtsp_core::rtsp::header::PortPair;
+use rtsp_core::session::{self, server::ServerSession};
 use rtsp_core::{Duration, Instant};
 
-use crate::live::{Input, LiveFeed};
-use crate::media::{Catalog, Source};
+use crate::live::LiveFeed;
+use crate::media::Catalog;
 use crate::outbuf::OutBuf;
-use crate::stream::{self, Dest, Outcome, SCRATCH};
+use crate::session::Media;
+use crate::stream::SCRATCH;
 use crate::udp::RtpSocket;
 
 const LISTENER: Token = Token(0);
@@ -36,6 +39,8 @@ const FIRST_CONN: usize = 16;
 
 /// Input buffered per connection: two whole RTSP messages.
 pub const INPUT_BUFFER: usize = 2 * rtsp_core::limits::RTSP_MAX_MESSAGE;
+/// Phases of the frame period that clip sessions are spread over.
+pub const GRID_SLOTS: usize = 8;
 /// Interval between RTCP sender reports (RFC 3550 §6.2; DESIGN.md: ~5 s).
 pub const SR_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -69,8 +74,14 @@ pub struct Conn {
     pub input_len: usize,
     /// Responses and interleaved media waiting for the socket.
     pub out: OutBuf,
-    /// The session and its media state, after SETUP.
-    pub session: Option<crate::session::Session>,
+    /// The RTSP session state machine of this connection (rtsp-core).
+    pub core: ServerSession,
+    /// The host's media state, after SETUP.
+    pub media: Option<Media>,
+    /// Path of the last admitted SETUP, until the session reports SetUp.
+    pub admitted: Option<String>,
+    /// First line of the request being answered, for the log.
+    pub last_request: Option<String>,
     /// Close once `out` is flushed.
     pub closing: bool,
 }
@@ -102,7 +113,9 @@ pub struct Server {
     /// Sessions alive now.
     pub sessions: usize,
     /// Frame period for clips.
-    period: Duration,
+    pub period: Duration,
+    /// Settings of every connection's core session.
+    pub session_config: session::server::Config,
 }
 
 /// Binds an even/odd UDP pair on `ip` for RTP and RTCP (RFC 3550 §11).
@@ -140,6 +153,25 @@ impl Server {
             .register(&mut rtcp, RTCP, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let period = Duration::from_micros((1e6 / cfg.fps).round() as u64);
+        let clock = std_embedded_time::StandardClock::default();
+        let now = clock
+            .try_now()
+            .map(Instant::from_clock)
+            .unwrap_or(Instant::ZERO);
+        let unix_now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        let session_config = session::server::Config {
+            timeout_secs: u32::try_from(cfg.session_timeout.as_secs()).unwrap_or(u32::MAX),
+            server_ports: Some(PortPair::new(rtp_port, rtp_port + 1)),
+            report_interval: SR_INTERVAL,
+            cname: "rtsp-server",
+            // SR NTP timestamps are wall-clock time (RFC 3550 §6.4.1).
+            unix_time_at_zero_us: unix_now.saturating_sub(now.as_micros()),
+            // The lab's client (and some cameras' clients) SETUP the
+            // presentation URL itself; with one stream that is harmless.
+            allow_aggregate_setup: true,
+        };
         let server = Server {
             poll,
             listener,
@@ -150,11 +182,12 @@ impl Server {
             catalog,
             live: None,
             cfg,
-            clock: std_embedded_time::StandardClock::default(),
+            clock,
             scratch: vec![0u8; SCRATCH].into_boxed_slice(),
             rtcp_peers: HashMap::new(),
             sessions: 0,
             period,
+            session_config,
         };
         Ok((server, waker))
     }
@@ -173,11 +206,15 @@ impl Server {
             .unwrap_or(Instant::ZERO)
     }
 
-    /// The first grid point at or after `t`: all clip sessions share one
-    /// grid so one wake-up serves them all.
-    pub fn grid_after(&self, t: Instant) -> Instant {
+    /// The first point at or after `t` of connection `idx`'s slot on the
+    /// frame grid. Sessions share [`GRID_SLOTS`] phases of the frame period:
+    /// few wake-ups, yet not every client's frame in one burst (which
+    /// could overflow the socket buffer with hundreds of clients).
+    pub fn grid_after(&self, t: Instant, idx: usize) -> Instant {
         let p = self.period.as_micros().max(1);
-        Instant::from_micros(t.as_micros().div_ceil(p) * p)
+        let phase = p * (idx % GRID_SLOTS) as u64 / GRID_SLOTS as u64;
+        let k = t.as_micros().saturating_sub(phase).div_ceil(p);
+        Instant::from_micros(k * p + phase)
     }
 
     /// Runs until the process is stopped.
@@ -213,17 +250,6 @@ impl Server {
             }
             self.on_timers(now);
         }
-    }
-
-    /// The earliest instant anything has to happen.
-    pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
-        self.conns
-            .iter()
-            .flatten()
-            .filter_map(|c| c.session.as_ref())
-            .filter_map(|s| s.next_deadline())
-            .min()
-            .map(|d| d.max(now))
     }
 
     fn accept(&mut self) {
@@ -269,7 +295,10 @@ impl Server {
             input: vec![0u8; INPUT_BUFFER].into_boxed_slice(),
             input_len: 0,
             out: OutBuf::default(),
-            session: None,
+            core: ServerSession::new(self.session_config, peer.ip()),
+            media: None,
+            admitted: None,
+            last_request: None,
             closing: false,
         });
         Some(idx)
@@ -343,16 +372,17 @@ impl Server {
     }
 
     /// Ends a connection and the session it carries.
-    pub fn close(&mut self, idx: usize, now: Instant, why: &str) {
+    pub fn close(&mut self, idx: usize, _now: Instant, why: &str) {
+        let peer = match self.conns.get(idx).and_then(Option::as_ref) {
+            Some(c) => c.peer,
+            None => return,
+        };
+        self.end_media(idx, why);
         let Some(mut c) = self.conns.get_mut(idx).and_then(Option::take) else {
             return;
         };
         let _ = self.poll.registry().deregister(&mut c.stream);
-        if let Some(s) = c.session.take() {
-            self.end_session(s, idx, c.peer, now, why);
-        } else {
-            tracing::debug!("{}: {why}", c.peer);
-        }
+        tracing::debug!("{peer}: {why}");
     }
 
     /// Reads RTP (ignored: nothing should arrive) or RTCP from clients.
@@ -373,152 +403,6 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(_) => return,
             }
-        }
-    }
-
-    /// Frames from the live source: sent at once to all its sessions.
-    fn drain_live(&mut self, now: Instant) {
-        loop {
-            let Some(feed) = self.live.as_ref() else {
-                return;
-            };
-            let msg = match feed.rx.try_recv() {
-                Ok(m) => m,
-                Err(_) => return,
-            };
-            let live = feed.live.clone();
-            match msg {
-                Input::Frame(buf) => {
-                    match rtsp_core::jpeg::Frame::parse(&buf) {
-                        Ok(f) => {
-                            if live.dimensions().is_none() {
-                                tracing::info!(
-                                    "live {}: first frame, {}x{}",
-                                    live.name,
-                                    f.width(),
-                                    f.height()
-                                );
-                            }
-                            live.set_dimensions(f.width(), f.height());
-                            self.fan_out_live(&live, &buf, now);
-                        }
-                        Err(e) => tracing::warn!("live {}: frame skipped: {e}", live.name),
-                    }
-                    if let Some(feed) = self.live.as_ref() {
-                        feed.recycle(buf);
-                    }
-                }
-                Input::End(why) => {
-                    tracing::warn!("live {}: {why}; its sessions get no more frames", live.name);
-                }
-            }
-        }
-    }
-
-    fn fan_out_live(&mut self, live: &Arc<crate::live::Live>, frame: &[u8], now: Instant) {
-        for idx in 0..self.conns.len() {
-            let Some(c) = self.conns[idx].as_mut() else {
-                continue;
-            };
-            let Some(s) = c.session.as_mut() else {
-                continue;
-            };
-            let Some(pb) = s.playback.as_mut() else {
-                continue;
-            };
-            if !pb.playing || !matches!(&pb.source, Source::Live(l) if Arc::ptr_eq(l, live)) {
-                continue;
-            }
-            let ts = pb.rtp_time(now);
-            let r = stream::send_frame(
-                &mut pb.tx,
-                frame,
-                ts,
-                self.cfg.mtu,
-                pb.dest,
-                &mut self.scratch,
-                &mut self.rtp,
-                &mut c.out,
-            );
-            note_outcome(c.peer, pb, r);
-            if matches!(pb.dest, Dest::Tcp { .. }) {
-                self.flush_conn(idx);
-            }
-        }
-    }
-
-    /// Sends due clip frames, RTCP reports, and expires silent sessions.
-    pub fn on_timers(&mut self, now: Instant) {
-        for idx in 0..self.conns.len() {
-            self.session_timers(idx, now);
-        }
-    }
-
-    /// Sends the frames of clip `pb` due by `now`.
-    pub fn send_due_frames(&mut self, idx: usize, now: Instant) {
-        let period = self.period;
-        let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
-            return;
-        };
-        let Some(s) = c.session.as_mut() else { return };
-        let Some(pb) = s.playback.as_mut() else {
-            return;
-        };
-        let Source::Clip(clip) = &pb.source else {
-            return;
-        };
-        let clip = clip.clone();
-        let mut sent_tcp = false;
-        while pb.playing && pb.next_due <= now {
-            // Far behind (the process was stopped): skip, do not burst.
-            if now.saturating_since(pb.next_due) > Duration::from_millis(500) {
-                let skip =
-                    now.saturating_since(pb.next_due).as_micros() / period.as_micros().max(1);
-                pb.next_due = pb.next_due + Duration::from_micros(skip * period.as_micros());
-                pb.pos += skip as usize;
-            }
-            if pb.pos >= clip.frames.len() && !self.cfg.looping {
-                pb.playing = false;
-                pb.ended = true;
-                tracing::info!("{}: session {}: end of {}", c.peer, s.id, clip.name);
-                break;
-            }
-            let ts = pb.rtp_time(pb.next_due);
-            let r = stream::send_frame(
-                &mut pb.tx,
-                clip.frame(pb.pos),
-                ts,
-                self.cfg.mtu,
-                pb.dest,
-                &mut self.scratch,
-                &mut self.rtp,
-                &mut c.out,
-            );
-            note_outcome(c.peer, pb, r);
-            sent_tcp |= matches!(pb.dest, Dest::Tcp { .. });
-            pb.pos += 1;
-            pb.next_due = pb.next_due + period;
-        }
-        if sent_tcp {
-            self.flush_conn(idx);
-        }
-    }
-}
-
-/// Logs dropped and refused frames (the first, then every 100th).
-fn note_outcome(peer: SocketAddr, pb: &mut crate::session::Playback, r: Outcome) {
-    match r {
-        Outcome::Sent => {}
-        Outcome::Dropped => {
-            if pb.tx.frames_dropped % 100 == 1 {
-                tracing::warn!(
-                    "{peer}: client too slow, {} frame(s) dropped so far (its TCP queue is full)",
-                    pb.tx.frames_dropped
-                );
-            }
-        }
-        Outcome::Refused(e) => {
-            tracing::warn!("{peer}: frame {} cannot be sent: {e}", pb.pos);
         }
     }
 }

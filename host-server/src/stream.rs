@@ -12,7 +12,7 @@
 use std::net::SocketAddr;
 
 use rtsp_core::jpeg;
-use rtsp_core::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
+use rtsp_core::rtp;
 
 use crate::outbuf::OutBuf;
 use crate::udp::RtpSocket;
@@ -41,54 +41,32 @@ pub enum Dest {
     },
 }
 
-/// RTP sender state of one session (RFC 3550 §5.1, §6.4.1 counts).
-#[derive(Debug, Clone)]
-pub struct Sender {
-    /// Our SSRC for this session.
-    pub ssrc: Ssrc,
-    /// Sequence number of the next packet.
-    pub seq: SeqNo,
-    /// Packets sent (SR sender's packet count).
-    pub packets: u32,
-    /// Payload octets sent (SR sender's octet count).
-    pub octets: u32,
-    /// Frames sent whole.
-    pub frames: u64,
-    /// Frames dropped: full TCP queue or full socket buffer.
-    pub frames_dropped: u64,
-}
-
-impl Sender {
-    /// A sender starting at sequence number `seq`.
-    pub fn new(ssrc: Ssrc, seq: SeqNo) -> Sender {
-        Sender {
-            ssrc,
-            seq,
-            packets: 0,
-            octets: 0,
-            frames: 0,
-            frames_dropped: 0,
-        }
-    }
-}
-
 /// What sending a frame did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// All packets handed to the kernel or queued.
-    Sent,
-    /// The frame was dropped whole (no sequence numbers used).
+    /// Packets written: all handed to the kernel or queued, except
+    /// `dropped` that a full socket buffer refused (the receiver sees those
+    /// as lost: their sequence numbers were used).
+    Sent {
+        /// RTP packets written.
+        packets: u16,
+        /// RTP payload octets written (RFC 3550 §6.4.1 octet count).
+        octets: usize,
+        /// Packets the kernel refused.
+        dropped: usize,
+    },
+    /// The frame was dropped whole (no sequence numbers used): the TCP
+    /// queue had no room.
     Dropped,
     /// The frame cannot be packetized (logged by the caller).
     Refused(jpeg::Error),
 }
 
-/// Sends `frame` with RTP timestamp `ts` to `dest`.
-#[allow(clippy::too_many_arguments)]
+/// Sends `frame` with the RTP header `rtp` (from the session's
+/// `frame_header`) to `dest`.
 pub fn send_frame(
-    tx: &mut Sender,
     frame: &[u8],
-    ts: RtpTimestamp,
+    rtp: rtp::Repr,
     mtu: usize,
     dest: Dest,
     scratch: &mut [u8],
@@ -99,24 +77,17 @@ pub fn send_frame(
         Ok(f) => f,
         Err(e) => return Outcome::Refused(e),
     };
-    let repr = rtp::Repr {
-        marker: false,
-        payload_type: jpeg::PAYLOAD_TYPE,
-        sequence: tx.seq,
-        timestamp: ts,
-        ssrc: tx.ssrc,
-    };
-    let mut pk = match jpeg::Packetizer::new(&parsed, mtu, repr) {
+    let mut pk = match jpeg::Packetizer::new(&parsed, mtu, rtp) {
         Ok(p) => p,
         Err(e) => return Outcome::Refused(e),
     };
     let count = pk.packet_count();
     let seg = pk.segment_len();
     let mut octets = 0usize;
+    let mut dropped = 0;
     match dest {
         Dest::Udp { rtp: to, .. } => {
             let mut at = 0;
-            let mut dropped = 0;
             loop {
                 if scratch.len() - at < mtu {
                     dropped += udp.send_batch(&scratch[..at], seg, to).dropped;
@@ -132,17 +103,11 @@ pub fn send_frame(
                 }
             }
             dropped += udp.send_batch(&scratch[..at], seg, to).dropped;
-            if dropped > 0 {
-                // The kernel dropped part of it: the receiver sees a gap
-                // and drops the frame (RFC 2435 reassembly), so count it.
-                tx.frames_dropped += 1;
-            }
         }
         Dest::Tcp { rtp: ch, .. } => {
             // Whole frames or nothing: a partial frame is useless to the
             // receiver and would waste the queue.
             if !out.has_room(count * (mtu + 4)) {
-                tx.frames_dropped += 1;
                 return Outcome::Dropped;
             }
             loop {
@@ -160,34 +125,12 @@ pub fn send_frame(
             }
         }
     }
-    tx.seq = pk.next_sequence();
-    tx.packets = tx.packets.wrapping_add(count as u32);
-    tx.octets = tx.octets.wrapping_add(octets as u32);
-    tx.frames += 1;
-    Outcome::Sent
-}
-
-/// Sends one RTCP compound packet to `dest` (RFC 3550 §6; RFC 2326 §10.12
-/// odd channel when interleaved). Returns false if it had to be dropped.
-pub fn send_rtcp(
-    pkt: &[u8],
-    dest: Dest,
-    rtcp_sock: &mut RtpSocket,
-    out: &mut OutBuf,
-    scratch: &mut [u8],
-) -> bool {
-    match dest {
-        Dest::Udp { rtcp, .. } => rtcp_sock.send_one(pkt, rtcp).packets == 1,
-        Dest::Tcp { rtcp: ch, .. } => {
-            if !out.has_room(pkt.len() + 4) || pkt.len() + 4 > scratch.len() {
-                return false;
-            }
-            let len = (pkt.len() as u16).to_be_bytes();
-            scratch[..4].copy_from_slice(&[b'$', ch, len[0], len[1]]);
-            scratch[4..4 + pkt.len()].copy_from_slice(pkt);
-            out.push(&scratch[..4 + pkt.len()]);
-            true
-        }
+    // RTP/JPEG frames above 65535 packets cannot exist: the 24-bit offset
+    // limits scan data to 16 MiB, under 65535 packets of 256 bytes or more.
+    Outcome::Sent {
+        packets: count.min(usize::from(u16::MAX)) as u16,
+        octets,
+        dropped,
     }
 }
 
@@ -204,56 +147,64 @@ mod tests {
         let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
             .unwrap();
-        let mut udp = RtpSocket::new(
-            mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap(),
-            true,
-        );
+        let sock = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let mut udp = RtpSocket::new(sock, true);
         let mut out = OutBuf::default();
         let mut scratch = vec![0u8; SCRATCH];
-        let mut tx = Sender::new(Ssrc(7), SeqNo(65530));
-        let dest = Dest::Udp {
-            rtp: rx.local_addr().unwrap(),
-            rtcp: rx.local_addr().unwrap(),
+        let repr = rtp::Repr {
+            marker: false,
+            payload_type: 26,
+            sequence: rtp::SeqNo(65530),
+            timestamp: rtp::RtpTimestamp(90),
+            ssrc: rtp::Ssrc(7),
         };
+        let to = rx.local_addr().unwrap();
+        let dest = Dest::Udp { rtp: to, rtcp: to };
         let r = send_frame(
-            &mut tx,
             clip.frame(0),
-            RtpTimestamp(90),
+            repr,
             1400,
             dest,
             &mut scratch,
             &mut udp,
             &mut out,
         );
-        assert_eq!(r, Outcome::Sent);
-        let n = tx.packets as usize;
-        assert!(n > 1);
+        let Outcome::Sent {
+            packets,
+            octets,
+            dropped: 0,
+        } = r
+        else {
+            panic!("{r:?}")
+        };
+        assert!(packets > 1);
         let mut buf = [0u8; 2000];
-        for i in 0..n {
+        let mut payload = 0;
+        for i in 0..packets {
             let len = rx.recv(&mut buf).unwrap();
             let p = rtp::Packet::new_checked(&buf[..len]).unwrap();
             let h = rtp::Repr::parse(&p).unwrap();
-            assert_eq!(h.sequence, SeqNo(65530u16.wrapping_add(i as u16)));
-            assert_eq!(h.marker, i == n - 1);
-            assert_eq!(h.timestamp, RtpTimestamp(90));
+            assert_eq!(h.sequence, rtp::SeqNo(65530u16.wrapping_add(i)));
+            assert_eq!(h.marker, i == packets - 1);
+            assert_eq!(h.timestamp, rtp::RtpTimestamp(90));
             assert!(len <= 1400);
+            payload += len - rtp::HEADER_LEN;
         }
-        assert_eq!(tx.seq, SeqNo(65530u16.wrapping_add(n as u16)));
+        assert_eq!(payload, octets);
 
+        let tcp = Dest::Tcp { rtp: 0, rtcp: 1 };
         let r = send_frame(
-            &mut tx,
             clip.frame(1),
-            RtpTimestamp(3690),
+            repr,
             1400,
-            Dest::Tcp { rtp: 0, rtcp: 1 },
+            tcp,
             &mut scratch,
             &mut udp,
             &mut out,
         );
-        assert_eq!(r, Outcome::Sent);
+        assert!(matches!(r, Outcome::Sent { dropped: 0, .. }));
         let mut w = Vec::new();
         out.flush_to(&mut w).unwrap();
-        assert_eq!(w[0], b'$');
-        assert_eq!(w[1], 0);
+        assert_eq!(&w[..2], &[b'$', 0]);
     }
 }
