@@ -39,8 +39,11 @@ const RTP_SLOT: usize = 1460;
 const RTCP_LEN: usize = 512;
 
 static ETH_BUFS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
-static SOCKETS: ConstStaticCell<[SocketStorage<'static>; MAX_CLIENTS + 2]> =
-    ConstStaticCell::new([SocketStorage::EMPTY; MAX_CLIENTS + 2]);
+static SOCKETS: ConstStaticCell<[SocketStorage<'static>; MAX_CLIENTS + 3]> =
+    ConstStaticCell::new([SocketStorage::EMPTY; MAX_CLIENTS + 3]);
+/// Buffers of the spare RTSP socket that turns away clients over capacity.
+static SPARE_RX: ConstStaticCell<[u8; 512]> = ConstStaticCell::new([0; 512]);
+static SPARE_TX: ConstStaticCell<[u8; 128]> = ConstStaticCell::new([0; 128]);
 static TCP_RX_BUFS: ConstStaticCell<[[u8; TCP_RX]; MAX_CLIENTS]> =
     ConstStaticCell::new([[0; TCP_RX]; MAX_CLIENTS]);
 static TCP_TX_BUFS: ConstStaticCell<[[u8; TCP_TX]; MAX_CLIENTS]> =
@@ -69,6 +72,10 @@ pub struct Net {
     pub sockets: SocketSet<'static>,
     /// One RTSP (TCP) socket per client slot.
     pub tcp: [SocketHandle; MAX_CLIENTS],
+    /// Also listening on [`RTSP_PORT`], added after the client sockets so it
+    /// only gets connections when every slot is busy: it answers 503
+    /// (RFC 2326 §11.5.3, over capacity) and closes.
+    pub spare: SocketHandle,
     /// RTP sender (UDP, [`RTP_PORT`]).
     pub rtp: SocketHandle,
     /// RTCP sender and receiver (UDP, [`RTCP_PORT`]).
@@ -101,6 +108,10 @@ impl Net {
             );
             *handle = sockets.add(socket);
         }
+        let spare = sockets.add(tcp::Socket::new(
+            tcp::SocketBuffer::new(&mut SPARE_RX.take()[..]),
+            tcp::SocketBuffer::new(&mut SPARE_TX.take()[..]),
+        ));
         let mut rtp = udp::Socket::new(
             udp::PacketBuffer::new(&mut RTP_RX_META.take()[..], &mut RTP_RX.take()[..]),
             udp::PacketBuffer::new(&mut RTP_META.take()[..], &mut RTP_TX.take()[..]),
@@ -119,12 +130,14 @@ impl Net {
             iface,
             sockets,
             tcp,
+            spare,
             rtp,
             rtcp,
         };
         for i in 0..MAX_CLIENTS {
             net.listen(i);
         }
+        net.listen_spare();
         net
     }
 
@@ -137,6 +150,14 @@ impl Net {
             let _ = socket.listen(RTSP_PORT);
             socket.set_nagle_enabled(false);
         }
+    }
+
+    /// (Re)arms the spare socket.
+    pub fn listen_spare(&mut self) {
+        let socket = self.sockets.get_mut::<tcp::Socket>(self.spare);
+        socket.abort();
+        // A closed socket listening on a fixed port cannot fail.
+        let _ = socket.listen(RTSP_PORT);
     }
 
     /// Sends one small datagram to the gateway. slirp learns the guest's

@@ -6,7 +6,8 @@
 
 use core::net::IpAddr;
 
-use rtsp_core::rtsp::{MessageWriter, SliceSink, StatusCode};
+use rtsp_core::rtsp::header::names;
+use rtsp_core::rtsp::{self, Header, Message, MessageWriter, SliceSink, Status, StatusCode};
 use rtsp_core::session::server::{self, Admission, Event, MediaInfo, ServerSession};
 use rtsp_core::session::{Destination, Error, Framerate, Input, MediaTransport};
 use rtsp_core::{Duration, Instant};
@@ -153,6 +154,45 @@ impl Server {
         self.receive_rtcp(now_us, net);
         for i in 0..MAX_CLIENTS {
             self.poll_client(i, now_us, net);
+        }
+        self.poll_spare(net);
+    }
+
+    /// A connection beyond [`MAX_CLIENTS`]: read its first request, answer
+    /// `503 Service Unavailable` (echoing CSeq, RFC 2326 §12.17), close.
+    fn poll_spare(&mut self, net: &mut Net) {
+        let socket = net.sockets.get_mut::<tcp::Socket>(net.spare);
+        match socket.state() {
+            tcp::State::Established => {
+                let mut headers = [Header::EMPTY; 8];
+                let mut cseq = None;
+                let complete = socket
+                    .recv(|buf| match rtsp::parse(buf, &mut headers) {
+                        Ok(Status::Complete((Message::Request(req), used))) => {
+                            cseq = req.cseq();
+                            (used, true)
+                        }
+                        Ok(Status::Partial) if buf.len() < 512 => (0, false),
+                        _ => (buf.len(), true),
+                    })
+                    .unwrap_or(true);
+                if complete {
+                    let mut w = MessageWriter::response(
+                        SliceSink::new(&mut self.out[..]),
+                        StatusCode::ServiceUnavailable,
+                    );
+                    if let Some(c) = cseq {
+                        w.header(names::CSEQ, c);
+                    }
+                    let n = w.finish(b"").unwrap_or(0);
+                    let _ = socket.send_slice(self.out.get(..n).unwrap_or_default());
+                    socket.close();
+                    defmt::info!("over capacity: 503 to {}", socket.remote_endpoint());
+                }
+            }
+            tcp::State::CloseWait => socket.close(),
+            tcp::State::Closed | tcp::State::TimeWait | tcp::State::FinWait2 => net.listen_spare(),
+            _ => {}
         }
     }
 

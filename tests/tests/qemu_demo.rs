@@ -246,6 +246,11 @@ fn pause_play_and_teardown_control_the_packets() {
         "no RTP after PLAY"
     );
     let first = rx.packets()[0];
+    // RTCP sender report (RFC 3550 §6.4.1) to the client's RTCP port.
+    assert!(
+        eventually(DEADLINE, || rx.got_rtcp(200)),
+        "no RTCP SR while playing"
+    );
     assert_eq!(first.payload_type, 26);
     let rtp_info = play.header("RTP-Info").expect("RTP-Info on PLAY");
     assert!(
@@ -293,6 +298,10 @@ fn pause_play_and_teardown_control_the_packets() {
     );
 
     assert_eq!(rtsp.request("TEARDOWN", &url, &s).code, 200);
+    assert!(
+        eventually(DEADLINE, || rx.got_rtcp(203)),
+        "no RTCP BYE after TEARDOWN (RFC 3550 §6.6)"
+    );
     std::thread::sleep(Duration::from_millis(300));
     let stopped = rx.count();
     assert!(
@@ -379,8 +388,15 @@ fn malformed_and_oversized_requests_get_errors_and_serving_goes_on() {
         "oversized request: {}",
         r.head
     );
+    drop(rtsp);
+    // Both client slots taken: a third client is turned away with 503
+    // (RFC 2326 §11.5.3, over capacity), its CSeq echoed.
+    let mut rtsp = Rtsp::connect_ready(&guest);
+    let other = Rtsp::connect_ready(&guest);
+    let mut third = Rtsp::connect(&guest);
+    assert_eq!(third.request("OPTIONS", &url, &[]).code, 503);
+    drop((other, third));
     // Unknown method, unknown path, SETUP without a usable transport.
-    let mut rtsp = Rtsp::connect(&guest);
     assert!(matches!(rtsp.request("FROB", &url, &[]).code, 405 | 501));
     assert_eq!(
         rtsp.request("DESCRIBE", "rtsp://127.0.0.1/nope", &[]).code,

@@ -140,6 +140,26 @@ impl Rtsp {
         }
     }
 
+    /// Connects once a client slot is free: a slot still closing its last
+    /// connection turns clients away (503 or a reset) for a few ms.
+    pub fn connect_ready(guest: &Guest) -> Rtsp {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            let mut r = Rtsp::connect(guest);
+            r.cseq += 1;
+            let req = format!("OPTIONS {} RTSP/1.0\r\nCSeq: {}\r\n\r\n", r.url, r.cseq);
+            r.send_raw(req.as_bytes());
+            if r.try_read_response().is_some_and(|resp| resp.code == 200) {
+                return r;
+            }
+            assert!(
+                Instant::now() < end,
+                "no free client slot within {DEADLINE:?}"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends `METHOD url RTSP/1.0` with CSeq and `headers`; returns the response.
     pub fn request(&mut self, method: &str, url: &str, headers: &[(&str, &str)]) -> Response {
         self.cseq += 1;
@@ -168,6 +188,18 @@ impl Rtsp {
 
     /// Reads one response (skipping `$` interleaved frames, RFC 2326 §10.12).
     pub fn read_response(&mut self) -> Response {
+        match self.read_response_inner() {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Like `read_response`, `None` if the connection fails.
+    pub fn try_read_response(&mut self) -> Option<Response> {
+        self.read_response_inner().ok()
+    }
+
+    fn read_response_inner(&mut self) -> Result<Response, String> {
         loop {
             if self.buf.first() == Some(&b'$') && self.buf.len() >= 4 {
                 let len = 4 + usize::from(u16::from_be_bytes([self.buf[2], self.buf[3]]));
@@ -189,19 +221,20 @@ impl Rtsp {
                     let status = r.head.lines().next().unwrap_or_default().to_string();
                     assert!(status.starts_with("RTSP/1.0 "), "status line: {status:?}");
                     r.code = status[9..12].parse().unwrap();
-                    return r;
+                    return Ok(r);
                 }
             }
             let mut chunk = [0u8; 4096];
             let n = self
                 .stream
                 .read(&mut chunk)
-                .expect("read response from guest");
-            assert!(
-                n > 0,
-                "guest closed the connection; got so far: {:?}",
-                String::from_utf8_lossy(&self.buf)
-            );
+                .map_err(|e| format!("read response from guest: {e}"))?;
+            if n == 0 {
+                let so_far = String::from_utf8_lossy(&self.buf);
+                return Err(format!(
+                    "guest closed the connection; got so far: {so_far:?}"
+                ));
+            }
             self.buf.extend_from_slice(&chunk[..n]);
         }
     }
@@ -228,12 +261,15 @@ pub struct RtpSeen {
     pub at: Instant,
 }
 
-/// Receives RTP on 127.0.0.1 in a thread and records every packet.
+/// Receives RTP (and RTCP on the next port) on 127.0.0.1 in threads and
+/// records every packet.
 pub struct RtpReceiver {
     pub port: u16,
     pub seen: Arc<Mutex<Vec<RtpSeen>>>,
+    /// Packet types (RFC 3550 §12.1: 200 SR, 202 SDES, 203 BYE) of every
+    /// RTCP packet in every compound datagram received.
+    pub rtcp_types: Arc<Mutex<Vec<u8>>>,
     stop: Arc<AtomicBool>,
-    _rtcp: UdpSocket,
 }
 
 impl RtpReceiver {
@@ -244,7 +280,10 @@ impl RtpReceiver {
         socket
             .set_read_timeout(Some(Duration::from_millis(100)))
             .unwrap();
+        rtcp.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let rtcp_types = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (seen.clone(), stop.clone());
         thread::spawn(move || {
@@ -263,11 +302,25 @@ impl RtpReceiver {
                 }
             }
         });
+        let (types, st) = (rtcp_types.clone(), stop.clone());
+        thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            while !st.load(Ordering::Relaxed) {
+                if let Ok(n) = rtcp.recv(&mut buf) {
+                    // Walk the compound packet by its length fields (§6.1).
+                    let mut at = 0;
+                    while at + 4 <= n {
+                        types.lock().unwrap().push(buf[at + 1]);
+                        at += 4 * (1 + usize::from(u16::from_be_bytes([buf[at + 2], buf[at + 3]])));
+                    }
+                }
+            }
+        });
         RtpReceiver {
             port,
             seen,
+            rtcp_types,
             stop,
-            _rtcp: rtcp,
         }
     }
 
@@ -277,6 +330,13 @@ impl RtpReceiver {
 
     pub fn packets(&self) -> Vec<RtpSeen> {
         self.seen.lock().unwrap().clone()
+    }
+}
+
+impl RtpReceiver {
+    /// Whether an RTCP packet of type `pt` has arrived.
+    pub fn got_rtcp(&self, pt: u8) -> bool {
+        self.rtcp_types.lock().unwrap().contains(&pt)
     }
 }
 
