@@ -61,6 +61,11 @@ pub const MJPEG_LAB_MAX_FRAME: usize = 99_999;
 /// Frames of history for sliding-window frame and data rates.
 pub const STATS_WINDOW_FRAMES: usize = 64;
 
+// -- stats (owner "rtp") --
+/// Sequence numbers remembered behind the highest one to tell a duplicate
+/// from a late packet (a bitmap of this many bits, 128 bytes).
+pub const STATS_SEEN_WINDOW: usize = 1024;
+
 // -- rtsp / session (owner "rtsp") --
 /// Longest request URL a server session keeps for `Content-Base` and
 /// `RTP-Info` (a longer one is answered 414, RFC 2326 §11.4.13).

@@ -192,6 +192,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
         self.buffer.as_ref()
     }
 
+    /// The whole packet's bytes (header, payload and padding).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+
     /// V: the version (RFC 3550 §5.1).
     pub fn version(&self) -> u8 {
         u8_at(self.buf(), field::VPXCC) >> 6

@@ -1,1 +1,0 @@
-//! Reception statistics (RFC 3550 A.1, A.3, A.8).
