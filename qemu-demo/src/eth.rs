@@ -71,6 +71,7 @@ impl StellarisEth {
     /// and CRC by the MAC, full duplex, no interrupts: the main loop polls).
     pub fn new(mut mac: Mac, bufs: &'static mut Buffers) -> Self {
         mac.write(MacReg::Im, 0);
+        // Note: `enable_wakeups` later unmasks RXINT to end `wfi`.
         mac.write(MacReg::Rctl, RCTL_RSTFIFO);
         mac.write(MacReg::Rctl, RCTL_RXEN | RCTL_BADCRC);
         mac.write(
@@ -92,6 +93,21 @@ impl StellarisEth {
         let lo = self.mac.read(MacReg::Ia0).to_le_bytes();
         let hi = self.mac.read(MacReg::Ia1).to_le_bytes();
         [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1]]
+    }
+
+    /// Arms the wake-ups of [`sleep`](Self::sleep) (see `hw::enable_wakeups`).
+    pub fn enable_wakeups(&mut self, period: u32) {
+        crate::hw::enable_wakeups(&mut self.mac, period);
+    }
+
+    /// Whether received frames wait in the FIFO.
+    pub fn rx_pending(&self) -> bool {
+        self.mac.read(MacReg::Np) != 0
+    }
+
+    /// Sleeps (`wfi`) until a frame arrives or the wake timer ticks.
+    pub fn sleep(&mut self) {
+        self.mac.sleep();
     }
 
     /// Pops one whole frame from the RX FIFO into the RX buffer; returns its

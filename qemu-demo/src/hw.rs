@@ -1,6 +1,7 @@
 //! The firmware's only `unsafe` code: memory-mapped registers of the
-//! Stellaris Ethernet MAC, the fault handlers, stack painting, and reading
-//! the command line from the semihosting host.
+//! Stellaris Ethernet MAC and general-purpose timer, interrupt numbers for
+//! sleeping, the fault handlers, stack painting, and reading the command
+//! line from the semihosting host.
 //!
 //! Everything else in the firmware is `#![deny(unsafe_code)]` and reaches the
 //! hardware through the safe wrappers below. Each `unsafe` block says why it
@@ -81,6 +82,81 @@ impl Mac {
     pub fn write(&mut self, reg: MacReg, value: u32) {
         // SAFETY: as in `read`; `&mut self` makes writes exclusive.
         unsafe { write_volatile((MAC_BASE + reg as usize) as *mut u32, value) }
+    }
+}
+
+/// General-purpose timer 0 (LM3S6965 datasheet §10.5).
+const TIMER0_BASE: usize = 0x4003_0000;
+/// RCGC1 (datasheet §6.5): bit 16 clocks timer 0.
+const SYSCTL_RCGC1: usize = 0x400F_E104;
+const GPTM_CFG: usize = 0x000;
+const GPTM_TAMR: usize = 0x004;
+const GPTM_CTL: usize = 0x00C;
+const GPTM_IMR: usize = 0x018;
+const GPTM_ICR: usize = 0x024;
+const GPTM_TAILR: usize = 0x028;
+/// MACIM/MACRIS bit RXINT: a frame was received.
+const MAC_RXINT: u32 = 1 << 0;
+
+/// The two interrupts that wake the CPU from `wfi` (LM3S6965 vector table,
+/// datasheet table 2-9). They never run a handler: PRIMASK stays set, and
+/// a pending, enabled interrupt wakes `wfi` all the same (ARMv7-M ARM B1.5.19).
+#[derive(Clone, Copy, Debug)]
+#[repr(u16)]
+enum Irq {
+    Timer0A = 19,
+    Ethernet = 42,
+}
+
+// SAFETY: the numbers are valid LM3S6965 interrupt numbers (< 240).
+unsafe impl cortex_m::interrupt::InterruptNumber for Irq {
+    fn number(self) -> u16 {
+        self as u16
+    }
+}
+
+fn timer0_write(offset: usize, value: u32) {
+    // SAFETY: TIMER0_BASE + offset is one of the documented, aligned GPTM
+    // registers above; only this module touches timer 0.
+    unsafe { write_volatile((TIMER0_BASE + offset) as *mut u32, value) }
+}
+
+/// Arms the wake-ups used by [`Mac::sleep`]: timer 0 times out every
+/// `period` timer clocks, and the MAC signals received frames; both are
+/// enabled in the NVIC with interrupts masked (PRIMASK), so they only end a
+/// `wfi` and never run a handler.
+pub fn enable_wakeups(mac: &mut Mac, period: u32) {
+    cortex_m::interrupt::disable();
+    // SAFETY: RCGC1 is a documented system control register; setting the
+    // timer 0 gate bit only starts that timer's clock.
+    unsafe {
+        let rcgc1 = SYSCTL_RCGC1 as *mut u32;
+        write_volatile(rcgc1, read_volatile(rcgc1) | 1 << 16);
+    }
+    timer0_write(GPTM_CTL, 0); // disabled while configured
+    timer0_write(GPTM_CFG, 0); // 32-bit timer
+    timer0_write(GPTM_TAMR, 0x2); // periodic
+    timer0_write(GPTM_TAILR, period);
+    timer0_write(GPTM_IMR, 1); // time-out interrupt
+    timer0_write(GPTM_CTL, 1); // enable timer A
+    mac.write(MacReg::Im, MAC_RXINT);
+    // SAFETY: unmasking cannot break a critical section here: PRIMASK is set
+    // for the rest of the program, so no handler ever runs for these.
+    unsafe {
+        cortex_m::peripheral::NVIC::unmask(Irq::Timer0A);
+        cortex_m::peripheral::NVIC::unmask(Irq::Ethernet);
+    }
+}
+
+impl Mac {
+    /// Sleeps until a frame arrives or the wake timer ticks (at most one
+    /// timer period), then clears both causes.
+    pub fn sleep(&mut self) {
+        cortex_m::asm::wfi();
+        timer0_write(GPTM_ICR, 1);
+        self.write(MacReg::RisIack, MAC_RXINT);
+        cortex_m::peripheral::NVIC::unpend(Irq::Timer0A);
+        cortex_m::peripheral::NVIC::unpend(Irq::Ethernet);
     }
 }
 

@@ -95,10 +95,17 @@ fn main() -> ! {
         core::mem::size_of::<stream::Stream>()
     );
     let mut next_stats = clock.micros();
+    // Sleep between frames instead of spinning: wake on a received frame or
+    // every millisecond (timer 0 at 12.5 MHz), the pacing granularity.
+    net.eth.enable_wakeups(clock::TICK_HZ / 1000);
     loop {
         let now = clock.micros();
-        net.poll(smoltcp::time::Instant::from_micros(now as i64));
+        let now_net = smoltcp::time::Instant::from_micros(now as i64);
+        net.poll(now_net);
         server.poll(now, &mut net);
+        if !fast && server.idle() && net.idle(now_net) {
+            net.eth.sleep();
+        }
         if fast {
             server.meter.report(now, 1_000_000);
         }

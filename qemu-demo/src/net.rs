@@ -171,6 +171,16 @@ impl Net {
         );
     }
 
+    /// Whether smoltcp has nothing to do for at least a millisecond and no
+    /// frame waits in the MAC.
+    pub fn idle(&mut self, now: Instant) -> bool {
+        !self.eth.rx_pending()
+            && self
+                .iface
+                .poll_delay(now, &self.sockets)
+                .is_none_or(|d| d >= smoltcp::time::Duration::from_millis(1))
+    }
+
     /// Runs smoltcp: moves frames between the MAC and the sockets.
     pub fn poll(&mut self, now: Instant) -> bool {
         self.iface.poll(now, &mut self.eth, &mut self.sockets)

@@ -149,6 +149,15 @@ impl Server {
             .count()
     }
 
+    /// Whether nothing is left to do until the next frame, request or timer
+    /// (no frame half sent).
+    pub fn idle(&self) -> bool {
+        !self
+            .clients
+            .iter()
+            .any(|c| c.stream.as_ref().is_some_and(Stream::busy))
+    }
+
     /// One pass: connections, requests, timers, RTP and RTCP.
     pub fn poll(&mut self, now_us: u64, net: &mut Net) {
         self.receive_rtcp(now_us, net);

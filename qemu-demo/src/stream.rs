@@ -80,6 +80,11 @@ impl Stream {
         }
     }
 
+    /// Whether a frame is being sent (more packets are due right away).
+    pub fn busy(&self) -> bool {
+        self.packetizer.is_some()
+    }
+
     /// Starts or resumes sending at `now_us` (the session has fixed the
     /// sequence number and RTP time of the next frame, RFC 2326 §12.33).
     pub fn play(&mut self, now_us: u64) {

@@ -317,7 +317,7 @@ fn pause_play_and_teardown_control_the_packets() {
 }
 
 #[test]
-fn a_silent_session_times_out() {
+fn keepalives_hold_a_session_and_a_silent_one_times_out() {
     let mut guest = Guest::boot("timeout=3");
     let rx = RtpReceiver::bind();
     let mut rtsp = Rtsp::connect(&guest);
@@ -330,12 +330,24 @@ fn a_silent_session_times_out() {
         setup.head
     );
     let session = setup.session();
-    let started = Instant::now();
     assert_eq!(
         rtsp.request("PLAY", &url, &[("Session", &session)]).code,
         200
     );
     assert!(eventually(DEADLINE, || rx.count() > 0), "no RTP after PLAY");
+    // GET_PARAMETER keep-alives (RFC 2326 §10.8) every second hold the
+    // session well past its 3 s timeout.
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_secs(1));
+        let keepalive = rtsp.request("GET_PARAMETER", &url, &[("Session", &session)]);
+        assert_eq!(keepalive.code, 200, "{}", keepalive.head);
+    }
+    let started = Instant::now();
+    let recent = rx.packets().last().unwrap().at.elapsed();
+    assert!(
+        recent < Duration::from_millis(500),
+        "RTP stopped despite keep-alives ({recent:?} ago)"
+    );
     // No request and no RTCP RR from now on: the server must stop sending
     // after about 3 s and forget the session.
     assert!(
@@ -356,7 +368,7 @@ fn a_silent_session_times_out() {
         .as_secs_f64();
     assert!(
         (2.5..10.0).contains(&last),
-        "stream stopped {last:.1} s after PLAY, timeout is 3 s"
+        "stream stopped {last:.1} s after the last request, timeout is 3 s"
     );
     assert_eq!(
         rtsp.request("PLAY", &url, &[("Session", &session)]).code,
