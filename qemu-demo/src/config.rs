@@ -9,6 +9,8 @@
 //! | `pace=fast`       | benchmark: send frames as fast as the stack takes them        |
 //! | `bench-udp=PORT`  | benchmark: bare smoltcp UDP send loop of the clip to the host |
 //! | `stats=S`         | log rates and the stack high-water mark every S seconds       |
+//! | `crash=panic`     | self-test: panic after boot (QEMU must exit with status 1)    |
+//! | `crash=fault`     | self-test: undefined instruction → HardFault (status 1)       |
 
 /// What the firmware does after boot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
@@ -26,6 +28,17 @@ pub enum Mode {
     },
 }
 
+/// A deliberate failure after boot, to prove failures end QEMU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
+pub enum Crash {
+    /// Run normally.
+    No,
+    /// `panic!`.
+    Panic,
+    /// Execute an undefined instruction (UsageFault escalated to HardFault).
+    Fault,
+}
+
 /// Parsed options.
 #[derive(Clone, Copy, Debug, defmt::Format)]
 pub struct Config {
@@ -35,6 +48,8 @@ pub struct Config {
     pub session_timeout_secs: u32,
     /// Interval of the statistics log line, seconds (0: never).
     pub stats_secs: u32,
+    /// Self-test failure to trigger after boot.
+    pub crash: Crash,
 }
 
 impl Default for Config {
@@ -43,6 +58,7 @@ impl Default for Config {
             mode: Mode::Serve { fast: false },
             session_timeout_secs: 60,
             stats_secs: 5,
+            crash: Crash::No,
         }
     }
 }
@@ -61,6 +77,8 @@ impl Config {
                 ("timeout", Some(s)) if s > 0 => config.session_timeout_secs = s,
                 ("stats", Some(s)) => config.stats_secs = s,
                 ("pace", _) if value == "fast" => config.mode = Mode::Serve { fast: true },
+                ("crash", _) if value == "panic" => config.crash = Crash::Panic,
+                ("crash", _) if value == "fault" => config.crash = Crash::Fault,
                 ("bench-udp", Some(p)) => {
                     if let Ok(port) = u16::try_from(p) {
                         config.mode = Mode::UdpBench { port };

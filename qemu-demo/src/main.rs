@@ -22,7 +22,7 @@ use cortex_m_semihosting::debug;
 use defmt_semihosting as _;
 
 use clock::SysTickClock;
-use config::{Config, Mode};
+use config::{Config, Crash, Mode};
 use net::Net;
 use server::Server;
 
@@ -78,6 +78,11 @@ fn main() -> ! {
     );
     if let Mode::UdpBench { port } = config.mode {
         bench::udp_send_loop(&mut net, &clock, port, rtsp_core::limits::RTP_DEFAULT_MTU);
+    }
+    match config.crash {
+        Crash::Panic => panic!("self-test panic (crash=panic)"),
+        Crash::Fault => cortex_m::asm::udf(),
+        Crash::No => {}
     }
     let fast = config.mode == (Mode::Serve { fast: true });
     let mut server = Server::new(

@@ -440,3 +440,25 @@ fn malformed_and_oversized_requests_get_errors_and_serving_goes_on() {
     );
     guest.assert_alive();
 }
+
+#[test]
+fn a_panic_or_a_fault_ends_qemu_with_a_failure_code() {
+    // The firmware never hangs on a failure: a panic or a HardFault logs its
+    // cause and exits QEMU through semihosting with status 1.
+    for (crash, log) in [("panic", "self-test panic"), ("fault", "HardFault at pc=")] {
+        let elf = firmware();
+        let mut cmd = Command::new("bash");
+        cmd.arg(demo_dir().join("run.sh"))
+            .arg(&elf)
+            .env("QEMU_DEMO_PORT", rtsp_e2e::free_tcp_port().to_string())
+            .env("QEMU_DEMO_ARGS", format!("crash={crash}"));
+        let mut qemu = Proc::spawn("qemu-demo", &mut cmd);
+        let status = qemu.wait_exit(DEADLINE);
+        assert_eq!(status.code(), Some(1), "crash={crash}: {}", qemu.output());
+        assert!(
+            qemu.output().contains(log),
+            "crash={crash}: log lacks {log:?}:\n{}",
+            qemu.output()
+        );
+    }
+}
