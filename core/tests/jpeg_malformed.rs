@@ -54,6 +54,10 @@ fn feed_everywhere(data: &[u8]) {
                 }
                 assert_eq!(n, p.packet_count());
             }
+            if let Ok(mut p) = Packetizer::new(&f, mtu, repr()) {
+                let mut buf = vec![0u8; p.total_len()];
+                assert_eq!(p.write_all(&mut buf), Ok(buf.len()));
+            }
         }
     }
     let _ = MainHeader::parse(data);

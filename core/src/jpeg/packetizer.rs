@@ -134,6 +134,38 @@ impl<'a> Packetizer<'a> {
         }
     }
 
+    /// Bytes of all the frame's packets together: what
+    /// [`Packetizer::write_all`] needs.
+    pub fn total_len(&self) -> usize {
+        self.packet_count() * self.common_len() + self.quant_len() + self.frame.scan_data().len()
+    }
+
+    /// Writes every remaining packet back to back into `buf` and returns the
+    /// bytes written. All but the last packet are [`segment_len`] long, so
+    /// the result is ready for one UDP GSO send (`UDP_SEGMENT` =
+    /// `segment_len`). Call it on a fresh packetizer to get the whole frame.
+    /// On error nothing advances.
+    ///
+    /// [`segment_len`]: Packetizer::segment_len
+    pub fn write_all(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let mut remaining = 0;
+        let mut probe = self.clone();
+        while let Some(plan) = probe.plan() {
+            remaining += plan.header_len + plan.payload_len;
+            probe.advance(plan);
+        }
+        if buf.len() < remaining {
+            return Err(Error::BufferTooSmall {
+                required: remaining,
+            });
+        }
+        let mut at = 0;
+        while let Some(n) = self.next_packet(buf.get_mut(at..).unwrap_or_default())? {
+            at += n;
+        }
+        Ok(at)
+    }
+
     /// The sequence number the next packet gets; after the last packet, the
     /// one to start the next frame with.
     pub fn next_sequence(&self) -> rtp::SeqNo {

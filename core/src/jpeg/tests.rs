@@ -281,3 +281,34 @@ fn inconsistent_packets_drop_the_frame() {
     );
     assert_eq!(d.frames_dropped(), 2);
 }
+
+#[test]
+fn write_all_lays_packets_out_for_gso() {
+    let scan: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let bytes = frame_bytes(&scan, 2);
+    let f = Frame::parse(&bytes).unwrap();
+    let one_by_one = all_packets(&f, 300);
+    let mut p = Packetizer::new(&f, 300, repr()).unwrap();
+    assert_eq!(
+        p.total_len(),
+        one_by_one.iter().map(Vec::len).sum::<usize>()
+    );
+    let mut small = [0u8; 100];
+    assert_eq!(
+        p.write_all(&mut small),
+        Err(Error::BufferTooSmall {
+            required: p.total_len()
+        })
+    );
+    let mut buf = [0u8; 4096];
+    let n = p.write_all(&mut buf).unwrap();
+    assert_eq!(n, p.total_len());
+    assert_eq!(&buf[..n], &one_by_one.concat()[..]);
+    // Every segment_len-sized chunk is one packet, the last one shorter.
+    let seg = p.segment_len();
+    for (chunk, pkt) in buf[..n].chunks(seg).zip(&one_by_one) {
+        assert_eq!(chunk, &pkt[..]);
+    }
+    assert!(p.is_done());
+    assert_eq!(p.write_all(&mut buf), Ok(0));
+}
