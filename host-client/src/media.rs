@@ -53,11 +53,6 @@ pub struct Media {
     pub not_rtp: u64,
     /// RTP packets seen (any SSRC), to detect "no media" for the fallback.
     pub packets_seen: u64,
-    /// Middle 32 bits of the last SR's NTP timestamp and its arrival time
-    /// in µs, for the RR's LSR/DLSR (RFC 3550 §6.4.1).
-    pub last_sr: Option<(u32, u64)>,
-    /// The sender said BYE (RFC 3550 §6.6).
-    pub bye: bool,
     save_dir: Option<PathBuf>,
     saved: u64,
     pcap: Option<PcapWriter>,
@@ -93,8 +88,6 @@ impl Media {
             corrupt_frames: 0,
             not_rtp: 0,
             packets_seen: 0,
-            last_sr: None,
-            bye: false,
             save_dir,
             saved: 0,
             pcap,
@@ -168,30 +161,8 @@ impl Media {
         true
     }
 
-    /// Handles one RTCP compound packet (RFC 3550 §6): remembers the last
-    /// SR for the RR and notes BYE.
-    pub fn on_rtcp(&mut self, now_us: u64, path: Path, data: &[u8]) {
-        self.capture(path, data);
-        // Walk the compound packet (RFC 3550 §6.1): 4-byte header with a
-        // length in 32-bit words minus one.
-        let mut rest = data;
-        while rest.len() >= 4 {
-            let pt = rest[1];
-            let len = (usize::from(u16::from_be_bytes([rest[2], rest[3]])) + 1) * 4;
-            if pt == 200 && rest.len() >= 16 {
-                // SR: the middle 32 bits of the NTP timestamp (bytes 10..14).
-                self.last_sr = Some((
-                    u32::from_be_bytes([rest[10], rest[11], rest[12], rest[13]]),
-                    now_us,
-                ));
-            } else if pt == 203 {
-                self.bye = true;
-            }
-            rest = rest.get(len..).unwrap_or(&[]);
-        }
-    }
-
-    /// Writes an outgoing packet (our RTCP RR) to the capture as well.
+    /// Writes a packet to the `--pcap` capture: RTCP both ways (the server's
+    /// reports, our receiver reports), as tcpdump would see it.
     pub fn capture(&mut self, path: Path, data: &[u8]) {
         if let Some(w) = &mut self.pcap {
             if let Err(e) = w.write_udp(path.src, path.dst, data) {

@@ -2,7 +2,9 @@
 //! Wireshark's definitions) fed with host timestamps, plus the per-second
 //! samples behind the status line and `--plot`.
 
+use rtsp_core::rtcp::ReportBlock;
 use rtsp_core::rtp;
+use rtsp_core::session::client::Reception;
 use rtsp_core::Instant;
 
 pub use crate::stats_interim::ReceiverStats;
@@ -13,6 +15,8 @@ use crate::report::Sample;
 #[derive(Debug, Default)]
 pub struct StreamMetrics {
     stats: ReceiverStats,
+    /// Expected and received at the previous receiver report (RFC 3550 A.3).
+    rr_prior: (u64, u64),
     /// Received/expected/payload/frames at the last sample, for rates.
     last: Snapshot,
 }
@@ -52,11 +56,6 @@ impl StreamMetrics {
     pub fn on_frame(&mut self, now_us: u64, complete: bool, bytes: usize) {
         self.stats
             .on_frame(Instant::from_micros(now_us), complete, bytes);
-    }
-
-    /// The core statistics (report block for RTCP RR, etc.).
-    pub fn stats(&self) -> &ReceiverStats {
-        &self.stats
     }
 
     /// Packets received, duplicates included (RFC 3550 A.3).
@@ -130,5 +129,35 @@ impl StreamMetrics {
                 0.0
             },
         }
+    }
+}
+
+/// Report blocks for the session's RTCP receiver reports (RFC 3550 §6.4.1,
+/// fraction lost over the interval since the previous report, A.3).
+impl Reception for StreamMetrics {
+    fn report_block(&mut self, ssrc: rtp::Ssrc) -> Option<ReportBlock> {
+        if self.received() == 0 {
+            return None;
+        }
+        let (expected, received) = (self.expected(), self.received());
+        let exp_int = expected.saturating_sub(self.rr_prior.0);
+        let rec_int = received.saturating_sub(self.rr_prior.1);
+        self.rr_prior = (expected, received);
+        let lost_int = exp_int.saturating_sub(rec_int);
+        let fraction_lost = if exp_int == 0 {
+            0
+        } else {
+            ((lost_int << 8) / exp_int).min(255) as u8
+        };
+        Some(ReportBlock {
+            ssrc,
+            fraction_lost,
+            // 24-bit signed field (RFC 3550 §6.4.1): clamp.
+            cumulative_lost: self.lost().clamp(-0x80_0000, 0x7f_ffff) as i32,
+            highest_seq: self.stats.extended_highest(),
+            jitter: self.stats.jitter(),
+            last_sr: 0,
+            delay_since_last_sr: 0,
+        })
     }
 }

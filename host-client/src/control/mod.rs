@@ -1,55 +1,45 @@
-//! The RTSP dialogue as the player sees it (RFC 2326 §10, Appendix A):
-//! commands in, requests and RTCP out, events back.
+//! The RTSP dialogue as the player sees it: the lab's commands mapped onto
+//! `rtsp_core::session::client::ClientSession` (RFC 2326 §10, Appendix
+//! A.1), and its events turned into plain words.
 //!
-//! Requests are written and responses read with `rtsp_core::rtsp`
-//! (MessageWriter, parse, typed headers). The player calls, in each turn,
-//! `handle_*` for its input, then drains [`Control::poll_transmit`] and
-//! [`Control::poll_event`] and sleeps until [`Control::poll_timeout`].
+//! The core session is goal-driven (describe, play, pause, teardown); the
+//! lab's commands are steps, so this layer checks that each command is
+//! valid in the current state (and says why not), and reaches "set up but
+//! not playing" by switching the goal from *play* to *described* once the
+//! SETUP is on its way.
 //!
-//! State (RFC 2326 Appendix A.1, client): Init → (SETUP) → Ready →
-//! (PLAY) → Playing → (PAUSE) → Ready; TEARDOWN → Init.
+//! Call order (the core's): feed input ([`Control::handle_input`],
+//! [`Control::handle_rtcp`], [`Control::handle_timeout`]), then drain
+//! [`Control::poll_transmit`] and [`Control::poll_event`], then sleep until
+//! [`Control::poll_timeout`].
 
-mod rr;
-mod sdp;
 mod words;
 
-use std::collections::VecDeque;
-use std::fmt::Write as _;
-
-use rtsp_core::rtsp::header::{names, ChannelPair, MethodSet, PortPair, Transport, Transports};
-use rtsp_core::rtsp::{MessageWriter, Method, Request, Response, SliceSink};
-use rtsp_core::{Duration, Instant};
-
-pub use sdp::Described;
+use rtsp_core::rtsp::header::MethodSet;
+use rtsp_core::rtsp::StatusCode;
+use rtsp_core::session::client::{
+    self as client, ClientSession, Config, Reception, Request, State, TransportRequest,
+};
+use rtsp_core::session::{Destination, Input, MediaTransport};
+use rtsp_core::{rtp, Instant};
 
 /// How SETUP asks for the media.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Setup {
-    /// RTP/AVP over UDP to our `rtp_port` (RTCP on the next port).
-    Udp {
-        /// Our even RTP port.
-        rtp_port: u16,
-    },
-    /// RTP/AVP/TCP interleaved on the RTSP connection (RFC 2326 §10.12).
-    Tcp,
-}
+pub type Setup = TransportRequest;
 
-/// Something to send: an RTSP message on the connection or an RTCP packet.
+/// Something to send, written at the start of the caller's buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transmit {
     /// `n` bytes of RTSP for the TCP connection.
     Rtsp(usize),
-    /// `n` bytes of RTCP for the server's RTCP port or channel.
-    Rtcp(usize),
-}
-
-/// What an interleaved channel carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransportKind {
-    /// RTP packets.
-    Rtp,
-    /// RTCP packets.
-    Rtcp,
+    /// `n` bytes of RTCP for the server's RTCP `port` over UDP.
+    Rtcp {
+        /// Bytes.
+        len: usize,
+        /// The server's RTCP port.
+        port: u16,
+    },
+    /// `n` bytes of `$`-framed RTCP for the RTSP connection.
+    Interleaved(usize),
 }
 
 /// What happened, for the player to show or act on.
@@ -57,105 +47,72 @@ pub enum TransportKind {
 pub enum Event {
     /// A server answer, in plain words.
     Answer(String),
-    /// DESCRIBE answered with an SDP we read.
-    Described(Described),
+    /// DESCRIBE answered; `size` from SDP `a=x-dimensions`, if any.
+    Described {
+        /// Frame size announced in the SDP.
+        size: Option<(u16, u16)>,
+        /// RTP payload type of the stream.
+        payload_type: u8,
+    },
     /// SETUP accepted.
     SetUp,
     /// PLAY accepted.
     Playing,
     /// PAUSE accepted.
     Paused,
-    /// TEARDOWN answered (or the session is gone).
+    /// TEARDOWN answered.
     TornDown,
     /// A request was refused; the text says why.
     Failed(String),
+    /// The server ended the stream (RTCP BYE).
+    Bye,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Init,
-    Ready,
-    Playing,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Req {
-    Options,
-    Describe,
-    Setup,
-    Play,
-    Pause,
-    Teardown,
-    KeepAlive,
-}
-
-/// Negotiated media transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Media {
-    Udp { server: Option<PortPair> },
-    Tcp { channels: ChannelPair },
-}
-
-/// The client side of one RTSP session.
+/// The lab's view of one RTSP session, over the core client session.
 #[derive(Debug)]
 pub struct Control {
-    base: String,
-    cseq: u32,
-    state: State,
-    session: Option<String>,
-    timeout: Duration,
-    public: Option<MethodSet>,
-    described: Option<Described>,
-    media: Option<Media>,
-    in_flight: VecDeque<(u32, Req)>,
-    out: VecDeque<(bool, Vec<u8>)>,
-    events: VecDeque<Event>,
-    keepalive_at: Option<Instant>,
-    pending_setup: bool,
-    played_once: bool,
-    closed: bool,
+    session: ClientSession,
+    url: String,
+    /// `setup` asked for SETUP only: stop in Ready.
+    setup_only: bool,
+    /// The last request written, to name it in answers.
     rr_sent: u64,
     keepalives: u64,
+    announced_public: bool,
+    /// Translated events waiting for the player (an answer, then its event).
+    queue: std::collections::VecDeque<Event>,
 }
 
+/// The user agent, also our RTCP SDES CNAME (RFC 3550 §6.5.1).
+const USER_AGENT: &str = concat!("rtsp-client/", env!("CARGO_PKG_VERSION"));
+
 impl Control {
-    /// A session for the presentation at `url`.
-    pub fn new(url: &str) -> Control {
-        Control {
-            base: url.to_string(),
-            cseq: 0,
-            state: State::Init,
-            session: None,
-            timeout: Duration::from_secs(60),
-            public: None,
-            described: None,
-            media: None,
-            in_flight: VecDeque::new(),
-            out: VecDeque::new(),
-            events: VecDeque::new(),
-            keepalive_at: None,
-            pending_setup: false,
-            played_once: false,
-            closed: false,
+    /// A session for `url`, asking for media as `how`.
+    pub fn new(url: &str, how: Setup) -> Result<Control, String> {
+        Ok(Control {
+            session: new_session(url, how)?,
+            url: url.to_string(),
+            setup_only: false,
             rr_sent: 0,
             keepalives: 0,
-        }
+            announced_public: false,
+            queue: std::collections::VecDeque::new(),
+        })
     }
 
-    /// Back to Init for a new SETUP on the same connection (the TCP fallback).
-    pub fn reset(&mut self) {
-        self.state = State::Init;
-        self.session = None;
-        self.media = None;
-        self.keepalive_at = None;
-        self.played_once = false;
-        self.closed = false;
+    /// Starts over on the same connection with another transport (the
+    /// UDP-to-TCP fallback); the next `play` sets up again.
+    pub fn restart(&mut self, how: Setup) -> Result<(), String> {
+        self.session = new_session(&self.url, how)?;
+        self.setup_only = false;
+        Ok(())
     }
 
-    /// The state, in the words of RFC 2326 Appendix A.
+    /// The state in the words of RFC 2326 Appendix A.1 ("Described" is
+    /// still Init there: no session yet).
     pub fn state_name(&self) -> &'static str {
-        match self.state {
-            State::Init => "Init",
+        match self.session.state() {
+            State::Init | State::Described => "Init",
             State::Ready => "Ready",
             State::Playing => "Playing",
         }
@@ -163,58 +120,31 @@ impl Control {
 
     /// Whether PLAY was accepted and no PAUSE/TEARDOWN since.
     pub fn is_playing(&self) -> bool {
-        self.state == State::Playing
+        self.session.state() == State::Playing
     }
 
     /// Whether a session exists (SETUP accepted, no TEARDOWN yet).
     pub fn has_session(&self) -> bool {
-        self.session.is_some()
+        self.session.state() >= State::Ready
     }
 
-    /// Whether TEARDOWN was answered.
+    /// Whether no session is left and nothing is in flight.
     pub fn is_closed(&self) -> bool {
-        self.closed
-            || (self.session.is_none() && !self.in_flight.iter().any(|r| r.1 == Req::Teardown))
-    }
-
-    /// Whether the SDP is known.
-    pub fn has_description(&self) -> bool {
-        self.described.is_some()
-    }
-
-    /// Remember to SETUP as soon as DESCRIBE is answered.
-    pub fn set_pending_setup(&mut self, on: bool) {
-        self.pending_setup = on;
-    }
-
-    /// Takes the pending-SETUP flag.
-    pub fn take_pending_setup(&mut self) -> bool {
-        std::mem::take(&mut self.pending_setup)
+        !self.has_session() && !self.session.is_busy()
     }
 
     /// The interleaved channel for RTCP, when media is on TCP.
     pub fn interleaved_rtcp_channel(&self) -> Option<u8> {
-        match self.media {
-            Some(Media::Tcp { channels }) => Some(channels.rtcp_channel()),
+        match self.session.media_transport() {
+            Some(MediaTransport::Interleaved { channels }) => Some(channels.rtcp_channel()),
             _ => None,
         }
     }
 
-    /// The server's RTCP port, when media is on UDP.
-    pub fn server_rtcp_port(&self) -> Option<u16> {
-        match self.media {
-            Some(Media::Udp { server: Some(p) }) => Some(p.rtcp_port()),
-            _ => None,
-        }
-    }
-
-    /// What an interleaved channel carries.
-    pub fn channel_kind(&self, ch: u8) -> Option<TransportKind> {
-        match self.media {
-            Some(Media::Tcp { channels }) if ch == channels.rtp => Some(TransportKind::Rtp),
-            Some(Media::Tcp { channels }) if ch == channels.rtcp_channel() => {
-                Some(TransportKind::Rtcp)
-            }
+    /// The interleaved channel for RTP, when media is on TCP.
+    pub fn interleaved_rtp_channel(&self) -> Option<u8> {
+        match self.session.media_transport() {
+            Some(MediaTransport::Interleaved { channels }) => Some(channels.rtp),
             _ => None,
         }
     }
@@ -229,360 +159,284 @@ impl Control {
         self.keepalives
     }
 
-    fn busy_with(&self, r: Req) -> bool {
-        self.in_flight.iter().any(|(_, x)| *x == r)
-    }
-
-    /// OPTIONS (RFC 2326 §10.1).
-    pub fn options(&mut self, now: Instant) -> Result<(), String> {
-        self.send(now, Method::Options, Req::Options, |_| {})
-    }
-
-    /// DESCRIBE (RFC 2326 §10.2); OPTIONS first if `Public:` is unknown, to
-    /// choose the keep-alive.
-    pub fn describe(&mut self, now: Instant) -> Result<(), String> {
-        if self.public.is_none() && !self.busy_with(Req::Options) {
-            self.options(now)?;
+    /// `options`: what the server supports (OPTIONS is sent once, first).
+    pub fn options(&mut self, now: Instant) -> Result<Option<String>, String> {
+        let public = self.session.public();
+        if public != MethodSet::EMPTY {
+            return Ok(Some(format!("the server supports {public}")));
         }
-        self.send(now, Method::Describe, Req::Describe, |w| {
-            w.header("Accept", "application/sdp");
-        })
+        self.session.describe(now);
+        Ok(None)
     }
 
-    /// SETUP (RFC 2326 §10.4) with the given transport.
-    pub fn setup(&mut self, now: Instant, how: Setup) -> Result<(), String> {
-        if self.state != State::Init {
+    /// `describe`: the stream, from DESCRIBE (sent once).
+    pub fn describe(&mut self, now: Instant) -> Result<Option<String>, String> {
+        if let Some(d) = self.session.described() {
+            return Ok(Some(describe_words(&d)));
+        }
+        self.session.describe(now);
+        Ok(None)
+    }
+
+    /// `setup`: OPTIONS, DESCRIBE and SETUP as needed, then stop in Ready.
+    pub fn setup(&mut self, now: Instant) -> Result<(), String> {
+        if self.has_session() {
             return Err("already set up: teardown first".into());
         }
-        if self.busy_with(Req::Setup) {
-            return Err("a SETUP is already waiting for its answer".into());
+        if self.session.is_busy() && self.setup_only {
+            return Err("a SETUP is already on its way".into());
         }
-        let mut t = Transport::rtp_avp();
-        t.cast = Some(rtsp_core::rtsp::header::Cast::Unicast);
-        match how {
-            Setup::Udp { rtp_port } => {
-                t.client_port = Some(PortPair::new(rtp_port, rtp_port.wrapping_add(1)))
-            }
-            Setup::Tcp => {
-                t.lower = Some(rtsp_core::rtsp::header::LowerTransport::Tcp);
-                t.interleaved = Some(ChannelPair::new(0, 1));
-            }
+        self.setup_only = true;
+        if self.session.state() == State::Described && self.session.is_busy() {
+            // SETUP is already queued by an earlier goal: just stop after it.
+            self.session.describe(now);
+        } else {
+            self.session.play(now);
         }
-        let transport = t.to_string();
-        let uri = self.media_url();
-        self.send_to(now, Method::Setup, Req::Setup, &uri, |w| {
-            w.header(names::TRANSPORT, &transport);
-        })
-    }
-
-    /// PLAY (RFC 2326 §10.5).
-    pub fn play(&mut self, now: Instant) -> Result<(), String> {
-        match self.state {
-            State::Init => return Err("no session yet: setup first".into()),
-            State::Playing => return Err("already playing".into()),
-            State::Ready => {}
-        }
-        let first = !self.played_once;
-        self.send(now, Method::Play, Req::Play, |w| {
-            if first {
-                w.header(names::RANGE, "npt=0.000-");
-            }
-        })
-    }
-
-    /// PAUSE (RFC 2326 §10.6).
-    pub fn pause(&mut self, now: Instant) -> Result<(), String> {
-        match self.state {
-            State::Init => Err("no session yet: setup first".into()),
-            State::Ready => Err("not playing".into()),
-            State::Playing => self.send(now, Method::Pause, Req::Pause, |_| {}),
-        }
-    }
-
-    /// TEARDOWN (RFC 2326 §10.7).
-    pub fn teardown(&mut self, now: Instant) -> Result<(), String> {
-        if self.session.is_none() {
-            return Err("no session to tear down".into());
-        }
-        self.send(now, Method::Teardown, Req::Teardown, |_| {})
-    }
-
-    /// Writes a request for the aggregate URL with CSeq and Session.
-    fn send(
-        &mut self,
-        now: Instant,
-        method: Method<'_>,
-        req: Req,
-        extra: impl FnOnce(&mut MessageWriter<SliceSink<'_>>),
-    ) -> Result<(), String> {
-        let uri = self.base.clone();
-        self.send_to(now, method, req, &uri, extra)
-    }
-
-    fn send_to(
-        &mut self,
-        now: Instant,
-        method: Method<'_>,
-        req: Req,
-        uri: &str,
-        extra: impl FnOnce(&mut MessageWriter<SliceSink<'_>>),
-    ) -> Result<(), String> {
-        self.cseq += 1;
-        let mut buf = vec![0u8; rtsp_core::limits::RTSP_MAX_MESSAGE];
-        let mut w = MessageWriter::request(SliceSink::new(&mut buf), method, uri);
-        w.header(names::CSEQ, self.cseq);
-        w.header(
-            names::USER_AGENT,
-            concat!("rtsp-client/", env!("CARGO_PKG_VERSION")),
-        );
-        if let Some(s) = &self.session {
-            w.header(names::SESSION, s);
-        }
-        extra(&mut w);
-        let n = w.finish(b"").map_err(|e| e.to_string())?;
-        buf.truncate(n);
-        self.out.push_back((true, buf));
-        self.in_flight.push_back((self.cseq, req));
-        self.rearm_keepalive(now);
         Ok(())
     }
 
-    /// Any request counts as liveness (RFC 2326 §12.37), so the keep-alive
-    /// timer restarts with each one.
-    fn rearm_keepalive(&mut self, now: Instant) {
-        if self.session.is_some() {
-            self.keepalive_at = Some(now + Duration::from_micros(self.timeout.as_micros() / 2));
-        }
-    }
-
-    /// SETUP's URL: the SDP media `a=control` resolved against the base.
-    fn media_url(&self) -> String {
-        match self.described.as_ref().and_then(|d| d.control.as_deref()) {
-            None | Some("*") | Some("") => self.base.clone(),
-            Some(c) if c.contains("://") => c.to_string(),
-            Some(c) => {
-                let mut u = self.base.trim_end_matches('/').to_string();
-                let _ = write!(u, "/{}", c.trim_start_matches('/'));
-                u
+    /// `play`: PLAY a session that is set up (the lab's order).
+    pub fn play(&mut self, now: Instant) -> Result<(), String> {
+        match self.session.state() {
+            State::Init | State::Described => Err("no session yet: setup first".into()),
+            State::Playing => Err("already playing".into()),
+            State::Ready => {
+                self.setup_only = false;
+                self.session.play(now);
+                Ok(())
             }
         }
     }
 
-    /// A response from the server.
-    pub fn handle_response(&mut self, now: Instant, r: &Response<'_, '_>) {
-        let cseq = r.cseq();
-        let pos = self.in_flight.iter().position(|(c, _)| Some(*c) == cseq);
-        let Some(pos) = pos.or(if cseq.is_none() && !self.in_flight.is_empty() {
-            Some(0)
-        } else {
-            None
-        }) else {
-            return;
-        };
-        let Some((_, req)) = self.in_flight.remove(pos) else {
-            return;
-        };
-        let code = r.status.as_u16();
-        let ok = r.status.is_success();
-        let what = req_name(req);
-        let answer = format!(
-            "server: {code} {} to {what}: {}",
-            r.reason,
-            words::meaning(code)
-        );
-        if !ok {
-            if req == Req::KeepAlive {
-                return;
-            }
-            if req == Req::Teardown {
-                self.closed = true;
-                self.session = None;
-                self.state = State::Init;
-                self.events.push_back(Event::TornDown);
-            }
-            self.events.push_back(Event::Failed(answer));
-            return;
-        }
-        if let Some(s) = r.session() {
-            self.session = Some(s.id.to_string());
-            if let Some(t) = s.timeout {
-                self.timeout = Duration::from_secs(u64::from(t.max(2)));
-            }
-        }
-        match req {
-            Req::KeepAlive => return,
-            Req::Options => {
-                self.public = Some(
-                    r.header_str(names::PUBLIC)
-                        .and_then(|p| MethodSet::parse(p).ok())
-                        .unwrap_or_default(),
-                );
-                let public = r.header_str(names::PUBLIC).unwrap_or("(none)");
-                self.events.push_back(Event::Answer(format!(
-                    "{answer}; the server supports {public}"
-                )));
-            }
-            Req::Describe => {
-                if let Some(b) = r.header_str(names::CONTENT_BASE) {
-                    self.base = b.trim().to_string();
-                }
-                match sdp::describe(r.body) {
-                    Ok(d) => {
-                        self.events
-                            .push_back(Event::Answer(format!("{answer}; {}", d.summary())));
-                        self.described = Some(d.clone());
-                        self.events.push_back(Event::Described(d));
-                    }
-                    Err(e) => self
-                        .events
-                        .push_back(Event::Failed(format!("{answer}, but {e}"))),
-                }
-            }
-            Req::Setup => {
-                self.media = transport_of(r);
-                self.state = State::Ready;
-                let how = match self.media {
-                    Some(Media::Tcp { channels }) => {
-                        format!("RTP interleaved on the RTSP connection, channels {channels}")
-                    }
-                    Some(Media::Udp { server: Some(p) }) => {
-                        format!("RTP over UDP from server ports {p}")
-                    }
-                    _ => "RTP over UDP".to_string(),
-                };
-                let id = self.session.clone().unwrap_or_default();
-                self.events.push_back(Event::Answer(format!(
-                    "{answer}; session {id}, {how}, timeout {} s",
-                    self.timeout.as_secs()
-                )));
-                self.events.push_back(Event::SetUp);
-            }
-            Req::Play => {
-                self.state = State::Playing;
-                self.played_once = true;
-                self.events
-                    .push_back(Event::Answer(format!("{answer}; playing")));
-                self.events.push_back(Event::Playing);
-            }
-            Req::Pause => {
-                self.state = State::Ready;
-                self.events
-                    .push_back(Event::Answer(format!("{answer}; paused")));
-                self.events.push_back(Event::Paused);
-            }
-            Req::Teardown => {
-                self.state = State::Init;
-                self.session = None;
-                self.closed = true;
-                self.keepalive_at = None;
-                self.events
-                    .push_back(Event::Answer(format!("{answer}; session closed")));
-                self.events.push_back(Event::TornDown);
-            }
-        }
-        self.rearm_keepalive(now);
+    /// `--play`: everything up to PLAY at once.
+    pub fn play_now(&mut self, now: Instant) {
+        self.setup_only = false;
+        self.session.play(now);
     }
 
-    /// A request from the server (RFC 2326 §10: servers may send OPTIONS,
-    /// ANNOUNCE, GET_PARAMETER...): answered 501 unless it is OPTIONS.
-    pub fn handle_request(&mut self, _now: Instant, r: &Request<'_, '_>) {
-        let mut buf = vec![0u8; 512];
-        let status = if r.method == Method::Options {
-            rtsp_core::rtsp::StatusCode::from_u16(200)
-        } else {
-            rtsp_core::rtsp::StatusCode::from_u16(501)
-        };
-        let mut w = MessageWriter::response(SliceSink::new(&mut buf), status);
-        if let Some(c) = r.cseq() {
-            w.header(names::CSEQ, c);
-        }
-        if let Ok(n) = w.finish(b"") {
-            buf.truncate(n);
-            self.out.push_back((true, buf));
+    /// `pause`: PAUSE a playing session.
+    pub fn pause(&mut self, now: Instant) -> Result<(), String> {
+        match self.session.state() {
+            State::Init | State::Described => Err("no session yet: setup first".into()),
+            State::Ready => Err("not playing".into()),
+            State::Playing => self.session.pause(now).map_err(|e| e.to_string()),
         }
     }
 
-    /// Fires the keep-alive when due: GET_PARAMETER if the server lists it
-    /// in `Public:`, else OPTIONS (as VLC and ffmpeg choose).
+    /// `teardown`: TEARDOWN the session.
+    pub fn teardown(&mut self, now: Instant) -> Result<(), String> {
+        if !self.has_session() {
+            return Err("no session to tear down".into());
+        }
+        self.session.teardown(now);
+        Ok(())
+    }
+
+    /// Bytes from the RTSP connection (see the core's `handle_input`).
+    pub fn handle_input<'a>(&mut self, now: Instant, input: &'a [u8]) -> Result<Input<'a>, String> {
+        self.session
+            .handle_input(now, input)
+            .map_err(|e| format!("the server sent something that is not RTSP ({e})"))
+    }
+
+    /// An RTCP packet from the server (sender reports, BYE).
+    pub fn handle_rtcp(&mut self, now: Instant, packet: &[u8]) {
+        self.session.handle_rtcp(now, packet);
+    }
+
+    /// Keep-alive and receiver-report timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let Some(at) = self.keepalive_at else { return };
-        if now < at || self.session.is_none() {
-            return;
-        }
-        let get = self
-            .public
-            .is_some_and(|p| p.contains(Method::GetParameter));
-        let method = if get {
-            Method::GetParameter
-        } else {
-            Method::Options
-        };
-        if self.send(now, method, Req::KeepAlive, |_| {}).is_ok() {
-            self.keepalives += 1;
+        if self.session.poll_timeout().is_some_and(|t| t <= now) {
+            self.session.handle_timeout(now);
         }
     }
 
     /// The next time [`Control::handle_timeout`] has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.keepalive_at
+        self.session.poll_timeout()
     }
 
     /// The next message to send, written into `buf`.
-    pub fn poll_transmit(&mut self, _now: Instant, buf: &mut [u8]) -> Option<Transmit> {
-        let (rtsp, msg) = self.out.pop_front()?;
-        let n = msg.len().min(buf.len());
-        buf[..n].copy_from_slice(&msg[..n]);
-        Some(if rtsp {
-            Transmit::Rtsp(n)
-        } else {
-            Transmit::Rtcp(n)
+    pub fn poll_transmit<R: Reception>(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        reception: &mut R,
+    ) -> Result<Option<Transmit>, String> {
+        let was_ready = self.has_session();
+        let Some(t) = self
+            .session
+            .poll_transmit(now, buf, reception)
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(match t.destination {
+            Destination::Rtsp => {
+                let keepalive = self.session.keepalive_method();
+                let head = buf.get(..t.len).unwrap_or_default();
+                if was_ready
+                    && head.starts_with(keepalive.as_str().as_bytes())
+                    && head.get(keepalive.as_str().len()) == Some(&b' ')
+                {
+                    self.keepalives += 1;
+                }
+                Transmit::Rtsp(t.len)
+            }
+            Destination::Rtcp { port } => {
+                self.rr_sent += 1;
+                Transmit::Rtcp { len: t.len, port }
+            }
+            Destination::Interleaved { .. } => {
+                self.rr_sent += 1;
+                Transmit::Interleaved(t.len)
+            }
+        }))
+    }
+
+    /// The next event, in the player's terms.
+    pub fn poll_event(&mut self, now: Instant) -> Option<Event> {
+        if let Some(e) = self.queue.pop_front() {
+            return Some(e);
+        }
+        let ev = self.translate(now)?;
+        if let Some(e) = self.queue.pop_front() {
+            self.queue.push_back(ev);
+            return Some(e);
+        }
+        Some(ev)
+    }
+
+    /// One core event in the player's terms; an answer in plain words, if
+    /// any, is queued to come first.
+    fn translate(&mut self, now: Instant) -> Option<Event> {
+        let ev = self.session.poll_event()?;
+        let ok = |what: &str| format!("server: 200 OK to {what}: {}", words::meaning(200));
+        Some(match ev {
+            client::Event::Described => {
+                let d = self.session.described();
+                if self.setup_only {
+                    // SETUP is queued; make it the last step.
+                    self.session.describe(now);
+                }
+                let mut text = ok("DESCRIBE");
+                if !self.announced_public {
+                    self.announced_public = true;
+                    text = format!("{}; the server supports {}", text, self.session.public());
+                }
+                if let Some(d) = d {
+                    text = format!("{text}; {}", describe_words(&d));
+                    self.pending_answer(text);
+                    return Some(Event::Described {
+                        size: d.size,
+                        payload_type: d.payload_type,
+                    });
+                }
+                Event::Answer(text)
+            }
+            client::Event::SetUp {
+                transport,
+                timeout_secs,
+            } => {
+                let how = match transport {
+                    MediaTransport::Interleaved { channels } => {
+                        format!("RTP interleaved on the RTSP connection, channels {channels}")
+                    }
+                    MediaTransport::Udp { server, .. } => {
+                        format!("RTP over UDP from server ports {server}")
+                    }
+                };
+                let id = self.session.session_id().unwrap_or("?").to_string();
+                self.pending_answer(format!(
+                    "{}; session {id}, {how}, timeout {timeout_secs} s",
+                    ok("SETUP")
+                ));
+                Event::SetUp
+            }
+            client::Event::Playing { seq, .. } => {
+                let from = seq
+                    .map(|s| format!(" from sequence number {}", s.0))
+                    .unwrap_or_default();
+                self.pending_answer(format!("{}; playing{from}", ok("PLAY")));
+                Event::Playing
+            }
+            client::Event::Paused => {
+                self.pending_answer(format!("{}; paused", ok("PAUSE")));
+                Event::Paused
+            }
+            client::Event::TornDown => {
+                self.setup_only = false;
+                self.pending_answer(format!("{}; session closed", ok("TEARDOWN")));
+                Event::TornDown
+            }
+            client::Event::Error { request, status } => {
+                self.setup_only = false;
+                Event::Failed(error_words(request, status))
+            }
+            client::Event::ServerBye => Event::Bye,
         })
     }
 
-    /// The next event.
-    pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
-    }
-
-    /// Queues an RTCP receiver report (RFC 3550 §6.4.2).
-    pub fn send_receiver_report(
-        &mut self,
-        now: Instant,
-        stats: &crate::metrics::ReceiverStats,
-        ssrc: Option<rtsp_core::rtp::Ssrc>,
-        last_sr: Option<(u32, u64)>,
-    ) {
-        if let Some(pkt) = rr::build(now, stats, ssrc, last_sr) {
-            self.out.push_back((false, pkt));
-            self.rr_sent += 1;
-        }
+    /// Answers are printed before the event they go with.
+    fn pending_answer(&mut self, text: String) {
+        self.queue.push_back(Event::Answer(text));
     }
 }
 
-fn req_name(r: Req) -> &'static str {
-    match r {
-        Req::Options => "OPTIONS",
-        Req::Describe => "DESCRIBE",
-        Req::Setup => "SETUP",
-        Req::Play => "PLAY",
-        Req::Pause => "PAUSE",
-        Req::Teardown => "TEARDOWN",
-        Req::KeepAlive => "keep-alive",
-    }
+fn new_session(url: &str, how: Setup) -> Result<ClientSession, String> {
+    let ssrc = rtp::Ssrc(random_ssrc());
+    let config = Config {
+        transport: how,
+        user_agent: USER_AGENT,
+        ssrc,
+        ..Config::default()
+    };
+    ClientSession::new(config, url).map_err(|e| format!("{url}: {e}"))
 }
 
-/// The transport the server chose (RFC 2326 §12.39: one spec in the reply).
-fn transport_of(r: &Response<'_, '_>) -> Option<Media> {
-    let value = r.header_str(names::TRANSPORT)?;
-    let ts = Transports::parse(value).ok()?;
-    let t = ts.iter().next()?;
-    Some(if t.is_tcp() {
-        Media::Tcp {
-            channels: t.interleaved.unwrap_or(ChannelPair::new(0, 1)),
-        }
-    } else {
-        Media::Udp {
-            server: t.server_port,
-        }
-    })
+/// Our receiver SSRC: random per RFC 3550 §8.1 (std's hasher is seeded
+/// randomly per process).
+fn random_ssrc() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    h.finish() as u32
+}
+
+fn describe_words(d: &client::Described) -> String {
+    let mut s = format!("stream: payload type {}", d.payload_type);
+    if d.payload_type == rtsp_core::jpeg::PAYLOAD_TYPE {
+        s = "stream: JPEG (payload type 26)".into();
+    }
+    if let Some(f) = d.framerate {
+        s += &format!(", {} fps", f.num as f64 / f.den.max(1) as f64);
+    }
+    if let Some((w, h)) = d.size {
+        s += &format!(", {w}x{h}");
+    }
+    s
+}
+
+fn error_words(request: Request, status: StatusCode) -> String {
+    let what = match request {
+        Request::Options => "OPTIONS",
+        Request::Describe => "DESCRIBE",
+        Request::Setup => "SETUP",
+        Request::Play => "PLAY",
+        Request::Pause => "PAUSE",
+        Request::Teardown => "TEARDOWN",
+        Request::KeepAlive => "the keep-alive",
+    };
+    let code = status.as_u16();
+    format!(
+        "server: {code} {} to {what}: {}",
+        status.reason(),
+        words::meaning(code)
+    )
 }

@@ -5,31 +5,18 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
-use mio::Interest;
 use rtsp_core::Instant;
 
-use super::{Command, Player, RTCP, RTP, TEARDOWN_GRACE_US};
+use super::{Command, Player, TEARDOWN_GRACE_US};
 use crate::control::{Event, Setup, Transmit};
 use crate::media;
-use crate::net;
 use crate::report::Report;
-
-/// RTCP receiver reports are sent about every 5 s (RFC 3550 §6.2 minimum).
-pub const RR_INTERVAL_US: u64 = 5_000_000;
 
 impl Player {
     /// Acts on one command; prints why when it is not valid now.
     pub(super) fn command(&mut self, now: Instant, c: Command) {
         let r = match c {
-            Command::Setup => {
-                if self.control.has_description() {
-                    self.setup(now)
-                } else {
-                    // SETUP needs the SDP's control URL and payload type.
-                    self.control.set_pending_setup(true);
-                    self.control.describe(now)
-                }
-            }
+            Command::Setup => self.control.setup(now),
             Command::Play => self.control.play(now),
             Command::Pause => self.control.pause(now),
             Command::TogglePlay => {
@@ -40,10 +27,11 @@ impl Player {
                 }
             }
             Command::Teardown => self.control.teardown(now),
-            Command::Describe => self.control.describe(now),
-            Command::Options => self.control.options(now),
+            Command::Describe => self.control.describe(now).map(|t| self.say(t)),
+            Command::Options => self.control.options(now).map(|t| self.say(t)),
             Command::Stats => {
                 println!("{}", self.report(now).summary());
+                self.prompt();
                 Ok(())
             }
             Command::Quit | Command::Interrupt => {
@@ -64,29 +52,12 @@ impl Player {
         }
     }
 
-    /// SETUP with the transport the options and history call for.
-    fn setup(&mut self, now: Instant) -> Result<(), String> {
-        if self.opts.tcp || self.fell_back {
-            return self.control.setup(now, Setup::Tcp);
+    /// Prints what is already known (no request needed).
+    fn say(&self, text: Option<String>) {
+        if let Some(t) = text {
+            println!("{t} (session {})", self.control.state_name());
+            self.prompt();
         }
-        if self.udp.is_none() {
-            let (mut a, mut b) = net::bind_pair(self.local.ip())?;
-            self.poll
-                .registry()
-                .register(&mut a, RTP, Interest::READABLE)
-                .map_err(|e| e.to_string())?;
-            self.poll
-                .registry()
-                .register(&mut b, RTCP, Interest::READABLE)
-                .map_err(|e| e.to_string())?;
-            self.udp = Some((a, b));
-        }
-        let port = self
-            .udp
-            .as_ref()
-            .and_then(|(a, _)| a.local_addr().ok())
-            .map_or(0, |a| a.port());
-        self.control.setup(now, Setup::Udp { rtp_port: port })
     }
 
     /// TEARDOWN if a session exists, then leave when answered (or after a
@@ -108,17 +79,34 @@ impl Player {
     pub(super) fn drive(&mut self, now: Instant) -> Result<(), String> {
         loop {
             let mut idle = true;
-            while let Some(t) = self.control.poll_transmit(now, &mut self.tx_buf) {
+            while let Some(t) =
+                self.control
+                    .poll_transmit(now, &mut self.tx_buf, &mut self.media.metrics)?
+            {
                 idle = false;
                 match t {
-                    Transmit::Rtsp(n) => self
-                        .txbuf
-                        .send(&mut self.tcp, &self.tx_buf[..n])
-                        .map_err(|e| format!("RTSP connection failed: {e}"))?,
-                    Transmit::Rtcp(n) => self.send_rtcp(n),
+                    Transmit::Rtsp(n) | Transmit::Interleaved(n) => {
+                        if let Transmit::Interleaved(n) = t {
+                            // Our RR, captured as tcpdump would see it.
+                            let ch = self.control.interleaved_rtcp_channel().unwrap_or(1);
+                            let path = self.tcp_path(
+                                ch,
+                                media::Path {
+                                    src: self.local,
+                                    dst: self.server,
+                                },
+                            );
+                            self.media
+                                .capture(path, self.tx_buf.get(4..n).unwrap_or_default());
+                        }
+                        self.txbuf
+                            .send(&mut self.tcp, &self.tx_buf[..n])
+                            .map_err(|e| format!("RTSP connection failed: {e}"))?
+                    }
+                    Transmit::Rtcp { len, port } => self.send_rtcp(len, port),
                 }
             }
-            while let Some(ev) = self.control.poll_event() {
+            while let Some(ev) = self.control.poll_event(now) {
                 idle = false;
                 self.on_event(now, ev)?;
             }
@@ -131,80 +119,77 @@ impl Player {
             .map_err(|e| format!("RTSP connection failed: {e}"))
     }
 
-    fn send_rtcp(&mut self, n: usize) {
+    fn send_rtcp(&mut self, n: usize, port: u16) {
+        let Some((_, rtcp)) = &self.udp else { return };
+        let dst = SocketAddr::new(self.server.ip(), port);
         let data = &self.tx_buf[..n];
-        if let Some(ch) = self.control.interleaved_rtcp_channel() {
-            if let Some(h) = rtsp_core::rtsp::interleaved_header(ch, n) {
-                let _ = self.txbuf.send(&mut self.tcp, &h);
-                let _ = self.txbuf.send(&mut self.tcp, data);
-            }
-        } else if let (Some((_, rtcp)), Some(port)) = (&self.udp, self.control.server_rtcp_port()) {
-            let dst = SocketAddr::new(self.server.ip(), port);
-            let _ = rtcp.send_to(data, dst);
-            let src = rtcp.local_addr().unwrap_or(self.local);
-            let path = media::Path { src, dst };
-            // Our own RR goes into the capture too, as tcpdump would see it.
-            self.media.capture(path, &self.tx_buf[..n]);
-        }
+        let _ = rtcp.send_to(data, dst);
+        let src = rtcp.local_addr().unwrap_or(self.local);
+        // Our own RR goes into the capture too, as tcpdump would see it.
+        self.media
+            .capture(media::Path { src, dst }, &self.tx_buf[..n]);
     }
 
     fn on_event(&mut self, now: Instant, ev: Event) -> Result<(), String> {
         match ev {
             Event::Answer(text) => {
                 println!("{text} (session {})", self.control.state_name());
-                self.prompt();
             }
-            Event::Described(d) => {
-                if !d.is_jpeg {
+            Event::Described { size, payload_type } => {
+                if let Some(offer) = self.not_jpeg.take() {
                     return Err(format!(
-                        "the stream is not MJPEG (SDP offers {}); this client plays RTP/JPEG (RFC 2435) only",
-                        d.encoding
+                        "the stream is not MJPEG (the SDP offers {offer}); this client plays RTP/JPEG (RFC 2435) only"
                     ));
                 }
-                self.media.payload_type = d.payload_type;
-                if let Some((w, h)) = d.dimensions {
+                self.media.payload_type = payload_type;
+                if let Some((w, h)) = size {
                     self.media.set_dimensions(w, h);
                 }
-                if self.control.take_pending_setup() {
-                    self.setup(now)?;
-                }
+                self.prompt();
             }
             Event::SetUp => {
-                if self.opts.auto_play || self.fell_back {
-                    self.control.play(now)?;
-                }
+                self.tcp_media = self.control.interleaved_rtcp_channel().is_some();
+                self.prompt();
             }
             Event::Playing => {
                 let t = now.as_micros();
                 self.playing_since.get_or_insert(t);
                 self.first_play.get_or_insert(t);
                 self.next_status = t + 1_000_000;
-                self.next_rr = t + RR_INTERVAL_US;
-                if self.control.interleaved_rtcp_channel().is_none()
-                    && !self.fell_back
-                    && !self.opts.tcp
-                {
+                if self.control.interleaved_rtcp_channel().is_none() && !self.fell_back {
                     self.udp_check = Some((t, self.media.packets_seen));
                 }
                 self.metrics_sample(now);
+                self.prompt();
             }
-            Event::Paused => self.pause_clock(now),
+            Event::Paused => {
+                self.pause_clock(now);
+                self.prompt();
+            }
             Event::TornDown => {
                 self.pause_clock(now);
                 if self.fallback_pending {
                     self.fallback_pending = false;
-                    self.control.reset();
-                    self.setup(now)?;
+                    self.control.restart(Setup::Tcp)?;
+                    self.control.play_now(now);
                 } else if self.leaving.is_none() && self.opts.auto_play {
                     self.leave(now);
                 }
+                self.prompt();
             }
             Event::Failed(text) => {
-                // A refused SETUP/PLAY in --play mode ends the run: nothing will come.
+                // A refused request in --play mode ends the run: nothing will come.
                 if self.opts.auto_play && self.leaving.is_none() {
                     return Err(text);
                 }
                 println!("{text} (session {})", self.control.state_name());
+                self.prompt();
+            }
+            Event::Bye => {
+                println!("the server ended the stream (RTCP BYE)");
+                if self.opts.auto_play {
+                    self.leave(now);
+                }
                 self.prompt();
             }
         }
@@ -267,15 +252,6 @@ impl Player {
                 println!("{line}");
             }
         }
-        if t >= self.next_rr {
-            self.next_rr = t + RR_INTERVAL_US;
-            self.control.send_receiver_report(
-                now,
-                self.media.metrics.stats(),
-                self.media.ssrc,
-                self.media.last_sr,
-            );
-        }
         if let Some((since, seen)) = self.udp_check {
             if self.media.packets_seen > seen {
                 self.udp_check = None;
@@ -317,12 +293,7 @@ impl Player {
         let lost = m.lost();
         Report {
             url: self.opts.target.url.clone(),
-            transport: if self.control.interleaved_rtcp_channel().is_some() {
-                "tcp"
-            } else {
-                "udp"
-            }
-            .into(),
+            transport: if self.tcp_media { "tcp" } else { "udp" }.into(),
             frames_received: self.media.frames_complete(),
             frames_dropped: self.media.frames_dropped(),
             width: u32::from(self.media.width),

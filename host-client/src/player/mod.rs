@@ -18,12 +18,14 @@ use mio::net::{TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token, Waker};
 use rtsp_core::limits::RTSP_MAX_HEADERS;
 use rtsp_core::rtsp::{self, Header, Message, Status};
+use rtsp_core::sdp::SessionDescription;
+use rtsp_core::session::Input;
 use rtsp_core::Instant;
 
 mod drive;
 
 use crate::cli::{Args, Target};
-use crate::control::{Control, TransportKind};
+use crate::control::{Control, Setup};
 use crate::media::{self, Media};
 use crate::net::{self, RxBuf, TxBuf};
 use crate::report::Sample;
@@ -147,9 +149,12 @@ pub struct Player {
     first_play: Option<u64>,
     samples: Vec<Sample>,
     next_status: u64,
-    next_rr: u64,
     /// TEARDOWN sent to switch to TCP; SETUP again when it is answered.
     fallback_pending: bool,
+    /// The DESCRIBE answer offered no JPEG video: what it offered instead.
+    not_jpeg: Option<String>,
+    /// The last SETUP chose interleaved media (for the report).
+    tcp_media: bool,
     /// Set when leaving: the deadline for the TEARDOWN answer.
     leaving: Option<u64>,
     /// Packets seen when PLAY over UDP was confirmed, for the fallback.
@@ -174,7 +179,21 @@ impl Player {
             .map_err(|e| e.to_string())?;
         let media = Media::new(opts.save_frames.clone(), opts.pcap.as_deref(), slot.clone())?;
         let (tx, rx) = mpsc::channel();
-        let control = Control::new(&opts.target.url);
+        // UDP media needs our RTP/RTCP pair before SETUP names it.
+        let (udp, how) = if opts.tcp {
+            (None, Setup::Tcp)
+        } else {
+            let (mut a, mut b) = net::bind_pair(local.ip())?;
+            let port = a.local_addr().map_err(|e| e.to_string())?.port();
+            poll.registry()
+                .register(&mut a, RTP, Interest::READABLE)
+                .map_err(|e| e.to_string())?;
+            poll.registry()
+                .register(&mut b, RTCP, Interest::READABLE)
+                .map_err(|e| e.to_string())?;
+            (Some((a, b)), Setup::Udp { rtp_port: port })
+        };
+        let control = Control::new(&opts.target.url, how)?;
         println!("connected to {shown} ({})", opts.target.url);
         Ok(Player {
             poll,
@@ -186,7 +205,7 @@ impl Player {
             local,
             rxbuf: RxBuf::new(),
             txbuf: TxBuf::default(),
-            udp: None,
+            udp,
             control,
             media,
             slot,
@@ -196,8 +215,9 @@ impl Player {
             first_play: None,
             samples: Vec::new(),
             next_status: 0,
-            next_rr: 0,
             fallback_pending: false,
+            not_jpeg: None,
+            tcp_media: false,
             leaving: None,
             udp_check: None,
             fell_back: false,
@@ -228,7 +248,7 @@ impl Player {
         let mut events = Events::with_capacity(16);
         if self.opts.auto_play {
             let now = self.now();
-            self.command(now, Command::Setup);
+            self.control.play_now(now);
         }
         let result = loop {
             let now = self.now();
@@ -302,48 +322,90 @@ impl Player {
             Err(e) => return Err(format!("RTSP connection failed: {e}")),
         };
         loop {
-            let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
             let data = self.rxbuf.data();
-            match rtsp::parse(data, &mut headers) {
-                Ok(Status::Complete((msg, used))) => {
-                    match msg {
-                        Message::Response(r) => self.control.handle_response(now, &r),
-                        Message::Interleaved(i) => {
-                            let path = media::Path {
-                                src: self.server,
-                                dst: self.local,
-                            };
-                            let t = now.as_micros();
-                            match self.control.channel_kind(i.channel) {
-                                Some(TransportKind::Rtp) => {
-                                    self.media
-                                        .on_rtp(t, self.tcp_path(i.channel, path), i.payload);
-                                }
-                                Some(TransportKind::Rtcp) => {
-                                    self.media.on_rtcp(
-                                        t,
-                                        self.tcp_path(i.channel, path),
-                                        i.payload,
-                                    );
-                                }
-                                None => {}
-                            }
-                        }
-                        // Servers may send requests (e.g. ANNOUNCE, GET_PARAMETER);
-                        // the session answers them through poll_transmit.
-                        Message::Request(r) => self.control.handle_request(now, &r),
-                    }
-                    self.rxbuf.consume(used);
+            if data.is_empty() {
+                break;
+            }
+            if data.first() != Some(&b'$') {
+                if let Some(offer) = not_jpeg(data) {
+                    self.not_jpeg = Some(offer);
                 }
-                Ok(Status::Partial) => break,
-                Err(e) => {
-                    return Err(format!("the server sent something that is not RTSP ({e})"));
+            } else if let (Some(&ch), Some(ch_rtcp)) =
+                (data.get(1), self.control.interleaved_rtcp_channel())
+            {
+                // Interleaved RTCP goes to the session; capture it first.
+                let len = data
+                    .get(2..4)
+                    .map_or(0, |l| usize::from(u16::from_be_bytes([l[0], l[1]])));
+                if ch == ch_rtcp && data.len() >= 4 + len {
+                    let path = self.tcp_path(
+                        ch,
+                        media::Path {
+                            src: self.server,
+                            dst: self.local,
+                        },
+                    );
+                    self.media.capture(path, &data[4..4 + len]);
+                }
+            }
+            let data = self.rxbuf.data();
+            match self.control.handle_input(now, data)? {
+                Input::Partial => break,
+                Input::Consumed(n) => self.rxbuf.consume(n),
+                Input::Rtp { consumed, packet } => {
+                    let ch = self.control.interleaved_rtp_channel().unwrap_or(0);
+                    let path = self.tcp_path(
+                        ch,
+                        media::Path {
+                            src: self.server,
+                            dst: self.local,
+                        },
+                    );
+                    self.media.on_rtp(now.as_micros(), path, packet);
+                    self.rxbuf.consume(consumed);
                 }
             }
         }
         Ok(open)
     }
+}
 
+/// Looks at a complete response before the session does: a DESCRIBE
+/// answer whose SDP (RFC 4566) has no JPEG video is refused, naming what
+/// it offers instead.
+fn not_jpeg(data: &[u8]) -> Option<String> {
+    {
+        let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
+        let Ok(Status::Complete((Message::Response(r), _))) = rtsp::parse(data, &mut headers)
+        else {
+            return None;
+        };
+        if r.body.is_empty()
+            || !r
+                .header_str("Content-Type")
+                .is_some_and(|t| t.contains("sdp"))
+        {
+            return None;
+        }
+        let sdp = SessionDescription::parse(r.body).ok()?;
+        if sdp.jpeg_video().is_some() {
+            return None;
+        }
+        let offer = sdp
+            .media()
+            .find(|m| m.kind.eq_ignore_ascii_case("video"))
+            .and_then(|m| {
+                let pt = m.payload_types().next()?;
+                Some(m.rtpmap(pt).map_or(format!("payload type {pt}"), |map| {
+                    format!("{}/{}", map.encoding, map.clock_rate)
+                }))
+            })
+            .unwrap_or_else(|| "no video at all".to_string());
+        Some(offer)
+    }
+}
+
+impl Player {
     /// Interleaved packets are captured as UDP between synthetic ports.
     fn tcp_path(&self, channel: u8, p: media::Path) -> media::Path {
         let port = crate::pcap_out::INTERLEAVED_BASE_PORT + u16::from(channel);
@@ -370,7 +432,8 @@ impl Player {
                         if is_rtp {
                             self.media.on_rtp(t, path, data);
                         } else {
-                            self.media.on_rtcp(t, path, data);
+                            self.media.capture(path, data);
+                            self.control.handle_rtcp(now, data);
                         }
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
