@@ -164,7 +164,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
         self.last_done = Some(ts);
     }
 
-    /// Feeds one RTP packet (see [`Depacketizer::push_payload`]).
+    /// Feeds one RTP packet (see [`Depacketizer::push_payload`]). The
+    /// payload type is not checked: the host matches it against the SDP
+    /// `a=rtpmap` (26, or a dynamic type some servers use for JPEG).
     pub fn push<T: AsRef<[u8]>>(
         &mut self,
         packet: &rtp::Packet<T>,
