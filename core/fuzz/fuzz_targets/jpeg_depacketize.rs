@@ -77,7 +77,10 @@ fuzz_target!(|data: &[u8]| {
     let out = out.expect("a whole frame comes back");
     let back = Frame::parse(&out).expect("the rebuilt frame parses");
     assert_eq!(back.scan_data(), frame.scan_data());
-    assert_eq!((back.width(), back.height()), (frame.width(), frame.height()));
+    assert_eq!(
+        (back.width(), back.height()),
+        (frame.width(), frame.height())
+    );
     assert_eq!(back.kind(), frame.kind());
     assert_eq!(back.restart_interval(), frame.restart_interval());
     assert_eq!(back.quant_tables(), frame.quant_tables());
