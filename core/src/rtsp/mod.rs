@@ -31,7 +31,9 @@
 pub mod header;
 mod method;
 mod parse;
+mod scan;
 mod status;
+mod text;
 mod write;
 
 use core::fmt;

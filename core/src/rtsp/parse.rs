@@ -2,7 +2,6 @@
 //! frames (RFC 2326 §4, §6, §7, §10.12), in the httparse style.
 
 use super::{header, Error, Method, StatusCode};
-use crate::limits::{RTSP_MAX_BODY, RTSP_MAX_LINE, RTSP_MAX_MESSAGE};
 
 /// One header line, borrowed from the input (RFC 2326 §4.2): the name as
 /// sent (compare it case-insensitively) and the value with surrounding
@@ -57,7 +56,7 @@ impl Version {
     /// RTSP/2.0 (RFC 7826).
     pub const RTSP_2_0: Version = Version { major: 2, minor: 0 };
 
-    fn parse(token: &[u8]) -> Result<Version, Error> {
+    pub(crate) fn parse(token: &[u8]) -> Result<Version, Error> {
         match token {
             [b'R', b'T', b'S', b'P', b'/', major, b'.', minor]
                 if major.is_ascii_digit() && minor.is_ascii_digit() =>
@@ -212,185 +211,8 @@ fn parse_interleaved(buf: &[u8]) -> Option<(Interleaved<'_>, usize)> {
     Some((Interleaved { channel, payload }, end))
 }
 
-/// Start line of a message, before headers are known.
-enum Start<'b> {
-    Request(Method<'b>, &'b str, Version),
-    Response(Version, StatusCode, &'b str),
-}
-
-fn parse_text<'b, 'h>(
-    buf: &'b [u8],
-    headers: &'h mut [Header<'b>],
-) -> Result<Status<(Message<'b, 'h>, usize)>, Error> {
-    let Some((first, mut pos)) = next_line(buf, 0)? else {
-        return Ok(Status::Partial);
-    };
-    let start = parse_start(first)?;
-    let mut count = 0;
-    let mut content_length: Option<usize> = None;
-    loop {
-        let Some((line, next)) = next_line(buf, pos)? else {
-            return if buf.len() > RTSP_MAX_MESSAGE {
-                Err(Error::MessageTooLarge {
-                    limit: RTSP_MAX_MESSAGE,
-                })
-            } else {
-                Ok(Status::Partial)
-            };
-        };
-        pos = next;
-        if pos > RTSP_MAX_MESSAGE {
-            return Err(Error::MessageTooLarge {
-                limit: RTSP_MAX_MESSAGE,
-            });
-        }
-        if line.is_empty() {
-            break;
-        }
-        let parsed = parse_header(line)?;
-        if parsed.name.len() == 14
-            && parsed
-                .name
-                .eq_ignore_ascii_case(header::names::CONTENT_LENGTH)
-        {
-            let len = header::ContentLength::parse_bytes(parsed.value)
-                .ok_or(Error::ContentLength)?
-                .0;
-            if content_length.is_some_and(|old| old != len) {
-                return Err(Error::ContentLength);
-            }
-            if len > RTSP_MAX_BODY {
-                return Err(Error::BodyTooLarge {
-                    len,
-                    limit: RTSP_MAX_BODY,
-                });
-            }
-            content_length = Some(len);
-        }
-        let limit = headers.len();
-        let slot = headers
-            .get_mut(count)
-            .ok_or(Error::TooManyHeaders { limit })?;
-        *slot = parsed;
-        count += 1;
-    }
-    let end = pos.saturating_add(content_length.unwrap_or(0));
-    let Some(body) = buf.get(pos..end) else {
-        return Ok(Status::Partial);
-    };
-    let headers: &'h [Header<'b>] = headers;
-    let headers = headers.get(..count).unwrap_or_default();
-    let message = match start {
-        Start::Request(method, uri, version) => Message::Request(Request {
-            method,
-            uri,
-            version,
-            headers,
-            body,
-        }),
-        Start::Response(version, status, reason) => Message::Response(Response {
-            version,
-            status,
-            reason,
-            headers,
-            body,
-        }),
-    };
-    Ok(Status::Complete((message, end)))
-}
-
-/// The line starting at `from` without its CRLF (a bare LF is tolerated, as
-/// live555 and GStreamer do), and the offset after it; `None` if the line is
-/// not complete yet.
-fn next_line(buf: &[u8], from: usize) -> Result<Option<(&[u8], usize)>, Error> {
-    let rest = buf.get(from..).unwrap_or_default();
-    // Look no further than one maximal line so a stream of garbage without
-    // newlines is refused early rather than buffered.
-    let window = rest.get(..RTSP_MAX_LINE + 2).unwrap_or(rest);
-    match memchr::memchr(b'\n', window) {
-        Some(lf) => {
-            let line = window.get(..lf).unwrap_or_default();
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.len() > RTSP_MAX_LINE {
-                return Err(Error::LineTooLong {
-                    limit: RTSP_MAX_LINE,
-                });
-            }
-            Ok(Some((line, from + lf + 1)))
-        }
-        None if window.len() > RTSP_MAX_LINE + 1 => Err(Error::LineTooLong {
-            limit: RTSP_MAX_LINE,
-        }),
-        None => Ok(None),
-    }
-}
-
-/// RFC 2326 §15.1 `token` characters (HTTP/1.1 tchar).
-pub(crate) fn is_token(b: u8) -> bool {
-    matches!(b, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'0'..=b'9' | b'A'..=b'Z' | b'^'..=b'z' | b'|' | b'~')
-}
-
-fn parse_start(line: &[u8]) -> Result<Start<'_>, Error> {
-    if line.starts_with(b"RTSP/") {
-        // Status-Line = RTSP-Version SP Status-Code SP Reason-Phrase (§7.1)
-        let (version, rest) = split_sp(line).ok_or(Error::StartLine)?;
-        let version = Version::parse(version)?;
-        let (code, reason) = match split_sp(rest) {
-            Some((code, reason)) => (code, reason),
-            None => (rest, &b""[..]),
-        };
-        let [a, b, c] = *code else {
-            return Err(Error::StartLine);
-        };
-        if !(a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit()) {
-            return Err(Error::StartLine);
-        }
-        let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
-        let reason = core::str::from_utf8(reason).map_err(|_| Error::StartLine)?;
-        return Ok(Start::Response(version, StatusCode::from_u16(code), reason));
-    }
-    // Request-Line = Method SP Request-URI SP RTSP-Version (§6.1)
-    let (method, rest) = split_sp(line).ok_or(Error::StartLine)?;
-    let (uri, version) = split_sp(rest).ok_or(Error::StartLine)?;
-    if method.is_empty() || !method.iter().all(|&b| is_token(b)) {
-        return Err(Error::StartLine);
-    }
-    if uri.is_empty() || uri.iter().any(|&b| b <= b' ' || b == 0x7f) {
-        return Err(Error::StartLine);
-    }
-    let version = Version::parse(version)?;
-    // Token and URI bytes were checked to be ASCII above.
-    let method = core::str::from_utf8(method).map_err(|_| Error::StartLine)?;
-    let uri = core::str::from_utf8(uri).map_err(|_| Error::StartLine)?;
-    Ok(Start::Request(Method::from_token(method), uri, version))
-}
-
-fn split_sp(line: &[u8]) -> Option<(&[u8], &[u8])> {
-    let sp = line.iter().position(|&b| b == b' ')?;
-    Some((line.get(..sp)?, line.get(sp + 1..)?))
-}
-
-fn parse_header(line: &[u8]) -> Result<Header<'_>, Error> {
-    let colon = line
-        .iter()
-        .position(|&b| !is_token(b))
-        .ok_or(Error::HeaderName)?;
-    if colon == 0 || line.get(colon) != Some(&b':') {
-        return Err(Error::HeaderName);
-    }
-    let name = line.get(..colon).unwrap_or_default();
-    let value = trim(line.get(colon + 1..).unwrap_or_default());
-    // Branch-free so the check vectorises: control characters other than
-    // HTAB are not allowed in a field value (RFC 2326 §15.1 TEXT).
-    let bad = value.iter().fold(false, |acc, &b| {
-        acc | ((b < b' ') & (b != b'\t')) | (b == 0x7f)
-    });
-    if bad {
-        return Err(Error::HeaderValue);
-    }
-    let name = core::str::from_utf8(name).map_err(|_| Error::HeaderName)?;
-    Ok(Header { name, value })
-}
+pub(crate) use super::scan::is_token;
+use super::text::parse_text;
 
 pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = s {

@@ -1,0 +1,344 @@
+//! The text form of a request or response (RFC 2326 §4, §6, §7): start
+//! line, header lines, empty line, body.
+//!
+//! Speed matters here (DESIGN.md benchmark 4: within 1.2x of httparse), so
+//! the head is scanned as bytes and recorded as byte spans, then checked
+//! as UTF-8 in one pass; names and the URI are cut from that `&str` in O(1)
+//! instead of one `from_utf8` call per field.
+
+use core::ops::Range;
+
+use super::parse::{is_token, trim, Header, Message, Request, Response, Status, Version};
+use super::{header, Error, Method, StatusCode};
+use crate::limits::{RTSP_MAX_BODY, RTSP_MAX_HEADERS, RTSP_MAX_LINE, RTSP_MAX_MESSAGE};
+
+/// A byte range of the head, turned into `&str` once the head is checked.
+#[derive(Clone, Copy)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    const EMPTY: Span = Span { start: 0, end: 0 };
+
+    fn new(r: Range<usize>) -> Span {
+        // Spans lie in the head, which is at most RTSP_MAX_MESSAGE bytes.
+        Span {
+            start: r.start as u32,
+            end: r.end as u32,
+        }
+    }
+
+    fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// The start line, as spans (RFC 2326 §6.1, §7.1).
+enum Start {
+    Request {
+        method: Span,
+        uri: Span,
+        version: Version,
+    },
+    Response {
+        version: Version,
+        status: StatusCode,
+        reason: Span,
+    },
+}
+
+/// Text of `span`: cut from the checked head, or checked on its own when
+/// the head as a whole is not UTF-8 (obs-text in some header value).
+fn text<'b>(buf: &'b [u8], head: Option<&'b str>, span: Span) -> Option<&'b str> {
+    match head {
+        Some(h) => h.get(span.range()),
+        None => core::str::from_utf8(buf.get(span.range())?).ok(),
+    }
+}
+
+pub(super) fn parse_text<'b, 'h>(
+    buf: &'b [u8],
+    headers: &'h mut [Header<'b>],
+) -> Result<Status<(Message<'b, 'h>, usize)>, Error> {
+    let Some((first, mut pos)) = next_line(buf, 0)? else {
+        return Ok(Status::Partial);
+    };
+    let start = parse_start(buf, first)?;
+    let mut names = [Span::EMPTY; RTSP_MAX_HEADERS];
+    let mut count = 0;
+    let mut content_length: Option<usize> = None;
+    loop {
+        if pos > RTSP_MAX_MESSAGE {
+            return Err(Error::MessageTooLarge {
+                limit: RTSP_MAX_MESSAGE,
+            });
+        }
+        // The empty line ends the headers (RFC 2326 §4, HTTP/1.1 §4.1).
+        match buf.get(pos..) {
+            Some([b'\r', b'\n', ..]) => {
+                pos += 2;
+                break;
+            }
+            Some([b'\n', ..]) => {
+                pos += 1;
+                break;
+            }
+            Some([]) | Some([b'\r']) | None => return Ok(Status::Partial),
+            Some(_) => {}
+        }
+        let Some((name, value, next)) = parse_header(buf, pos)? else {
+            return if buf.len() > RTSP_MAX_MESSAGE {
+                Err(Error::MessageTooLarge {
+                    limit: RTSP_MAX_MESSAGE,
+                })
+            } else {
+                Ok(Status::Partial)
+            };
+        };
+        pos = next;
+        if name.end - name.start == 14 {
+            let n = buf.get(name.range()).unwrap_or_default();
+            if n.eq_ignore_ascii_case(header::names::CONTENT_LENGTH.as_bytes()) {
+                let len = header::ContentLength::parse_bytes(value)
+                    .ok_or(Error::ContentLength)?
+                    .0;
+                if content_length.is_some_and(|old| old != len) {
+                    return Err(Error::ContentLength);
+                }
+                if len > RTSP_MAX_BODY {
+                    return Err(Error::BodyTooLarge {
+                        len,
+                        limit: RTSP_MAX_BODY,
+                    });
+                }
+                content_length = Some(len);
+            }
+        }
+        let limit = headers.len();
+        let slot = headers
+            .get_mut(count)
+            .ok_or(Error::TooManyHeaders { limit })?;
+        slot.value = value;
+        match names.get_mut(count) {
+            Some(n) => *n = name,
+            // Beyond our span table (a caller array longer than
+            // RTSP_MAX_HEADERS): check this name on its own.
+            None => slot.name = text(buf, None, name).ok_or(Error::HeaderName)?,
+        }
+        count += 1;
+    }
+    if pos > RTSP_MAX_MESSAGE {
+        return Err(Error::MessageTooLarge {
+            limit: RTSP_MAX_MESSAGE,
+        });
+    }
+    let end = pos.saturating_add(content_length.unwrap_or(0));
+    let Some(body) = buf.get(pos..end) else {
+        return Ok(Status::Partial);
+    };
+    let head = buf.get(..pos).and_then(|h| core::str::from_utf8(h).ok());
+    for (slot, name) in headers.iter_mut().zip(names.iter()).take(count) {
+        slot.name = text(buf, head, *name).ok_or(Error::HeaderName)?;
+    }
+    let headers: &'h [Header<'b>] = headers;
+    let headers = headers.get(..count).unwrap_or_default();
+    let message = match start {
+        Start::Request {
+            method,
+            uri,
+            version,
+        } => {
+            let method = Method::from_token(text(buf, head, method).ok_or(Error::StartLine)?);
+            let uri = text(buf, head, uri).ok_or(Error::StartLine)?;
+            Message::Request(Request {
+                method,
+                uri,
+                version,
+                headers,
+                body,
+            })
+        }
+        Start::Response {
+            version,
+            status,
+            reason,
+        } => {
+            let reason = text(buf, head, reason).ok_or(Error::StartLine)?;
+            Message::Response(Response {
+                version,
+                status,
+                reason,
+                headers,
+                body,
+            })
+        }
+    };
+    Ok(Status::Complete((message, end)))
+}
+
+/// The line starting at `from`: its range without CRLF (a bare LF is
+/// tolerated, as live555 and GStreamer do) and the offset after it; `None`
+/// if the line is not complete yet.
+fn next_line(buf: &[u8], from: usize) -> Result<Option<(Range<usize>, usize)>, Error> {
+    let rest = buf.get(from..).unwrap_or_default();
+    // Look no further than one maximal line so a stream of garbage without
+    // newlines is refused early rather than buffered.
+    let window = rest.get(..RTSP_MAX_LINE + 2).unwrap_or(rest);
+    match super::scan::find_lf(window) {
+        Some(lf) => {
+            let cr = usize::from(lf > 0 && window.get(lf - 1) == Some(&b'\r'));
+            if lf - cr > RTSP_MAX_LINE {
+                return Err(Error::LineTooLong {
+                    limit: RTSP_MAX_LINE,
+                });
+            }
+            Ok(Some((from..from + lf - cr, from + lf + 1)))
+        }
+        None if window.len() > RTSP_MAX_LINE + 1 => Err(Error::LineTooLong {
+            limit: RTSP_MAX_LINE,
+        }),
+        None => Ok(None),
+    }
+}
+
+/// True if any byte is a control character other than HTAB (RFC 2326
+/// §15.1 TEXT excludes CTLs). Branch-free so it vectorises.
+fn has_ctl(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |acc, &b| {
+        acc | ((b < b' ') & (b != b'\t')) | (b == 0x7f)
+    })
+}
+
+fn parse_start(buf: &[u8], line: Range<usize>) -> Result<Start, Error> {
+    let base = line.start;
+    let bytes = buf.get(line).unwrap_or_default();
+    if let Some(rest) = bytes.strip_prefix(b"RTSP/") {
+        // Status-Line = RTSP-Version SP Status-Code SP Reason-Phrase (§7.1)
+        let (version, code, reason) = match rest {
+            [major, b'.', minor, b' ', a, b, c, tail @ ..] => {
+                ([*major, *minor], [*a, *b, *c], tail)
+            }
+            _ => return Err(Error::StartLine),
+        };
+        let version =
+            Version::parse(&[b'R', b'T', b'S', b'P', b'/', version[0], b'.', version[1]])?;
+        if !code.iter().all(u8::is_ascii_digit) {
+            return Err(Error::StartLine);
+        }
+        let [a, b, c] = code.map(|d| u16::from(d - b'0'));
+        let reason = match reason {
+            [] => &[][..],
+            [b' ', r @ ..] => r,
+            _ => return Err(Error::StartLine),
+        };
+        if has_ctl(reason) {
+            return Err(Error::StartLine);
+        }
+        let from = base + bytes.len() - reason.len();
+        return Ok(Start::Response {
+            version,
+            status: StatusCode::from_u16(a * 100 + b * 10 + c),
+            reason: Span::new(from..from + reason.len()),
+        });
+    }
+    // Request-Line = Method SP Request-URI SP RTSP-Version (§6.1). The
+    // version is the last 8 bytes; the method a token up to the first SP.
+    let split = bytes.len().checked_sub(9).ok_or(Error::StartLine)?;
+    let (head, version) = bytes.split_at(split);
+    let version = match version {
+        [b' ', v @ ..] => Version::parse(v)?,
+        _ => return Err(Error::StartLine),
+    };
+    let method_len = head
+        .iter()
+        .position(|&b| !is_token(b))
+        .ok_or(Error::StartLine)?;
+    let uri = match head.get(method_len..) {
+        Some([b' ', uri @ ..]) if !uri.is_empty() => uri,
+        _ => return Err(Error::StartLine),
+    };
+    if method_len == 0
+        || uri
+            .iter()
+            .fold(false, |acc, &b| acc | (b <= b' ') | (b == 0x7f))
+    {
+        return Err(Error::StartLine);
+    }
+    Ok(Start::Request {
+        method: Span::new(base..base + method_len),
+        uri: Span::new(base + method_len + 1..base + split),
+        version,
+    })
+}
+
+/// A header line: name span, trimmed value, offset after the line.
+type HeaderLine<'b> = (Span, &'b [u8], usize);
+
+/// The header line at `pos` (RFC 2326 §4.2: `name ":" value CRLF`): the
+/// name's span, the trimmed value, and the offset after the line; `None` if
+/// the line is not complete yet. One pass over the value finds its end and
+/// any control character in it.
+fn parse_header(buf: &[u8], pos: usize) -> Result<Option<HeaderLine<'_>>, Error> {
+    let rest = buf.get(pos..).unwrap_or_default();
+    let window = rest.get(..RTSP_MAX_LINE + 2).unwrap_or(rest);
+    let name_len = window
+        .iter()
+        .position(|&b| !is_token(b))
+        .unwrap_or(window.len());
+    match window.get(name_len) {
+        Some(b':') if name_len > 0 => {}
+        // A folded continuation line starts with whitespace: name_len 0.
+        Some(_) => return Err(Error::HeaderName),
+        None if window.len() > RTSP_MAX_LINE => {
+            return Err(Error::LineTooLong {
+                limit: RTSP_MAX_LINE,
+            })
+        }
+        None => return Ok(None),
+    }
+    let mut at = name_len + 1;
+    while matches!(window.get(at), Some(b' ' | b'\t')) {
+        at += 1;
+    }
+    let value_start = at;
+    // The first control character ends the value: CR LF or LF end the line,
+    // a TAB is allowed inside, anything else is refused.
+    let end = loop {
+        let tail = window.get(at..).unwrap_or_default();
+        match super::scan::find_ctl(tail).map(|i| (at + i, tail.get(i))) {
+            Some((i, Some(b'\n'))) => break i,
+            Some((i, Some(b'\r'))) => match window.get(i + 1) {
+                Some(b'\n') => break i,
+                Some(_) => return Err(Error::HeaderValue),
+                None if window.len() > RTSP_MAX_LINE => {
+                    return Err(Error::LineTooLong {
+                        limit: RTSP_MAX_LINE,
+                    })
+                }
+                None => return Ok(None),
+            },
+            Some((i, Some(b'\t'))) => at = i + 1,
+            Some(_) => return Err(Error::HeaderValue),
+            None if window.len() > RTSP_MAX_LINE => {
+                return Err(Error::LineTooLong {
+                    limit: RTSP_MAX_LINE,
+                })
+            }
+            None => return Ok(None),
+        }
+    };
+    let next = if window.get(end) == Some(&b'\r') {
+        end + 2
+    } else {
+        end + 1
+    };
+    if end > RTSP_MAX_LINE {
+        return Err(Error::LineTooLong {
+            limit: RTSP_MAX_LINE,
+        });
+    }
+    let value = trim(window.get(value_start..end).unwrap_or_default());
+    Ok(Some((Span::new(pos..pos + name_len), value, pos + next)))
+}
