@@ -24,7 +24,6 @@ mod player;
 mod plot;
 mod prompt;
 mod report;
-mod stats_interim;
 mod window;
 
 use std::process::ExitCode;

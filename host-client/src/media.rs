@@ -131,7 +131,7 @@ impl Media {
             Some(s) if s != pkt.ssrc() => return false,
             Some(_) => {}
         }
-        self.metrics.on_packet(now_us, &pkt, data.len());
+        self.metrics.on_packet(now_us, &pkt);
         let frame = match self.depack.push(&pkt) {
             Ok(Some(frame)) => frame,
             _ => return false,

@@ -5,18 +5,15 @@
 use rtsp_core::rtcp::ReportBlock;
 use rtsp_core::rtp;
 use rtsp_core::session::client::Reception;
+use rtsp_core::stats::ReceiverStats;
 use rtsp_core::Instant;
-
-pub use crate::stats_interim::ReceiverStats;
 
 use crate::report::Sample;
 
-/// One stream's statistics, with host-side conveniences.
-#[derive(Debug, Default)]
+/// One stream's statistics, with the interval snapshots for rates.
+#[derive(Debug)]
 pub struct StreamMetrics {
     stats: ReceiverStats,
-    /// Expected and received at the previous receiver report (RFC 3550 A.3).
-    rr_prior: (u64, u64),
     /// Received/expected/payload/frames at the last sample, for rates.
     last: Snapshot,
 }
@@ -30,26 +27,25 @@ struct Snapshot {
     payload: u64,
 }
 
+impl Default for StreamMetrics {
+    fn default() -> Self {
+        StreamMetrics {
+            stats: ReceiverStats::new(rtsp_core::jpeg::CLOCK_RATE),
+            last: Snapshot::default(),
+        }
+    }
+}
+
 impl StreamMetrics {
-    /// Fresh statistics.
+    /// Fresh statistics for a 90 kHz (JPEG) stream.
     pub fn new() -> StreamMetrics {
         StreamMetrics::default()
     }
 
-    /// Accounts for one RTP packet of `packet_len` bytes arriving at `now_us`.
-    pub fn on_packet<T: AsRef<[u8]>>(
-        &mut self,
-        now_us: u64,
-        pkt: &rtp::Packet<T>,
-        packet_len: usize,
-    ) {
-        self.stats.on_packet(
-            Instant::from_micros(now_us),
-            pkt.sequence_number(),
-            pkt.timestamp(),
-            pkt.payload().len(),
-            packet_len,
-        );
+    /// Accounts for one RTP packet arriving at `now_us` (its marker bit
+    /// included, as Wireshark's aggregates need).
+    pub fn on_packet<T: AsRef<[u8]>>(&mut self, now_us: u64, pkt: &rtp::Packet<T>) {
+        self.stats.on_rtp(Instant::from_micros(now_us), pkt);
     }
 
     /// Accounts for one reassembled frame (`complete` false: dropped).
@@ -83,9 +79,24 @@ impl StreamMetrics {
         self.stats.reordered()
     }
 
-    /// Interarrival jitter now, ms (RFC 3550 A.8, 90 kHz clock).
+    /// Interarrival jitter now, ms (RFC 3550 A.8).
     pub fn jitter_ms(&self) -> f64 {
         self.stats.jitter_ms()
+    }
+
+    /// Wireshark's "Max Delta": the largest gap before a regular packet, ms.
+    pub fn max_delta_ms(&self) -> f64 {
+        self.stats.max_delta_ms()
+    }
+
+    /// Wireshark's "Mean Jitter", ms.
+    pub fn mean_jitter_ms(&self) -> f64 {
+        self.stats.mean_jitter_ms()
+    }
+
+    /// Wireshark's "Max Jitter", ms.
+    pub fn max_jitter_ms(&self) -> f64 {
+        self.stats.max_jitter_ms()
     }
 
     /// RTP payload bytes received.
@@ -132,32 +143,9 @@ impl StreamMetrics {
     }
 }
 
-/// Report blocks for the session's RTCP receiver reports (RFC 3550 §6.4.1,
-/// fraction lost over the interval since the previous report, A.3).
+/// Report blocks for the session's RTCP receiver reports (RFC 3550 §6.4.1).
 impl Reception for StreamMetrics {
     fn report_block(&mut self, ssrc: rtp::Ssrc) -> Option<ReportBlock> {
-        if self.received() == 0 {
-            return None;
-        }
-        let (expected, received) = (self.expected(), self.received());
-        let exp_int = expected.saturating_sub(self.rr_prior.0);
-        let rec_int = received.saturating_sub(self.rr_prior.1);
-        self.rr_prior = (expected, received);
-        let lost_int = exp_int.saturating_sub(rec_int);
-        let fraction_lost = if exp_int == 0 {
-            0
-        } else {
-            ((lost_int << 8) / exp_int).min(255) as u8
-        };
-        Some(ReportBlock {
-            ssrc,
-            fraction_lost,
-            // 24-bit signed field (RFC 3550 §6.4.1): clamp.
-            cumulative_lost: self.lost().clamp(-0x80_0000, 0x7f_ffff) as i32,
-            highest_seq: self.stats.extended_highest(),
-            jitter: self.stats.jitter(),
-            last_sr: 0,
-            delay_since_last_sr: 0,
-        })
+        self.stats.report_block(ssrc)
     }
 }

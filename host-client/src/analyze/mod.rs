@@ -9,13 +9,11 @@
 //! is taken, as Wireshark's RTP heuristic does. A stream is identified, as
 //! in Wireshark, by source, destination and SSRC.
 //!
-//! Loss and jitter come from `rtsp_core::stats` (RFC 3550 A.1/A.3/A.8); the
-//! Wireshark-specific aggregates (max delta, mean and max jitter over the
-//! "regular" packets, i.e. not the first and not marker packets) are
-//! tracked beside it in [`wireshark`].
+//! Every figure comes from `rtsp_core::stats` (RFC 3550 A.1/A.3/A.8 with
+//! Wireshark's definitions of max delta, mean and max jitter), fed with
+//! the capture timestamps.
 
 mod capture;
-mod wireshark;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
@@ -25,7 +23,6 @@ use rtsp_core::rtp;
 use serde::Serialize;
 
 use crate::metrics::StreamMetrics;
-use wireshark::Aggregates;
 
 /// One RTP stream's figures, as printed and as `--json` writes them.
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +63,6 @@ pub struct StreamReport {
 
 struct Stream {
     metrics: StreamMetrics,
-    agg: Aggregates,
     pt: u8,
     first_us: u64,
     last_us: u64,
@@ -110,7 +106,6 @@ pub fn run(path: &Path, json: bool) -> Result<i32, String> {
             order.push(key);
             Stream {
                 metrics: StreamMetrics::new(),
-                agg: Aggregates::default(),
                 pt: pkt.payload_type(),
                 first_us: d.ts_us,
                 last_us: d.ts_us,
@@ -119,14 +114,7 @@ pub fn run(path: &Path, json: bool) -> Result<i32, String> {
             }
         });
         let payload_len = pkt.payload().len();
-        s.metrics.on_packet(d.ts_us, &pkt, d.payload.len());
-        s.agg.on_packet(
-            d.ts_us,
-            pkt.sequence_number().0,
-            pkt.timestamp().0,
-            pkt.marker(),
-            90_000,
-        );
+        s.metrics.on_packet(d.ts_us, &pkt);
         s.last_us = d.ts_us;
         s.markers += u64::from(pkt.marker());
         s.payload_bytes += payload_len as u64;
@@ -167,9 +155,9 @@ fn report(k: &Key, s: &Stream) -> StreamReport {
         },
         duplicates: m.duplicates(),
         reordered: m.reordered(),
-        max_delta_ms: s.agg.max_delta_ms,
-        mean_jitter_ms: s.agg.mean_jitter_ms,
-        max_jitter_ms: s.agg.max_jitter_ms,
+        max_delta_ms: m.max_delta_ms(),
+        mean_jitter_ms: m.mean_jitter_ms(),
+        max_jitter_ms: m.max_jitter_ms(),
         fps: if dur > 0.0 {
             s.markers.saturating_sub(1) as f64 / dur
         } else {
