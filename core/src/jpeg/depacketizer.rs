@@ -183,7 +183,18 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
         marker: bool,
         payload: &[u8],
     ) -> Result<Option<&[u8]>, Error> {
-        let p = self.parse(payload)?;
+        let p = match self.parse(payload) {
+            Ok(p) => p,
+            Err(e @ Error::MissingQuantTables { .. }) => {
+                // This frame can never be rebuilt: drop it now (counted), so
+                // that its other packets are ignored as late.
+                if self.admit(timestamp) {
+                    self.drop_frame(timestamp);
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         if !self.admit(timestamp) {
             return Ok(None);
         }

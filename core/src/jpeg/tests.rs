@@ -145,10 +145,17 @@ fn in_band_tables_are_cached_for_q_128_to_254_only() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        d.push_payload(RtpTimestamp(9000), true, &q_packet(201, 0, &[], &[8])),
+        d.push_payload(RtpTimestamp(9000), false, &q_packet(201, 0, &[], &[8])),
         Err(Error::MissingQuantTables { q: 201 })
     );
-    assert_eq!(d.frames_complete(), 3);
+    // That frame is dropped at once; its other packets are late.
+    assert_eq!(d.frames_dropped(), 1);
+    let mut rest = q_packet(201, 0, &[], &[9]);
+    rest[3] = 1; // offset 1: no table header
+    rest.drain(8..12);
+    assert_eq!(d.push_payload(RtpTimestamp(9000), true, &rest), Ok(None));
+    assert_eq!(d.late_packets(), 1);
+    assert_eq!((d.frames_complete(), d.frames_dropped()), (3, 1));
 }
 
 #[test]
