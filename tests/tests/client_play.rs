@@ -125,3 +125,56 @@ fn client_stops_after_n_frames() {
     let n = u(&r, "frames_received");
     assert!((20..=22).contains(&n), "{n} frames: {r}");
 }
+
+/// Keep-alive at timeout/2 with the method from `Public:`, and RTCP
+/// receiver reports every ~5 s: a 2 s session timeout never expires while
+/// the client plays for 5.5 s, and the server counts our reports.
+#[test]
+fn client_keeps_the_session_alive_and_sends_receiver_reports() {
+    let srv = client_common::start_with(Server::Ours, &["--session-timeout", "2"]);
+    let dir = Scratch::new("client-keepalive");
+    let rep = dir.path("report.json");
+    let (ok, out) = run_client(
+        &[
+            &srv.url,
+            "--headless",
+            "--play",
+            "--duration",
+            "5.5",
+            "--report",
+            rep.to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("timeout 2 s"), "{out}");
+    let r = report(&rep);
+    assert!(
+        u(&r, "keepalives_sent") >= 4,
+        "keep-alives every second expected: {r}"
+    );
+    assert!(u(&r, "rtcp_rr_sent") >= 1, "{r}");
+    assert!(
+        u(&r, "frames_received") as f64 >= 25.0 * 5.5 * 0.85,
+        "the session expired early? {r}"
+    );
+    assert!(
+        out.contains("200 OK to TEARDOWN"),
+        "the session was gone before TEARDOWN:\n{out}"
+    );
+    let log = srv.proc.output();
+    let reports: u64 = log
+        .lines()
+        .find_map(|l| {
+            l.split(" receiver report")
+                .next()
+                .filter(|_| l.contains(" receiver report"))
+        })
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        reports >= 1,
+        "the server counted no receiver report:\n{log}"
+    );
+}
