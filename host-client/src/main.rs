@@ -13,6 +13,8 @@
 //! third. Commands from all of them (and Ctrl-C) reach the network loop
 //! through one channel and a mio waker.
 
+#[cfg(test)]
+mod alloc_check;
 mod analyze;
 mod cli;
 mod control;
