@@ -19,7 +19,9 @@ fuzz_target!(|data: &[u8]| {
             continue;
         }
         // Pass-through bodies that are not whole words cannot be re-emitted.
-        let Ok(n) = packet.emit(&mut out) else { continue };
+        let Ok(n) = packet.emit(&mut out) else {
+            continue;
+        };
         assert_eq!(n, len);
         let (back, used) = Packet::parse(&out[..n]).expect("our own output parses");
         assert_eq!(used, n);

@@ -9,8 +9,14 @@ use rtsp_core::Instant;
 
 fuzz_target!(|data: &[u8]| {
     let unchecked = Packet::new_unchecked(data);
-    let _ = (unchecked.payload(), unchecked.extension(), unchecked.csrcs().count());
-    let Ok(packet) = Packet::new_checked(data) else { return };
+    let _ = (
+        unchecked.payload(),
+        unchecked.extension(),
+        unchecked.csrcs().count(),
+    );
+    let Ok(packet) = Packet::new_checked(data) else {
+        return;
+    };
     assert_eq!(
         packet.header_len() + packet.payload().len() + usize::from(packet.padding_count()),
         data.len()
