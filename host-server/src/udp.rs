@@ -27,7 +27,7 @@ const GSO_MAX_SEGMENTS: usize = 64;
 /// Most bytes in one GSO send: an IP datagram's 65 535 less IP/UDP headers.
 const GSO_MAX_BYTES: usize = 65_000;
 /// Send buffer asked for, so a burst of frames to many clients fits.
-const SEND_BUFFER: usize = 8 << 20;
+const SEND_BUFFER: usize = 32 << 20;
 
 /// What happened to one batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
