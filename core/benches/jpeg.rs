@@ -84,10 +84,11 @@ fn depacketize(d: &mut Depacketizer<Vec<u8>>, pkts: &[Vec<u8>], ts: u32) -> usiz
     let mut len = 0;
     for p in pkts {
         let pkt = rtp::Packet::new_checked(&p[..]).unwrap();
-        if let Some(f) = d
-            .push_payload(RtpTimestamp(ts), pkt.marker(), pkt.payload())
-            .unwrap()
-        {
+        let header = rtp::Repr {
+            timestamp: RtpTimestamp(ts),
+            ..rtp::Repr::parse(&pkt).unwrap()
+        };
+        if let Some(f) = d.push_payload(&header, pkt.payload()).unwrap() {
             len = black_box(f).len();
         }
     }

@@ -30,6 +30,16 @@ fn repr() -> rtp::Repr {
     }
 }
 
+/// The RTP header fields the depacketizer reads.
+fn at(seq: u16, ts: u32, marker: bool) -> rtp::Repr {
+    rtp::Repr {
+        marker,
+        sequence: SeqNo(seq),
+        timestamp: RtpTimestamp(ts),
+        ..repr()
+    }
+}
+
 fn packets(jpeg: &[u8], mtu: usize) -> Vec<Vec<u8>> {
     let f = Frame::parse(jpeg).unwrap();
     let mut p = Packetizer::new(&f, mtu, repr()).unwrap();
@@ -74,13 +84,13 @@ fn feed_everywhere(data: &[u8]) {
         }
     }
     let mut d = Depacketizer::new(vec![0u8; JPEG_MAX_HEADER + 512]);
-    let _ = d.push_payload(RtpTimestamp(5), true, data);
-    let _ = d.push_payload(RtpTimestamp(5), false, data);
+    let _ = d.push_payload(&at(0, 5, true), data);
+    let _ = d.push_payload(&at(1, 5, false), data);
     if let Ok(p) = rtp::Packet::new_checked(data) {
         let _ = d.push(&p);
     }
     let mut tiny = Depacketizer::new([0u8; 4]);
-    let _ = tiny.push_payload(RtpTimestamp(1), true, data);
+    let _ = tiny.push_payload(&at(0, 1, true), data);
 }
 
 proptest! {
@@ -96,14 +106,14 @@ proptest! {
         head in proptest::collection::vec(any::<u8>(), 8..40),
         kind in prop_oneof![Just(0u8), Just(1), Just(64), Just(65), any::<u8>()],
         q in prop_oneof![Just(255u8), 128u8..255, 1u8..100, any::<u8>()],
-        ts in 0u32..4, marker in any::<bool>(), n in 1usize..6,
+        ts in 0u32..4, marker in any::<bool>(), n in 1usize..6, seq in any::<u16>(),
     ) {
         let mut d = Depacketizer::new(vec![0u8; JPEG_MAX_HEADER + 300]);
         for i in 0..n {
             let mut p = head.clone();
             p[4] = kind;
             p[5] = q;
-            let _ = d.push_payload(RtpTimestamp(ts + i as u32 % 2), marker || i == n - 1, &p);
+            let _ = d.push_payload(&at(seq.wrapping_add(i as u16), ts + i as u32 % 2, marker || i == n - 1), &p);
         }
     }
 
@@ -163,12 +173,12 @@ fn huge_lengths_are_refused() {
     let mut d = Depacketizer::new(vec![0u8; JPEG_MAX_HEADER + 64]);
     let p = [0, 0, 0, 0, 1, 255, 8, 8, 0, 0, 0xff, 0xff, 1, 2, 3];
     assert_eq!(
-        d.push_payload(RtpTimestamp(1), true, &p),
+        d.push_payload(&at(1, 1, true), &p),
         Err(rtsp_core::jpeg::Error::BadPacket)
     );
     let p = [0, 0xff, 0xff, 0xf0, 1, 50, 8, 8, 1, 2, 3];
     assert!(matches!(
-        d.push_payload(RtpTimestamp(1), true, &p),
+        d.push_payload(&at(2, 1, true), &p),
         Err(rtsp_core::jpeg::Error::BufferTooSmall { .. })
     ));
     assert_eq!(d.frames_dropped(), 1);
@@ -176,18 +186,18 @@ fn huge_lengths_are_refused() {
     // cached tables cannot be rebuilt.
     let p = [0, 0, 0, 0, 1, 255, 8, 8, 0, 0, 0, 0, 1, 2];
     assert_eq!(
-        d.push_payload(RtpTimestamp(9), true, &p),
+        d.push_payload(&at(3, 9, true), &p),
         Err(rtsp_core::jpeg::Error::BadPacket)
     );
     let p = [0, 0, 0, 0, 1, 200, 8, 8, 0, 0, 0, 0, 1, 2];
     assert_eq!(
-        d.push_payload(RtpTimestamp(9), true, &p),
+        d.push_payload(&at(4, 9, true), &p),
         Err(rtsp_core::jpeg::Error::MissingQuantTables { q: 200 })
     );
     // Type 2 is not defined by RFC 2435.
     let p = [0, 0, 0, 0, 2, 50, 8, 8, 1, 2];
     assert_eq!(
-        d.push_payload(RtpTimestamp(9), true, &p),
+        d.push_payload(&at(5, 9, true), &p),
         Err(rtsp_core::jpeg::Error::UnsupportedType { kind: 2 })
     );
 }

@@ -4,7 +4,8 @@
 //!
 //! Input: a mode byte. Mode even: a stream of packets, each as
 //! `[len, flags, payload[len]]` (flags bit 0 = marker, bits 1-2 = timestamp
-//! index). Mode odd: `[mtu_lo, mtu_hi, jpeg...]`, checked to round-trip.
+//! index, bits 3-7 = sequence number step + 4). Mode odd:
+//! `[mtu_lo, mtu_hi, jpeg...]`, checked to round-trip.
 use libfuzzer_sys::fuzz_target;
 use rtsp_core::jpeg::{Depacketizer, Frame, Packetizer};
 use rtsp_core::limits::JPEG_MAX_HEADER;
@@ -22,11 +23,20 @@ fuzz_target!(|data: &[u8]| {
     let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 4096]);
     if mode % 2 == 0 {
         let mut rest = rest;
+        let mut seq = 0u16;
         while let [len, flags, tail @ ..] = rest {
             let n = usize::from(*len).min(tail.len());
             let (payload, next) = tail.split_at(n);
-            let ts = RtpTimestamp(u32::from(flags >> 1 & 3) * 3000);
-            if let Ok(Some(f)) = d.push_payload(ts, flags & 1 == 1, payload) {
+            // Bits 1-2: timestamp index; bits 3-7: sequence number step.
+            seq = seq.wrapping_add(u16::from(flags >> 3)).wrapping_sub(4);
+            let header = rtp::Repr {
+                marker: flags & 1 == 1,
+                payload_type: 26,
+                sequence: SeqNo(seq),
+                timestamp: RtpTimestamp(u32::from(flags >> 1 & 3) * 3000),
+                ssrc: Ssrc(1),
+            };
+            if let Ok(Some(f)) = d.push_payload(&header, payload) {
                 check_frame(f);
             }
             rest = next;

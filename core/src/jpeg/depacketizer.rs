@@ -7,7 +7,7 @@ use super::header::{MainHeader, Payload};
 use super::tables::make_tables;
 use super::{Error, JfifHeader, QuantTable, Type, Q_DYNAMIC};
 use crate::limits::{JPEG_LATE_WINDOW, JPEG_MAX_HEADER, JPEG_QUANT_CACHE, JPEG_REORDER_RANGES};
-use crate::rtp::{self, RtpTimestamp};
+use crate::rtp::{self, RtpTimestamp, SeqNo};
 
 /// In-band tables: table 0 then table 1, 64 or 128 bytes each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,25 +55,41 @@ struct Partial {
     ranges: Vec<(u32, u32), JPEG_REORDER_RANGES>,
     /// Scan length, known once the marker packet arrived.
     end: Option<u32>,
+    /// Sequence number of the packet at offset 0.
+    first_seq: Option<SeqNo>,
+    /// Sequence number of the marker packet.
+    marker_seq: Option<SeqNo>,
+    /// Highest sequence number seen in this frame.
+    max_seq: SeqNo,
+    /// Packets accepted (not duplicates).
+    packets: u32,
 }
 
 /// Reassembles RTP/JPEG packets into complete JFIF frames in a caller
 /// buffer (RFC 2435 §4.3), and rebuilds the headers (Appendix B).
 ///
 /// A frame is returned only when every scan byte from offset 0 to the marker
-/// packet's end has arrived, all with the same timestamp and main header. A
-/// frame with a gap is dropped and counted ([`frames_dropped`]), never
-/// returned: when a packet with a newer timestamp arrives first, when the
-/// buffer would overflow, or when its packets disagree.
+/// packet's end has arrived, all with the same timestamp and main header,
+/// in packets whose sequence numbers run without a gap from the offset-0
+/// packet to the marker packet. A frame with a gap is dropped and counted
+/// ([`frames_dropped`]), never returned: when a packet of the next frame
+/// arrives first, when the buffer would overflow, or when its packets
+/// disagree.
+///
+/// **Frame boundaries.** A new timestamp starts a new frame. So does, with
+/// the same timestamp, a packet after the marker packet or a new offset-0
+/// packet after the frame's highest sequence number: real senders (e.g.
+/// GStreamer's `rtpjpegpay` fed untimestamped frames) repeat timestamps.
 ///
 /// **Reordering and duplicates.** Scan data is written at its fragment
 /// offset, so packets of the current frame may arrive in any order, with up
 /// to [`JPEG_REORDER_RANGES`] holes at once. A packet repeating bytes
 /// already received is a duplicate and ignored (counted). Only one frame is
 /// in flight: a packet of the *next* frame arriving before the current
-/// frame is complete drops the current frame. A packet of an older frame
-/// (up to [`JPEG_LATE_WINDOW`] ticks back) is late and ignored (counted);
-/// one further back is taken as a stream restart.
+/// frame is complete drops the current frame. A packet of a finished frame
+/// (one at or before its last sequence number, or with an older timestamp
+/// up to [`JPEG_LATE_WINDOW`] ticks back) is late and ignored (counted); a
+/// timestamp further back is taken as a stream restart.
 ///
 /// **Buffer layout.** The first [`JPEG_MAX_HEADER`] bytes are reserved for
 /// the rebuilt headers, which end right where the scan data begins, so no
@@ -90,13 +106,22 @@ struct Partial {
 pub struct Depacketizer<B> {
     buf: B,
     cur: Option<Partial>,
-    last_done: Option<RtpTimestamp>,
+    /// Timestamp and highest sequence number of the last finished frame,
+    /// and whether its marker packet was seen.
+    last_done: Option<(RtpTimestamp, SeqNo, bool)>,
     cache: Vec<(u8, Tables), JPEG_QUANT_CACHE>,
     dims: Option<(u16, u16)>,
     complete: u64,
     dropped: u64,
     duplicates: u64,
     late: u64,
+}
+
+/// Where a packet goes.
+enum Admit {
+    Current,
+    New,
+    Late,
 }
 
 /// What one packet says, after parsing its headers.
@@ -153,15 +178,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
     /// Abandons the frame in progress, if any (counted as dropped), e.g. at
     /// the end of a stream.
     pub fn reset(&mut self) {
-        if let Some(p) = self.cur.take() {
-            self.drop_frame(p.timestamp);
-        }
+        self.drop_frame();
     }
 
-    fn drop_frame(&mut self, ts: RtpTimestamp) {
-        self.dropped += 1;
-        self.cur = None;
-        self.last_done = Some(ts);
+    /// Abandons the current frame (counted), remembering where it ended.
+    fn drop_frame(&mut self) {
+        if let Some(c) = self.cur.take() {
+            self.dropped += 1;
+            self.last_done = Some((c.timestamp, c.max_seq, c.marker_seq.is_some()));
+        }
     }
 
     /// Feeds one RTP packet (see [`Depacketizer::push_payload`]). The
@@ -171,110 +196,185 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
         &mut self,
         packet: &rtp::Packet<T>,
     ) -> Result<Option<&[u8]>, Error> {
-        self.push_payload(packet.timestamp(), packet.marker(), packet.payload())
+        let rtp = rtp::Repr {
+            marker: packet.marker(),
+            payload_type: packet.payload_type(),
+            sequence: packet.sequence_number(),
+            timestamp: packet.timestamp(),
+            ssrc: packet.ssrc(),
+        };
+        self.push_payload(&rtp, packet.payload())
     }
 
-    /// Feeds the payload of one RTP packet with its timestamp and marker.
-    /// Returns a complete JFIF frame when this packet completes one. An
-    /// error means the packet was unusable; its frame will be dropped.
+    /// Feeds the payload of one RTP packet with its header (sequence number,
+    /// timestamp and marker are used). Returns a complete JFIF frame when
+    /// this packet completes one. An error means the packet was unusable;
+    /// its frame will be dropped.
     pub fn push_payload(
         &mut self,
-        timestamp: RtpTimestamp,
-        marker: bool,
+        rtp: &rtp::Repr,
         payload: &[u8],
     ) -> Result<Option<&[u8]>, Error> {
+        let (seq, timestamp) = (rtp.sequence, rtp.timestamp);
         let p = match self.parse(payload) {
             Ok(p) => p,
             Err(e @ Error::MissingQuantTables { .. }) => {
                 // This frame can never be rebuilt: drop it now (counted), so
                 // that its other packets are ignored as late.
-                if self.admit(timestamp) {
-                    self.drop_frame(timestamp);
+                if self.admit(seq, timestamp, 0) {
+                    Self::start(&mut self.cur, seq, timestamp, 0, None);
+                    self.drop_frame();
                 }
                 return Err(e);
             }
             Err(e) => return Err(e),
         };
-        if !self.admit(timestamp) {
+        let main = p.main;
+        if !self.admit(seq, timestamp, main.fragment_offset) {
             return Ok(None);
         }
-        let main = p.main;
-        let cur = self.cur.get_or_insert(Partial {
+        let cur = Self::start(
+            &mut self.cur,
+            seq,
             timestamp,
-            kind: main.kind,
-            q: main.q,
-            width: main.width,
-            height: main.height,
-            restart_interval: p.restart_interval,
-            tables: None,
-            ranges: Vec::new(),
-            end: None,
-        });
+            main.fragment_offset,
+            Some(&p),
+        );
         let consistent = cur.kind == main.kind
             && cur.q == main.q
             && (cur.width, cur.height) == (main.width, main.height)
             && cur.restart_interval == p.restart_interval;
         if !consistent {
-            self.drop_frame(timestamp);
+            self.drop_frame();
             return Err(Error::BadPacket);
-        }
-        if p.tables.is_some() {
-            cur.tables = p.tables;
         }
         let start = main.fragment_offset;
         // At most 2^24 + 2^16: no overflow.
         let end = start + u32::try_from(p.data.len()).unwrap_or(u32::MAX);
-        if marker {
+        let duplicate = if end > start {
+            cur.ranges.iter().any(|&(a, b)| a <= start && end <= b)
+        } else {
+            // An empty packet only matters as the marker.
+            !rtp.marker || cur.marker_seq == Some(seq)
+        };
+        if duplicate {
+            if end > start || rtp.marker {
+                self.duplicates += 1;
+            }
+            return Ok(None);
+        }
+        if rtp.marker {
             if cur.end.is_some_and(|e| e != end) {
-                self.drop_frame(timestamp);
+                self.drop_frame();
                 return Err(Error::BadPacket);
             }
             cur.end = Some(end);
+            cur.marker_seq = Some(seq);
         }
-        let at = JPEG_MAX_HEADER + start as usize;
-        // Room for this data and for EOI after it.
-        let required = at + p.data.len() + 2;
-        if end > start {
-            if cur.ranges.iter().any(|&(a, b)| a <= start && end <= b) {
-                self.duplicates += 1;
-                return Ok(None);
+        if start == 0 {
+            cur.first_seq = Some(seq);
+            if p.tables.is_some() {
+                cur.tables = p.tables;
             }
+        }
+        if seq.is_after(cur.max_seq) {
+            cur.max_seq = seq;
+        }
+        cur.packets = cur.packets.saturating_add(1);
+        if end > start {
+            let at = JPEG_MAX_HEADER + start as usize;
+            // Room for this data and for EOI after it.
+            let required = at + p.data.len() + 2;
             let Some(dst) = self.buf.as_mut().get_mut(at..required - 2) else {
-                self.drop_frame(timestamp);
+                self.drop_frame();
                 return Err(Error::BufferTooSmall { required });
             };
             dst.copy_from_slice(p.data);
             if insert(&mut cur.ranges, start, end).is_err() {
-                self.drop_frame(timestamp);
+                self.drop_frame();
                 return Ok(None);
             }
         }
         self.try_complete()
     }
 
-    /// Whether a packet with this timestamp belongs to the current frame or
-    /// starts a new one (dropping an incomplete current frame).
-    fn admit(&mut self, ts: RtpTimestamp) -> bool {
+    /// The current frame, started from this packet if there is none.
+    fn start<'c>(
+        cur: &'c mut Option<Partial>,
+        seq: SeqNo,
+        timestamp: RtpTimestamp,
+        offset: u32,
+        p: Option<&Parsed<'_>>,
+    ) -> &'c mut Partial {
+        let main = p.map(|p| p.main);
+        cur.get_or_insert(Partial {
+            timestamp,
+            kind: main.map_or(Type::Unknown(0), |m| m.kind),
+            q: main.map_or(0, |m| m.q),
+            width: main.map_or(0, |m| m.width),
+            height: main.map_or(0, |m| m.height),
+            restart_interval: p.map_or(0, |p| p.restart_interval),
+            tables: None,
+            ranges: Vec::new(),
+            end: None,
+            first_seq: None,
+            marker_seq: None,
+            // The offset-0 packet is the frame's lowest sequence number; for
+            // any other first packet, start just before it.
+            max_seq: if offset == 0 {
+                seq
+            } else {
+                SeqNo(seq.0.wrapping_sub(1))
+            },
+            packets: 0,
+        })
+    }
+
+    /// Whether a packet belongs to the current frame or starts a new one
+    /// (dropping an incomplete current frame); false for a late packet.
+    fn admit(&mut self, seq: SeqNo, ts: RtpTimestamp, offset: u32) -> bool {
         let older = |than: RtpTimestamp| {
             let back = than.0.wrapping_sub(ts.0);
-            ts == than || (back as i32 > 0 && back <= JPEG_LATE_WINDOW)
+            back as i32 > 0 && back <= JPEG_LATE_WINDOW
         };
-        match &self.cur {
-            Some(c) if c.timestamp == ts => true,
-            Some(c) if older(c.timestamp) => {
+        let verdict = match &self.cur {
+            Some(c) if c.timestamp == ts => {
+                let after_marker = c.marker_seq.is_some_and(|m| seq.is_after(m));
+                let new_start =
+                    offset == 0 && c.first_seq.is_some_and(|f| f != seq) && seq.is_after(c.max_seq);
+                if after_marker || new_start {
+                    Admit::New
+                } else {
+                    Admit::Current
+                }
+            }
+            Some(c) if older(c.timestamp) => Admit::Late,
+            Some(_) => Admit::New,
+            None => match self.last_done {
+                // Same timestamp as the finished frame: a new frame only
+                // after its end, and (when its marker never came) only
+                // from an offset-0 packet; else the rest of the old one.
+                Some((t, last, ended)) if t == ts => {
+                    if seq.is_after(last) && (ended || offset == 0) {
+                        Admit::Current
+                    } else {
+                        Admit::Late
+                    }
+                }
+                Some((t, _, _)) if older(t) => Admit::Late,
+                _ => Admit::Current,
+            },
+        };
+        match verdict {
+            Admit::Late => {
                 self.late += 1;
                 false
             }
-            Some(c) => {
-                let old = c.timestamp;
-                self.drop_frame(old);
+            Admit::New => {
+                self.drop_frame();
                 true
             }
-            None if self.last_done.is_some_and(older) => {
-                self.late += 1;
-                false
-            }
-            None => true,
+            Admit::Current => true,
         }
     }
 
@@ -340,14 +440,20 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
             [(0, e)] => *e == end,
             _ => false,
         };
+        // The packets from offset 0 to the marker must be all there is: a
+        // frame stitched from two frames' packets would have a gap here.
+        let contiguous = match (cur.first_seq, cur.marker_seq) {
+            (Some(f), Some(m)) => i64::from(m.distance(f)) + 1 == i64::from(cur.packets),
+            _ => false,
+        };
+        let whole = whole && contiguous;
         if !whole || (cur.q >= 128 && cur.tables.is_none()) {
             return Ok(None);
         }
-        let ts = cur.timestamp;
         let width = self.dimension(cur.width, self.dims.map(|d| d.0));
         let height = self.dimension(cur.height, self.dims.map(|d| d.1));
         let (Some(width), Some(height)) = (width, height) else {
-            self.drop_frame(ts);
+            self.drop_frame();
             return Err(Error::UnknownDimensions);
         };
         let appendix_a = make_tables(cur.q);
@@ -356,7 +462,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
             None => QuantTable::new(&appendix_a.0).zip(QuantTable::new(&appendix_a.1)),
         };
         let Some((luma, chroma)) = tables else {
-            self.drop_frame(ts);
+            self.drop_frame();
             return Err(Error::BadPacket);
         };
         let header = JfifHeader {
@@ -377,7 +483,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
             })
             .and_then(|h| header.emit(h));
         if let Err(e) = emitted {
-            self.drop_frame(ts);
+            self.drop_frame();
             return Err(e);
         }
         // Senders should not send EOI (§3.1.9), but some do: add it only
@@ -394,8 +500,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
             }
         }
         self.complete += 1;
-        self.cur = None;
-        self.last_done = Some(ts);
+        self.last_done = self
+            .cur
+            .take()
+            .map(|c| (c.timestamp, c.max_seq, c.marker_seq.is_some()));
         Ok(self.buf.as_ref().get(start..stop))
     }
 }

@@ -4,6 +4,16 @@
 use super::*;
 use crate::limits::JPEG_MAX_HEADER;
 use crate::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
+
+/// The RTP header fields the depacketizer reads.
+fn at(seq: u16, ts: u32, marker: bool) -> rtp::Repr {
+    rtp::Repr {
+        marker,
+        sequence: SeqNo(seq),
+        timestamp: RtpTimestamp(ts),
+        ..repr()
+    }
+}
 use std::vec::Vec;
 
 /// A frame built from our own JFIF writer: 32x16 4:2:0, Q=50 tables,
@@ -100,7 +110,7 @@ fn depacketizer_rebuilds_q1_to_99_from_appendix_a() {
         let mut p = Vec::from([0u8, 0, 0, 0, 0, q, 4, 2]);
         p.extend_from_slice(&scan);
         let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 16]);
-        let out = d.push_payload(RtpTimestamp(9), true, &p).unwrap().unwrap();
+        let out = d.push_payload(&at(0, 9, true), &p).unwrap().unwrap();
         let f = Frame::parse(out).unwrap();
         let (l, c) = make_tables(q);
         assert_eq!(f.quant_tables()[0].data(), &l[..]);
@@ -124,7 +134,7 @@ fn in_band_tables_are_cached_for_q_128_to_254_only() {
     let tables: Vec<u8> = (1..=128).collect();
     let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 16]);
     let out = d
-        .push_payload(RtpTimestamp(0), true, &q_packet(200, 0, &tables, &[5]))
+        .push_payload(&at(0, 0, true), &q_packet(200, 0, &tables, &[5]))
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -133,7 +143,7 @@ fn in_band_tables_are_cached_for_q_128_to_254_only() {
     );
     // Next frame omits them (Length 0): the cached ones are used.
     let out = d
-        .push_payload(RtpTimestamp(3000), true, &q_packet(200, 0, &[], &[6]))
+        .push_payload(&at(1, 3000, true), &q_packet(200, 0, &[], &[6]))
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -141,11 +151,11 @@ fn in_band_tables_are_cached_for_q_128_to_254_only() {
         &tables[..64]
     );
     // Q=255 tables are never cached; other Q values have none.
-    d.push_payload(RtpTimestamp(6000), true, &q_packet(255, 0, &tables, &[7]))
+    d.push_payload(&at(2, 6000, true), &q_packet(255, 0, &tables, &[7]))
         .unwrap()
         .unwrap();
     assert_eq!(
-        d.push_payload(RtpTimestamp(9000), false, &q_packet(201, 0, &[], &[8])),
+        d.push_payload(&at(3, 9000, false), &q_packet(201, 0, &[], &[8])),
         Err(Error::MissingQuantTables { q: 201 })
     );
     // That frame is dropped at once; its other packets are late.
@@ -153,7 +163,7 @@ fn in_band_tables_are_cached_for_q_128_to_254_only() {
     let mut rest = q_packet(201, 0, &[], &[9]);
     rest[3] = 1; // offset 1: no table header
     rest.drain(8..12);
-    assert_eq!(d.push_payload(RtpTimestamp(9000), true, &rest), Ok(None));
+    assert_eq!(d.push_payload(&at(4, 9000, true), &rest), Ok(None));
     assert_eq!(d.late_packets(), 1);
     assert_eq!((d.frames_complete(), d.frames_dropped()), (3, 1));
 }
@@ -164,7 +174,7 @@ fn sixteen_bit_tables_rebuild_as_sof1() {
     tables.extend(1..=64u8);
     let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 16]);
     let out = d
-        .push_payload(RtpTimestamp(0), true, &q_packet(255, 1, &tables, &[9]))
+        .push_payload(&at(0, 0, true), &q_packet(255, 1, &tables, &[9]))
         .unwrap()
         .unwrap();
     assert!(out.windows(2).any(|w| w == [0xff, 0xc1]));
@@ -184,30 +194,42 @@ fn piece(offset: u32, data: &[u8]) -> Vec<u8> {
 #[test]
 fn gaps_new_timestamps_and_late_packets() {
     let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 64]);
-    let ts = RtpTimestamp(1000);
-    assert_eq!(d.push_payload(ts, false, &piece(0, &[1, 2])), Ok(None));
+    let ts = 1000;
+    assert_eq!(
+        d.push_payload(&at(10, ts, false), &piece(0, &[1, 2])),
+        Ok(None)
+    );
     // The marker arrives with bytes 2..4 missing: not complete.
-    assert_eq!(d.push_payload(ts, true, &piece(4, &[5])), Ok(None));
+    assert_eq!(d.push_payload(&at(12, ts, true), &piece(4, &[5])), Ok(None));
     // A duplicate is ignored and counted.
-    assert_eq!(d.push_payload(ts, false, &piece(0, &[1, 2])), Ok(None));
+    assert_eq!(
+        d.push_payload(&at(10, ts, false), &piece(0, &[1, 2])),
+        Ok(None)
+    );
     assert_eq!(d.duplicates(), 1);
     // The next frame starts: the incomplete one is dropped, never returned.
-    let next = RtpTimestamp(4000);
-    assert_eq!(d.push_payload(next, false, &piece(0, &[7])), Ok(None));
+    let next = 4000;
+    assert_eq!(
+        d.push_payload(&at(13, next, false), &piece(0, &[7])),
+        Ok(None)
+    );
     assert_eq!(d.frames_dropped(), 1);
     // The missing piece of the dropped frame comes late: ignored.
-    assert_eq!(d.push_payload(ts, false, &piece(2, &[3, 4])), Ok(None));
+    assert_eq!(
+        d.push_payload(&at(11, ts, false), &piece(2, &[3, 4])),
+        Ok(None)
+    );
     assert_eq!(d.late_packets(), 1);
     let out = d
-        .push_payload(next, true, &piece(1, &[8]))
+        .push_payload(&at(14, next, true), &piece(1, &[8]))
         .unwrap()
         .unwrap();
     assert!(out.ends_with(&[7, 8, 0xff, 0xd9]));
     assert_eq!((d.frames_complete(), d.frames_dropped()), (1, 1));
     // A timestamp far in the past is a stream restart, not a late packet.
-    let restart = RtpTimestamp(4000u32.wrapping_sub(10 * 90_000));
+    let restart = 4000u32.wrapping_sub(10 * 90_000);
     let out = d
-        .push_payload(restart, true, &piece(0, &[9]))
+        .push_payload(&at(15, restart, true), &piece(0, &[9]))
         .unwrap()
         .unwrap();
     assert!(out.ends_with(&[9, 0xff, 0xd9]));
@@ -217,13 +239,16 @@ fn gaps_new_timestamps_and_late_packets() {
 fn reordering_within_a_frame_is_repaired_up_to_the_hole_limit() {
     use crate::limits::JPEG_REORDER_RANGES;
     let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 256]);
-    let ts = RtpTimestamp(5);
+    let ts = 5;
     // Every other byte first: JPEG_REORDER_RANGES disjoint runs fit...
     let n = JPEG_REORDER_RANGES as u32;
     for i in (0..n).rev() {
         let last = i == n - 1;
         assert_eq!(
-            d.push_payload(ts, last, &piece(2 * i + 1, &[2 * i as u8 + 1])),
+            d.push_payload(
+                &at(2 * i as u16 + 1, ts, last),
+                &piece(2 * i + 1, &[2 * i as u8 + 1])
+            ),
             Ok(None)
         );
     }
@@ -231,7 +256,7 @@ fn reordering_within_a_frame_is_repaired_up_to_the_hole_limit() {
     let mut out = None;
     for i in (0..n).rev() {
         out = d
-            .push_payload(ts, false, &piece(2 * i, &[2 * i as u8]))
+            .push_payload(&at(2 * i as u16, ts, false), &piece(2 * i, &[2 * i as u8]))
             .unwrap()
             .map(<[u8]>::to_vec);
     }
@@ -239,9 +264,12 @@ fn reordering_within_a_frame_is_repaired_up_to_the_hole_limit() {
     let want: Vec<u8> = (0..2 * n as u8).collect();
     assert!(out.ends_with(&[&want[..], &[0xff, 0xd9]].concat()));
     // One more disjoint run than tracked drops the frame.
-    let ts = RtpTimestamp(9000);
+    let ts = 9000;
     for i in 0..=n {
-        let _ = d.push_payload(ts, false, &piece(2 * i + 1, &[0]));
+        let _ = d.push_payload(
+            &at(100 + 2 * i as u16 + 1, ts, false),
+            &piece(2 * i + 1, &[0]),
+        );
     }
     assert_eq!(d.frames_dropped(), 1);
 }
@@ -251,7 +279,7 @@ fn eoi_is_added_exactly_once() {
     // Scan data that already ends with EOI (some senders include it).
     let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 16]);
     let out = d
-        .push_payload(RtpTimestamp(0), true, &piece(0, &[1, 0xff, 0xd9]))
+        .push_payload(&at(0, 0, true), &piece(0, &[1, 0xff, 0xd9]))
         .unwrap()
         .unwrap();
     assert!(out.ends_with(&[1, 0xff, 0xd9]));
@@ -259,12 +287,12 @@ fn eoi_is_added_exactly_once() {
     // Scan data ending in a stuffed 0xFF 0x00 still gets its EOI (retina's
     // `&&` instead of `||` would skip it here).
     let out = d
-        .push_payload(RtpTimestamp(3000), true, &piece(0, &[0xff, 0x00]))
+        .push_payload(&at(1, 3000, true), &piece(0, &[0xff, 0x00]))
         .unwrap()
         .unwrap();
     assert!(out.ends_with(&[0xff, 0x00, 0xff, 0xd9]));
     let out = d
-        .push_payload(RtpTimestamp(6000), true, &piece(0, &[0x12, 0xd9]))
+        .push_payload(&at(2, 6000, true), &piece(0, &[0x12, 0xd9]))
         .unwrap()
         .unwrap();
     assert!(out.ends_with(&[0x12, 0xd9, 0xff, 0xd9]));
@@ -273,17 +301,20 @@ fn eoi_is_added_exactly_once() {
 #[test]
 fn inconsistent_packets_drop_the_frame() {
     let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 16]);
-    let ts = RtpTimestamp(0);
-    d.push_payload(ts, false, &piece(0, &[1])).unwrap();
+    let ts = 0;
+    d.push_payload(&at(0, ts, false), &piece(0, &[1])).unwrap();
     let mut other = piece(1, &[2]);
     other[5] = 60; // a different Q mid-frame
-    assert_eq!(d.push_payload(ts, true, &other), Err(Error::BadPacket));
+    assert_eq!(
+        d.push_payload(&at(1, ts, true), &other),
+        Err(Error::BadPacket)
+    );
     assert_eq!(d.frames_dropped(), 1);
     // Two markers disagreeing on the end also drop it.
-    let ts = RtpTimestamp(3000);
-    d.push_payload(ts, true, &piece(1, &[1])).unwrap();
+    let ts = 3000;
+    d.push_payload(&at(3, ts, true), &piece(1, &[1])).unwrap();
     assert_eq!(
-        d.push_payload(ts, true, &piece(3, &[1])),
+        d.push_payload(&at(2, ts, true), &piece(3, &[1])),
         Err(Error::BadPacket)
     );
     assert_eq!(d.frames_dropped(), 2);
@@ -318,4 +349,42 @@ fn write_all_lays_packets_out_for_gso() {
     }
     assert!(p.is_done());
     assert_eq!(p.write_all(&mut buf), Ok(0));
+}
+
+#[test]
+fn frames_sharing_one_timestamp_are_told_apart_by_sequence_numbers() {
+    // GStreamer's rtpjpegpay repeats the timestamp for untimestamped input.
+    let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 64]);
+    let ts = 777;
+    // Frame A: two packets, complete.
+    assert_eq!(d.push_payload(&at(1, ts, false), &piece(0, &[1])), Ok(None));
+    let a = d
+        .push_payload(&at(2, ts, true), &piece(1, &[2]))
+        .unwrap()
+        .unwrap();
+    assert!(a.ends_with(&[1, 2, 0xff, 0xd9]));
+    // A duplicate of A's first packet is late, not a new frame.
+    assert_eq!(d.push_payload(&at(1, ts, false), &piece(0, &[1])), Ok(None));
+    assert_eq!(d.late_packets(), 1);
+    // Frame B (same timestamp) loses its second packet...
+    assert_eq!(d.push_payload(&at(3, ts, false), &piece(0, &[3])), Ok(None));
+    assert_eq!(d.push_payload(&at(5, ts, true), &piece(2, &[5])), Ok(None));
+    // ...and frame C's packets must not fill B's hole: C starts anew.
+    assert_eq!(d.push_payload(&at(6, ts, false), &piece(0, &[6])), Ok(None));
+    assert_eq!(d.frames_dropped(), 1);
+    let c = d
+        .push_payload(&at(7, ts, true), &piece(1, &[7]))
+        .unwrap()
+        .unwrap();
+    assert!(c.ends_with(&[6, 7, 0xff, 0xd9]));
+    // Packets stitched from two frames never complete one: B' loses its
+    // marker, D loses its first packet; D's marker must not finish B'.
+    assert_eq!(d.push_payload(&at(8, ts, false), &piece(0, &[8])), Ok(None));
+    assert_eq!(
+        d.push_payload(&at(12, ts, true), &piece(1, &[12])),
+        Ok(None)
+    );
+    assert_eq!((d.frames_complete(), d.frames_dropped()), (2, 1));
+    d.reset();
+    assert_eq!(d.frames_dropped(), 2);
 }
