@@ -177,3 +177,34 @@ fn embedded_io_sink_writes_the_same_bytes() {
     );
     assert_eq!(w.finish(b""), Err(rtsp::Error::Io));
 }
+
+#[test]
+fn bodies_written_by_display_or_in_place_carry_their_length() {
+    let sdp = "v=0\r\ns=x\r\n";
+    let mut a = [0u8; 256];
+    let mut w = MessageWriter::response(SliceSink::new(&mut a), StatusCode::Ok);
+    w.header("CSeq", 2);
+    let n = w.finish_display("application/sdp", sdp).unwrap();
+    let mut b = [0u8; 256];
+    let mut w = MessageWriter::response(SliceSink::new(&mut b), StatusCode::Ok);
+    w.header("CSeq", 2);
+    let m = w
+        .finish_in_place("application/sdp", sdp.len(), |dst| {
+            dst.copy_from_slice(sdp.as_bytes());
+            true
+        })
+        .unwrap();
+    assert_eq!(&a[..n], &b[..m]);
+    let (msg, used) = parse_one(&a[..n]);
+    let Message::Response(r) = msg else { panic!() };
+    assert_eq!((used, r.body), (n, sdp.as_bytes()));
+    assert_eq!(r.header_str("Content-Type"), Some("application/sdp"));
+    // Too small: the size needed is reported.
+    let mut small = [0u8; 40];
+    let mut w = MessageWriter::response(SliceSink::new(&mut small), StatusCode::Ok);
+    w.header("CSeq", 2);
+    assert_eq!(
+        w.finish_in_place("application/sdp", sdp.len(), |_| true),
+        Err(rtsp::Error::BufferTooSmall { required: n })
+    );
+}

@@ -141,14 +141,7 @@ fn gstreamer_server_over_tcp() {
     let d = s.client.described().unwrap();
     assert_eq!(
         (d.payload_type, d.clock_rate, d.framerate),
-        (
-            26,
-            90_000,
-            Some(Framerate {
-                num: 25_000,
-                den: 1000
-            })
-        )
+        (26, 90_000, Some(Framerate::fps(25)))
     );
     assert_eq!(d.duration, None, "npt=now- is live");
     assert_eq!(s.client.server_ssrc(), Some(Ssrc(0xBC36_AFA5)));

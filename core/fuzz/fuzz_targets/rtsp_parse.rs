@@ -1,6 +1,91 @@
+//! Fuzzes the RTSP message parser (RFC 2326 §4, §6, §7, §10.12), the typed
+//! headers of whatever parses, and the sessions that read the same bytes:
+//! none may panic, and a complete message never claims more bytes than given.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use rtsp_core::limits::RTSP_MAX_HEADERS;
+use rtsp_core::rtsp::{self, header, Header, Message, Status};
+use rtsp_core::session::{client, server, Input};
+use rtsp_core::{Duration, Instant};
+
+struct Host(u32);
+
+impl server::Host for Host {
+    fn media(&mut self, path: &str) -> Option<server::MediaInfo> {
+        (path == "live" || path == "clip").then_some(server::MediaInfo {
+            width: 640,
+            height: 480,
+            framerate: rtsp_core::session::Framerate::fps(25),
+            duration: (path == "clip").then_some(Duration::from_secs(10)),
+        })
+    }
+    fn admit(&mut self, _path: &str) -> server::Admission {
+        server::Admission::Accept
+    }
+    fn random_u32(&mut self) -> u32 {
+        self.0 = self.0.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        self.0
+    }
+}
+
+fn typed(headers: &[Header<'_>]) {
+    for h in headers {
+        let Some(v) = h.value_str() else { continue };
+        let _ = header::Transports::parse(v);
+        let _ = header::Range::parse(v);
+        let _ = header::RtpInfoList::parse(v).map(|l| l.iter().count());
+        let _ = header::Session::parse(v);
+        let _ = header::CSeq::parse(v);
+        let _ = header::MethodSet::parse(v);
+        let _ = header::Challenge::parse(v).map(|c| c.params.nonce());
+        let _ = header::Authorization::parse(v).map(|a| a.digest().map(|d| d.response()));
+        let _ = header::OptionTags::parse(v).map(|t| t.iter().count());
+        let _ = header::ContentType::parse(v);
+        let _ = header::ContentBase::parse(v);
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
-    let _ = data; // replaced by the module owner
+    let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
+    if let Ok(Status::Complete((msg, used))) = rtsp::parse(data, &mut headers) {
+        assert!(used <= data.len());
+        match msg {
+            Message::Request(r) => typed(r.headers),
+            Message::Response(r) => typed(r.headers),
+            Message::Interleaved(_) => {}
+        }
+    }
+
+    let now = Instant::from_micros(1);
+    let mut buf = [0u8; 8192];
+    let config = server::Config {
+        server_ports: Some(header::PortPair::new(6970, 6971)),
+        ..server::Config::default()
+    };
+    let mut s = server::ServerSession::new(config, core::net::IpAddr::from([127, 0, 0, 1]));
+    let mut host = Host(1);
+    let mut rest = data;
+    for _ in 0..16 {
+        let Ok(Input::Consumed(n)) = s.handle_input(now, rest, &mut host) else { break };
+        while let Ok(Some(_)) = s.poll_transmit(now, &mut buf) {}
+        rest = rest.get(n..).unwrap_or_default();
+    }
+    while let Ok(Some(_)) = s.poll_transmit(now, &mut buf) {}
+    s.handle_rtcp(now, data);
+    let _ = s.frame_header(Duration::from_secs(1));
+    s.handle_timeout(now + Duration::from_secs(1000));
+    while let Ok(Some(_)) = s.poll_transmit(now, &mut buf) {}
+
+    let mut c = client::ClientSession::new(client::Config::default(), "rtsp://h/live").unwrap();
+    c.play(now);
+    let _ = c.poll_transmit(now, &mut buf, &mut ());
+    let mut rest = data;
+    for _ in 0..16 {
+        match c.handle_input(now, rest) {
+            Ok(Input::Consumed(n)) | Ok(Input::Rtp { consumed: n, .. }) => rest = rest.get(n..).unwrap_or_default(),
+            _ => break,
+        }
+        while let Ok(Some(_)) = c.poll_transmit(now, &mut buf, &mut ()) {}
+    }
+    c.handle_rtcp(now, data);
 });

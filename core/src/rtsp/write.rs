@@ -219,6 +219,35 @@ impl<S: Sink> MessageWriter<S> {
     }
 }
 
+impl MessageWriter<SliceSink<'_>> {
+    /// Ends the headers with `Content-Type` and `Content-Length: len`, then
+    /// lets `body` write its `len` bytes straight into the buffer (for
+    /// writers such as [`MjpegDescription::write`](crate::sdp::MjpegDescription::write)
+    /// that emit into a slice). `body` returns `false` on failure.
+    pub fn finish_in_place(
+        mut self,
+        content_type: &str,
+        len: usize,
+        body: impl FnOnce(&mut [u8]) -> bool,
+    ) -> Result<usize, Error> {
+        self.header(names::CONTENT_TYPE, content_type);
+        self.header(names::CONTENT_LENGTH, len);
+        self.sink.put(b"\r\n");
+        let start = self.sink.len;
+        let end = start.saturating_add(len);
+        match self.sink.buf.get_mut(start..end) {
+            Some(dst) => {
+                if !body(dst) {
+                    return Err(Error::Io);
+                }
+                self.sink.len = end;
+                self.sink.finish()
+            }
+            None => Err(Error::BufferTooSmall { required: end }),
+        }
+    }
+}
+
 struct Counter(usize);
 
 impl fmt::Write for Counter {

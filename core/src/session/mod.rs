@@ -170,32 +170,9 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-/// Frames per second as a fraction (SDP `a=framerate`, RFC 4566 §6),
-/// so 30000/1001 is exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Framerate {
-    /// Frames …
-    pub num: u32,
-    /// … per this many seconds (never 0 when read by this crate).
-    pub den: u32,
-}
-
-impl Framerate {
-    /// Whole frames per second.
-    pub const fn fps(n: u32) -> Self {
-        Framerate { num: n, den: 1 }
-    }
-
-    /// Duration of one frame, in 90 kHz RTP ticks (RFC 2435 §3), rounded.
-    pub fn ticks_90k(&self) -> u32 {
-        if self.num == 0 {
-            return 0;
-        }
-        let t = (u64::from(self.den) * 90_000 + u64::from(self.num) / 2) / u64::from(self.num);
-        u32::try_from(t).unwrap_or(u32::MAX)
-    }
-}
+/// Frames per second as a fraction (SDP `a=framerate`, RFC 4566 §6), so
+/// 30000/1001 is exact; the same type the SDP module reads and writes.
+pub use crate::sdp::Framerate;
 
 /// 90 kHz RTP ticks in `d` (RFC 2435 §3), modulo 2^32 as RTP timestamps are.
 pub(crate) fn ticks_90k(d: crate::Duration) -> u32 {

@@ -89,6 +89,13 @@ impl Default for Config {
     }
 }
 
+impl Reception for crate::stats::ReceiverStats {
+    fn report_block(&mut self, ssrc: Ssrc) -> Option<ReportBlock> {
+        // The inherent method (RFC 3550 A.3 interval bookkeeping).
+        crate::stats::ReceiverStats::report_block(self, ssrc)
+    }
+}
+
 /// Where the client's RTCP receiver reports get their report block
 /// (RFC 3550 §6.4.2). The host's reception statistics implement it;
 /// `()` sends reports without blocks.

@@ -97,7 +97,7 @@ impl ClientSession {
             self.fail(Request::Describe, StatusCode::UnsupportedMediaType);
             return;
         };
-        if self.urls.set_control(control.unwrap_or("")).is_err() {
+        if self.urls.set_control(control).is_err() {
             self.fail(Request::Describe, StatusCode::RequestUriTooLong);
             return;
         }

@@ -10,6 +10,7 @@ use crate::rtsp::header::{
     names, CSeq, LowerTransport, MethodSet, NptTime, Range, RtpInfo, Session, Transport,
 };
 use crate::rtsp::{MessageWriter, Method, SliceSink, StatusCode};
+use crate::sdp::MjpegDescription;
 use crate::session::{Error, MediaTransport};
 use crate::{rtp, Duration};
 
@@ -128,7 +129,21 @@ impl Reply {
             Kind::Describe(info) => {
                 let slash = if self.url.ends_with('/') { "" } else { "/" };
                 w.header(names::CONTENT_BASE, format_args!("{}{slash}", self.url));
-                return Ok(w.finish_display("application/sdp", Sdp { info })?);
+                let sdp = MjpegDescription {
+                    session_id: 0,
+                    session_version: 1,
+                    origin: "0.0.0.0",
+                    session_name: "MJPEG stream",
+                    width: info.width,
+                    height: info.height,
+                    framerate: Some(info.framerate),
+                    control: STREAM_CONTROL,
+                    duration: info.duration,
+                };
+                let len = sdp.buffer_len();
+                return Ok(
+                    w.finish_in_place("application/sdp", len, |dst| sdp.write(dst) == Ok(len))?
+                );
             }
             Kind::Setup { echo_lower } => {
                 if let Some(t) = s.transport {
@@ -216,41 +231,4 @@ pub(crate) fn sniff_cseq(input: &[u8]) -> Option<u32> {
         let value = core::str::from_utf8(value.get(1..)?).ok()?;
         CSeq::parse(value.trim()).ok().map(|c| c.0)
     })
-}
-
-/// The session description of one MJPEG stream (RFC 4566 §5, RFC 2435 §3;
-/// `a=x-dimensions` above 2040 px as GStreamer reads it).
-struct Sdp {
-    info: MediaInfo,
-}
-
-impl fmt::Display for Sdp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let i = &self.info;
-        f.write_str("v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=MJPEG stream\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\na=control:*\r\n")?;
-        if let Some(d) = i.duration {
-            writeln!(
-                f,
-                "a=range:{}\r",
-                Range::Npt {
-                    start: Some(NptTime::At(Duration::ZERO)),
-                    end: Some(NptTime::At(d))
-                }
-            )?;
-        }
-        f.write_str("m=video 0 RTP/AVP 26\r\na=rtpmap:26 JPEG/90000\r\n")?;
-        writeln!(f, "a=control:{STREAM_CONTROL}\r")?;
-        let fr = i.framerate;
-        if fr.den == 1 {
-            writeln!(f, "a=framerate:{}\r", fr.num)?;
-        } else if fr.den != 0 {
-            let milli = u64::from(fr.num) * 1000 / u64::from(fr.den);
-            writeln!(f, "a=framerate:{}.{:03}\r", milli / 1000, milli % 1000)?;
-        }
-        let max = crate::limits::JPEG_MAX_HEADER_DIMENSION;
-        if i.width > max || i.height > max {
-            writeln!(f, "a=x-dimensions:{},{}\r", i.width, i.height)?;
-        }
-        Ok(())
-    }
 }
