@@ -462,3 +462,46 @@ fn a_panic_or_a_fault_ends_qemu_with_a_failure_code() {
         );
     }
 }
+
+#[test]
+fn gstreamer_rtspsrc_decodes_frames_over_udp_and_tcp() {
+    let mut guest = Guest::boot("");
+    let scratch = Scratch::new("qemu-gst");
+    for protocol in ["udp", "tcp"] {
+        // At least 20 frames decoded to raw I420 at the clip's size, then EOS.
+        let raw = scratch.path(&format!("{protocol}.yuv"));
+        let out = Command::new(peer("gst-launch-1.0"))
+            .arg("-q")
+            .arg("rtspsrc")
+            .arg(format!("location={}", guest.url()))
+            .arg(format!("protocols={protocol}"))
+            .args([
+                "!",
+                "rtpjpegdepay",
+                "!",
+                "jpegdec",
+                "!",
+                "videoconvert",
+                "!",
+            ])
+            .arg(format!(
+                "video/x-raw,format=I420,width={CLIP_WIDTH},height={CLIP_HEIGHT}"
+            ))
+            .args(["!", "identity", "eos-after=21", "!", "filesink"])
+            .arg(format!("location={}", raw.display()))
+            .output()
+            .expect("gst-launch-1.0 runs");
+        assert!(
+            out.status.success(),
+            "{protocol}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let len = std::fs::metadata(&raw).unwrap().len();
+        let frame = u64::from(CLIP_WIDTH * CLIP_HEIGHT * 3 / 2);
+        assert!(
+            len % frame == 0 && len / frame >= 20,
+            "{protocol}: {len} bytes: not 20 whole frames"
+        );
+    }
+    guest.assert_alive();
+}
