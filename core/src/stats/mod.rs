@@ -50,6 +50,7 @@ const SEEN_SPAN: i64 = (SEEN_WORDS * 64) as i64;
 /// getters at any time, and [`report_block`](Self::report_block) once per
 /// RTCP RR (it starts a new A.3 interval).
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ReceiverStats {
     clock_rate: u32,
     seq: SeqExtender,

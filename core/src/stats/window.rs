@@ -22,6 +22,14 @@ pub(crate) struct Window {
     pending_packet: u64,
 }
 
+// heapless's Deque has no defmt support: log the summary instead.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Window {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "Window {{ frames: {=usize} }}", self.slots.len());
+    }
+}
+
 impl Default for Window {
     fn default() -> Self {
         Window {
