@@ -121,6 +121,11 @@ impl fmt::Display for RtpTimestamp {
 /// The first packet's extended number is its own 16-bit value (cycle 0). A
 /// late packet from before that cycle (e.g. 65535 arriving after 0) extends
 /// to a negative number; it is still reported, never dropped.
+///
+/// A sender that restarts its numbering shows up as a jump (counted as loss
+/// or lateness, as Wireshark counts it); A.1's resynchronisation after two
+/// sequential packets is the caller's choice: a new SSRC deserves a new
+/// extender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SeqExtender {

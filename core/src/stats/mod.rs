@@ -48,7 +48,8 @@ const SEEN_SPAN: i64 = (SEEN_WORDS * 64) as i64;
 /// depacketizer completes or drops a frame, and
 /// [`on_sender_report`](Self::on_sender_report) for each RTCP SR; read the
 /// getters at any time, and [`report_block`](Self::report_block) once per
-/// RTCP RR (it starts a new A.3 interval).
+/// RTCP RR (it starts a new A.3 interval). One object per SSRC: start a
+/// fresh one when the source changes (RFC 3550 §8.2).
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ReceiverStats {
