@@ -164,7 +164,7 @@ impl Server {
                     self.rtcp_peers.insert(rtcp, idx);
                 }
                 tracing::info!("{peer}: session {id} set up for {path}: {}", describe(dest));
-                c.media = Some(Media::new(path, source, dest, now));
+                c.media = Some(Media::new(id.to_string(), path, source, dest, now));
                 self.sessions += 1;
             }
             Event::Playing { start } => {
@@ -235,8 +235,9 @@ impl Server {
             self.rtcp_peers.remove(&rtcp);
         }
         tracing::info!(
-            "{}: session for {} ended ({why}): {} frames and {} packets sent, {} frames dropped, {} receiver reports",
+            "{}: session {} for {} ended ({why}): {} frames and {} packets sent, {} frames dropped, {} receiver reports",
             c.peer,
+            m.id,
             m.path,
             m.frames,
             m.packets,

@@ -17,6 +17,8 @@ use crate::stream::Dest;
 /// Media state of a set-up session.
 #[derive(Debug)]
 pub struct Media {
+    /// The session identifier, for the log.
+    pub id: String,
     /// The stream's request path.
     pub path: String,
     /// What it plays.
@@ -43,8 +45,9 @@ pub struct Media {
 
 impl Media {
     /// A stopped stream of `source` to `dest`.
-    pub fn new(path: String, source: Source, dest: Dest, now: Instant) -> Media {
+    pub fn new(id: String, path: String, source: Source, dest: Dest, now: Instant) -> Media {
         Media {
+            id,
             path,
             source,
             dest,

@@ -469,3 +469,37 @@ fn no_loop_plays_each_frame_once_at_90khz_pacing_and_seeks() {
         "frames after seeking to npt=1 with --no-loop"
     );
 }
+
+#[test]
+fn a_stalled_tcp_client_loses_frames_without_slowing_the_others() {
+    // A fast stream so a stalled reader fills its socket buffers quickly.
+    let server = Server::start(&["--fps", "200"]);
+    let url = server.url("movie.Mjpeg");
+    // The stalled client: interleaved, and it never reads its socket.
+    let mut stalled = Client::connect(server.port, &url);
+    let session = stalled.setup_tcp().session();
+    assert_eq!(
+        stalled
+            .request("PLAY", &url, &[("Session", &session)])
+            .status,
+        200
+    );
+    // Meanwhile a UDP client plays and must get every frame.
+    let mut c = Client::connect(server.port, &url);
+    let pair = UdpPair::bind();
+    let s2 = c.setup_udp(&pair).session();
+    assert_eq!(c.request("PLAY", &url, &[("Session", &s2)]).status, 200);
+    let secs = 8.0;
+    let pkts = rtp_of(&pair.recv_for(Duration::from_secs_f64(secs)));
+    assert_no_gaps(&pkts, "UDP client next to a stalled one");
+    let n = frames(&pkts) as f64;
+    assert!(
+        n >= 200.0 * secs * 0.8,
+        "UDP client got {n} frames in {secs} s at 200 fps"
+    );
+    server.proc.wait_for_line(
+        "frame(s) dropped so far: its TCP connection is not keeping up",
+        DEADLINE,
+    );
+    drop(stalled);
+}
