@@ -195,10 +195,9 @@ pub fn parse<'b, 'h>(
             Some((frame, used)) => Status::Complete((Message::Interleaved(frame), skip + used)),
             None => Status::Partial,
         }),
-        Some(_) => Ok(match parse_text(rest, headers)? {
-            Status::Complete((message, used)) => Status::Complete((message, skip + used)),
-            Status::Partial => Status::Partial,
-        }),
+        // The text parser adds `skip` itself so the (large) result is
+        // built once, not re-wrapped here.
+        Some(_) => parse_text(rest, headers, skip),
     }
 }
 

@@ -26,16 +26,22 @@ pub(crate) fn is_token(b: u8) -> bool {
 /// word-at-a-time scan inlined here beats a call into a SIMD search.
 #[inline]
 pub(crate) fn find_lf(s: &[u8]) -> Option<usize> {
+    find_byte::<b'\n'>(s)
+}
+
+/// Index of the first byte `B` in `s`, a word at a time.
+#[inline]
+pub(crate) fn find_byte<const B: u8>(s: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const LF: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let splat: u64 = ONES * B as u64;
     let mut chunks = s.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ LF;
-        // A byte of `x` is zero where the input is '\n'; the lowest flagged
+        let x = u64::from_le_bytes(word) ^ splat;
+        // A byte of `x` is zero where the input is `B`; the lowest flagged
         // byte is always a true match (borrows only flag bytes above one).
         let found = x.wrapping_sub(ONES) & !x & HIGHS;
         if found != 0 {

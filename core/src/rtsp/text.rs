@@ -15,18 +15,23 @@ use crate::limits::{RTSP_MAX_BODY, RTSP_MAX_HEADERS, RTSP_MAX_LINE, RTSP_MAX_MES
 /// A byte range of the head, turned into `&str` once the head is checked.
 #[derive(Clone, Copy)]
 struct Span {
-    start: u32,
-    end: u32,
+    start: u16,
+    end: u16,
 }
+
+// Spans index the head: a line starts at most RTSP_MAX_MESSAGE bytes in
+// and is at most RTSP_MAX_LINE long; 16 bits halve the span table.
+const _: () = assert!(RTSP_MAX_MESSAGE + RTSP_MAX_LINE + 2 <= u16::MAX as usize);
 
 impl Span {
     const EMPTY: Span = Span { start: 0, end: 0 };
 
     fn new(r: Range<usize>) -> Span {
-        // Spans lie in the head, which is at most RTSP_MAX_MESSAGE bytes.
+        // Spans lie in the head (bounded as asserted above), so the casts
+        // keep every value.
         Span {
-            start: r.start as u32,
-            end: r.end as u32,
+            start: r.start as u16,
+            end: r.end as u16,
         }
     }
 
@@ -58,9 +63,13 @@ fn text<'b>(buf: &'b [u8], head: Option<&'b str>, span: Span) -> Option<&'b str>
     }
 }
 
+/// Parses the message at the start of `buf`; `skip` (bytes the caller
+/// already dropped before `buf`) is added to the length consumed.
+#[inline]
 pub(super) fn parse_text<'b, 'h>(
     buf: &'b [u8],
     headers: &'h mut [Header<'b>],
+    skip: usize,
 ) -> Result<Status<(Message<'b, 'h>, usize)>, Error> {
     let Some((first, mut pos)) = next_line(buf, 0)? else {
         return Ok(Status::Partial);
@@ -175,7 +184,7 @@ pub(super) fn parse_text<'b, 'h>(
             })
         }
     };
-    Ok(Status::Complete((message, end)))
+    Ok(Status::Complete((message, skip + end)))
 }
 
 /// The line starting at `from`: its range without CRLF (a bare LF is
