@@ -89,7 +89,7 @@ impl Jitter {
         let mut current = self.jitter_ms;
         if khz != 0 {
             // The timestamp difference converted to ms, then A.8's |D|.
-            let nominal_ms = (ts - ref_ts) as f64 / f64::from(khz);
+            let nominal_ms = ts.saturating_sub(ref_ts) as f64 / f64::from(khz);
             let diff = abs(arrival_ms - (ref_ms + nominal_ms));
             current = (15.0 * self.jitter_ms + diff) / 16.0;
             self.jitter_ms = current;
@@ -97,7 +97,7 @@ impl Jitter {
         if !marker && in_order {
             // Running means over packets 2..n, weighted by the count of
             // packets before this one (Wireshark's `total_nr - 1`).
-            let before = (self.count - 1) as f64;
+            let before = self.count.saturating_sub(1) as f64;
             let n = before.max(1.0);
             if delta > self.max_delta_ms {
                 self.max_delta_ms = delta;

@@ -59,6 +59,8 @@ pub struct ReceiverStats {
     received: u64,
     duplicates: u64,
     reordered: u64,
+    /// Distinct packets older than the first one (not expected, A.1).
+    before_base: u64,
     payload_bytes: u64,
     packet_bytes: u64,
     first_packet: Option<(Instant, u64, u64)>,
@@ -95,6 +97,7 @@ impl ReceiverStats {
             received: 0,
             duplicates: 0,
             reordered: 0,
+            before_base: 0,
             payload_bytes: 0,
             packet_bytes: 0,
             first_packet: None,
@@ -187,6 +190,9 @@ impl ReceiverStats {
                 return;
             } else {
                 self.reordered = self.reordered.saturating_add(1);
+                if self.seq.base().is_some_and(|b| ext < i64::from(b.0)) {
+                    self.before_base = self.before_base.saturating_add(1);
+                }
             }
         }
         self.set_seen(ext, true);
@@ -253,10 +259,13 @@ impl ReceiverStats {
             - i64::try_from(self.received).unwrap_or(i64::MAX)
     }
 
-    /// Packets never received: expected − distinct packets, never negative.
+    /// Packets never received: expected − distinct packets from the first
+    /// one on; never negative.
     pub fn missing(&self) -> u64 {
+        let distinct = self.received.saturating_sub(self.duplicates);
+        // Packets from before the first one are not expected (A.1 base).
         self.expected()
-            .saturating_sub(self.received.saturating_sub(self.duplicates))
+            .saturating_sub(distinct.saturating_sub(self.before_base))
     }
 
     /// `lost()` as a percentage of `expected()` (Wireshark's "(x%)").
@@ -362,7 +371,9 @@ impl ReceiverStats {
         let Some((first, first_complete)) = self.first_frame else {
             return 0.0;
         };
-        let after_first = self.frames_complete - u64::from(first_complete);
+        let after_first = self
+            .frames_complete
+            .saturating_sub(u64::from(first_complete));
         per_second(after_first as f64, first, self.last_frame)
     }
 
