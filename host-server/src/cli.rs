@@ -75,6 +75,28 @@ pub struct Args {
           value_parser = clap::value_parser!(u32).range(2..=86_400))]
     pub session_timeout: u32,
 
+    /// Require this user name (RTSP authentication, RFC 2326 §12.5, with
+    /// HTTP Digest, RFC 2617). OPTIONS stays open; other requests without
+    /// valid credentials get 401. Clients: `rtsp://USER:PASSWORD@host/...`.
+    #[arg(long, value_name = "NAME", requires = "password")]
+    pub user: Option<String>,
+
+    /// The password for --user (or set RTSP_PASSWORD, which keeps it out of
+    /// the process list).
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "RTSP_PASSWORD",
+        hide_env_values = true,
+        requires = "user"
+    )]
+    pub password: Option<String>,
+
+    /// Also accept Basic authentication (the password then crosses the
+    /// network in the clear; Digest is always offered first).
+    #[arg(long, requires = "user")]
+    pub basic: bool,
+
     /// Start a clip over when it ends (the default).
     #[arg(long = "loop", overrides_with = "no_loop")]
     pub loop_: bool,

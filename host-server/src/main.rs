@@ -7,6 +7,7 @@
 
 #[cfg(test)]
 mod alloc_check;
+mod auth;
 mod banner;
 mod cli;
 mod live;
@@ -67,6 +68,17 @@ fn run(args: &cli::Args) -> Result<(), String> {
     let addr = SocketAddr::new(args.bind, args.rtsp_port());
     let (mut srv, waker) = server::Server::bind(addr, catalog, cfg)
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    if let (Some(user), Some(password)) = (&args.user, &args.password) {
+        srv.auth = Some(auth::Auth::new(user, password, args.basic));
+        tracing::info!(
+            "clients must authenticate as {user} ({})",
+            if args.basic {
+                "Digest or Basic"
+            } else {
+                "Digest"
+            }
+        );
+    }
     if let Some(name) = args.live_name() {
         let feed = live::spawn_stdin(name, fps, waker);
         srv.catalog

@@ -116,6 +116,8 @@ pub struct Server {
     pub period: Duration,
     /// Settings of every connection's core session.
     pub session_config: session::server::Config,
+    /// Credentials required of clients, if any.
+    pub auth: Option<crate::auth::Auth>,
 }
 
 /// Binds an even/odd UDP pair on `ip` for RTP and RTCP (RFC 3550 §11).
@@ -188,6 +190,7 @@ impl Server {
             sessions: 0,
             period,
             session_config,
+            auth: None,
         };
         Ok((server, waker))
     }

@@ -350,3 +350,63 @@ fn live_stdin_source_is_shared_by_clients_at_its_own_rate() {
         assert!(err.trim().is_empty(), "{what}: decoder errors: {err}");
     }
 }
+
+#[test]
+fn digest_authentication_with_ffmpeg_and_gstreamer() {
+    let server = Server::start(&["--user", "alice", "--password", "s3cret"]);
+    let url = server.url("movie.Mjpeg");
+    let with = url.replace("rtsp://", "rtsp://alice:s3cret@");
+    let (frames, errors) = ffmpeg_pull(&with, "tcp", 2, &[]);
+    assert!(
+        frames.len() >= 45,
+        "ffmpeg with Digest credentials decoded {} frames",
+        frames.len()
+    );
+    assert!(errors.trim().is_empty(), "{errors}");
+
+    let wrong = Command::new(peer("ffmpeg"))
+        .args(["-nostdin", "-v", "error", "-rtsp_transport", "tcp", "-i"])
+        .arg(url.replace("rtsp://", "rtsp://alice:nope@"))
+        .args(["-t", "1", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success(), "wrong password must not play");
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("401"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+
+    let pipeline = format!(
+        "rtspsrc location={url} user-id=alice user-pw=s3cret protocols=tcp ! rtpjpegdepay ! jpegdec ! \
+         identity eos-after=25 ! fakesink"
+    );
+    let mut cmd = Command::new(peer("gst-launch-1.0"));
+    cmd.arg("-e").args(pipeline.split_whitespace());
+    let mut gst = Proc::spawn("gst-launch-1.0", &mut cmd);
+    assert!(
+        gst.wait_exit(DEADLINE).success(),
+        "gst-launch with Digest:\n{}",
+        gst.output()
+    );
+
+    // On the wire: OPTIONS is open; DESCRIBE is challenged with Digest only.
+    let mut c = server_util::Client::connect(server.port, &url);
+    assert_eq!(c.request("OPTIONS", &url, &[]).status, 200);
+    let r = c.request("DESCRIBE", &url, &[]);
+    assert_eq!(r.status, 401);
+    let challenges: Vec<_> = r
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("WWW-Authenticate"))
+        .map(|(_, v)| v.clone())
+        .collect();
+    assert_eq!(challenges.len(), 1, "{challenges:?}");
+    assert!(challenges[0].starts_with("Digest realm="), "{challenges:?}");
+    let basic = c.request(
+        "DESCRIBE",
+        &url,
+        &[("Authorization", "Basic YWxpY2U6czNjcmV0")],
+    );
+    assert_eq!(basic.status, 401, "Basic is refused unless --basic");
+}
