@@ -22,12 +22,24 @@ impl Tables {
         (64 << (precision & 1), 64 << ((precision >> 1) & 1))
     }
 
+    /// Tables 0 and 1 from the §3.1.8 data. A sender may send one table
+    /// for all components (ffmpeg does, for frames whose DQT has one): it is
+    /// then used for chroma too.
     fn from_wire(precision: u8, bytes: &[u8]) -> Option<Tables> {
         let (l, c) = Self::sizes(precision);
-        let src = bytes.get(..l + c)?;
         let mut data = [0u8; 256];
-        data.get_mut(..l + c)?.copy_from_slice(src);
-        Some(Tables { precision, data })
+        if let Some(both) = bytes.get(..l + c) {
+            data.get_mut(..l + c)?.copy_from_slice(both);
+            return Some(Tables { precision, data });
+        }
+        let luma = bytes.get(..l).filter(|_| bytes.len() == l)?;
+        data.get_mut(..l)?.copy_from_slice(luma);
+        data.get_mut(l..2 * l)?.copy_from_slice(luma);
+        let shared = (precision & 1) * 0b11;
+        Some(Tables {
+            precision: shared,
+            data,
+        })
     }
 
     fn split(&self) -> Option<(QuantTable<'_>, QuantTable<'_>)> {

@@ -388,3 +388,23 @@ fn frames_sharing_one_timestamp_are_told_apart_by_sequence_numbers() {
     d.reset();
     assert_eq!(d.frames_dropped(), 2);
 }
+
+#[test]
+fn one_in_band_table_serves_all_components() {
+    // ffmpeg's payloader sends Length 64 when its frame has one DQT table.
+    let table: Vec<u8> = (10..74).collect();
+    let mut d = Depacketizer::new([0u8; JPEG_MAX_HEADER + 16]);
+    let out = d
+        .push_payload(&at(0, 0, true), &q_packet(255, 0, &table, &[1, 2]))
+        .unwrap()
+        .unwrap();
+    let f = Frame::parse(out).unwrap();
+    assert_eq!(f.quant_tables()[0].data(), &table[..]);
+    assert_eq!(f.quant_tables()[1].data(), &table[..]);
+    assert_eq!(f.scan_data(), &[1, 2]);
+    // A length that is neither one nor two tables is refused.
+    assert_eq!(
+        d.push_payload(&at(1, 3000, true), &q_packet(255, 0, &table[..40], &[1])),
+        Err(Error::BadPacket)
+    );
+}
