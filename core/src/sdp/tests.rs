@@ -298,3 +298,22 @@ fn write_reports_size_and_writes_to_io() {
     let mut tiny = &mut tiny_buf[..];
     assert_eq!(d.write_to(&mut tiny), Err(Error::Write));
 }
+
+#[test]
+fn caller_text_cannot_add_lines() {
+    let d = MjpegDescription {
+        session_name: "evil\r\na=control:rtsp://elsewhere/",
+        control: "track\n1",
+        ..description(640, 480)
+    };
+    let mut buf = [0u8; 512];
+    let len = d.write(&mut buf).unwrap();
+    assert_eq!(d.buffer_len(), len);
+    let text = core::str::from_utf8(&buf[..len]).unwrap();
+    assert!(text.contains("s=evila=control:rtsp://elsewhere/\r\n"));
+    assert!(text.contains("a=control:track1\r\n"));
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("a=control")).count(),
+        2
+    );
+}

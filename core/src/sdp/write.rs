@@ -67,12 +67,15 @@ impl MjpegDescription<'_> {
         } else {
             self.session_name
         };
+        // Caller text (a file name, a path) must not end a line early.
+        let (name, origin) = (OneLine(name), OneLine(self.origin));
+        let control = OneLine(self.control);
         let pt = PayloadType::JPEG;
         write!(out, "v=0\r\n")?;
         write!(
             out,
-            "o=- {} {} IN {family} {}\r\n",
-            self.session_id, self.session_version, self.origin
+            "o=- {} {} IN {family} {origin}\r\n",
+            self.session_id, self.session_version
         )?;
         write!(
             out,
@@ -87,7 +90,7 @@ impl MjpegDescription<'_> {
             out,
             "m=video 0 RTP/AVP {pt}\r\na=rtpmap:{pt} JPEG/90000\r\n"
         )?;
-        write!(out, "a=control:{}\r\n", self.control)?;
+        write!(out, "a=control:{control}\r\n")?;
         if let Some(rate) = self.framerate {
             write!(out, "a=framerate:{rate}\r\n")?;
         }
@@ -121,6 +124,18 @@ impl MjpegDescription<'_> {
         let mut adapter = IoAdapter { sink, len: 0 };
         self.render(&mut adapter).map_err(|_| Error::Write)?;
         Ok(adapter.len)
+    }
+}
+
+/// Displays text with CR and LF removed (RFC 4566 §5: a field is one line).
+struct OneLine<'a>(&'a str);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for part in self.0.split(['\r', '\n']) {
+            f.write_str(part)?;
+        }
+        Ok(())
     }
 }
 
