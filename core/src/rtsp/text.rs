@@ -8,7 +8,7 @@
 
 use core::ops::Range;
 
-use super::parse::{is_token, trim, Header, Message, Request, Response, Status, Version};
+use super::parse::{is_token, Header, Message, Request, Response, Status, Version};
 use super::{header, Error, Method, StatusCode};
 use crate::limits::{RTSP_MAX_BODY, RTSP_MAX_HEADERS, RTSP_MAX_LINE, RTSP_MAX_MESSAGE};
 
@@ -348,6 +348,10 @@ fn parse_header(buf: &[u8], pos: usize) -> Result<Option<HeaderLine<'_>>, Error>
             limit: RTSP_MAX_LINE,
         });
     }
-    let value = trim(window.get(value_start..end).unwrap_or_default());
+    // Leading blanks were skipped above; only trailing ones remain.
+    let mut value = window.get(value_start..end).unwrap_or_default();
+    while let [rest @ .., b' ' | b'\t'] = value {
+        value = rest;
+    }
     Ok(Some((Span::new(pos..pos + name_len), value, pos + next)))
 }
