@@ -78,3 +78,100 @@ fn ffmpeg_rtp_jpeg_into_our_depacketizer() {
         assert_eq!(px, decode(s).2);
     }
 }
+
+fn encode(w: u16, h: u16, s420: bool, restart: u16) -> Vec<u8> {
+    use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+    let rgb: Vec<u8> = (0..usize::from(w) * usize::from(h))
+        .flat_map(|i| {
+            let (x, y) = (i % usize::from(w), i / usize::from(w));
+            [
+                (x * 255 / usize::from(w)) as u8,
+                (y * 2) as u8,
+                ((x + y) * 3) as u8,
+            ]
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut e = Encoder::new(&mut out, 85);
+    e.set_sampling_factor(if s420 {
+        SamplingFactor::F_2_2
+    } else {
+        SamplingFactor::F_2_1
+    });
+    if restart > 0 {
+        e.set_restart_interval(restart);
+    }
+    e.encode(&rgb, w, h, ColorType::Rgb).unwrap();
+    out
+}
+
+fn our_packets_into_ffmpeg(name: &str, jpeg: &[u8]) {
+    use rtsp_core::jpeg::{Frame, Packetizer};
+    use rtsp_core::rtp::{RtpTimestamp, SeqNo, Ssrc};
+    let dir = std::env::temp_dir().join(format!("rtsp-core-ffdep-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // A port for ffmpeg: taken from the kernel, then released for it.
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sdp = dir.join("in.sdp");
+    std::fs::write(
+        &sdp,
+        format!(
+            "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=t\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=video {port} RTP/AVP 26\r\na=rtpmap:26 JPEG/90000\r\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out%03d.jpg");
+    let mut child = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(["-protocol_whitelist", "file,udp,rtp", "-i"])
+        .arg(&sdp)
+        .args(["-c", "copy", "-frames:v", "3", "-f", "image2"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("ffmpeg must be installed");
+    let frame = Frame::parse(jpeg).unwrap();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (mut seq, mut ts) = (1u16, 0u32);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // Send frames until ffmpeg has written its three and exits.
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        let repr = rtp::Repr {
+            marker: false,
+            payload_type: 26,
+            sequence: SeqNo(seq),
+            timestamp: RtpTimestamp(ts),
+            ssrc: Ssrc(0x0102_0304),
+        };
+        let mut p = Packetizer::new(&frame, 1200, repr).unwrap();
+        let mut buf = [0u8; 1200];
+        while let Some(n) = p.next_packet(&mut buf).unwrap() {
+            tx.send_to(&buf[..n], ("127.0.0.1", port)).unwrap();
+        }
+        seq = p.next_sequence().0;
+        ts = ts.wrapping_add(9000);
+        std::thread::sleep(Duration::from_millis(100)); // 10 fps pacing
+    }
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "ffmpeg did not finish: {status}");
+    let got = std::fs::read(dir.join("out001.jpg")).expect("ffmpeg wrote a frame");
+    assert_eq!(decode(&got), decode(jpeg));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn our_420_packets_into_ffmpeg() {
+    our_packets_into_ffmpeg("420", &encode(320, 240, true, 0));
+}
+
+#[test]
+fn our_422_restart_packets_into_ffmpeg() {
+    our_packets_into_ffmpeg("422r", &encode(256, 128, false, 2));
+}
