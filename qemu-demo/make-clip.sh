@@ -7,7 +7,7 @@
 # CLIP_FPS in src/clip.rs, keep both in step.
 set -euo pipefail
 cd "$(dirname "$0")"
-SECONDS_=${1:-3.3}
+SECONDS_=${1:-3.1}
 Q=${2:-19}
 ffmpeg -v error -y -f lavfi -i "testsrc=size=320x240:rate=10" -t "$SECONDS_" \
   -pix_fmt yuvj420p -c:v mjpeg -huffman default -q:v "$Q" -f mjpeg clip.mjpeg

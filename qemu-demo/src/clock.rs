@@ -48,9 +48,20 @@ impl SysTickClock {
         }
     }
 
-    /// Microseconds since boot (12.5 ticks per microsecond).
+    /// Now, as the core's microsecond instant, through the
+    /// `embedded_time::Clock` impl below (`Instant::from_clock`), exactly as
+    /// the std hosts convert `StandardClock` instants.
+    pub fn now(&self) -> rtsp_core::Instant {
+        match self.try_now() {
+            Ok(instant) => rtsp_core::Instant::from_clock(instant),
+            // `try_now` cannot fail for this clock.
+            Err(_) => rtsp_core::Instant::ZERO,
+        }
+    }
+
+    /// Microseconds since boot.
     pub fn micros(&self) -> u64 {
-        self.tick() * 2 / 25
+        self.now().as_micros()
     }
 
     /// Reads SysTick and extends it; also publishes milliseconds for defmt.
