@@ -505,3 +505,75 @@ fn gstreamer_rtspsrc_decodes_frames_over_udp_and_tcp() {
     }
     guest.assert_alive();
 }
+
+#[test]
+fn interleaved_rtcp_receiver_reports_keep_a_tcp_session_alive_until_they_stop() {
+    let mut guest = Guest::boot("timeout=3");
+    let mut rtsp = Rtsp::connect(&guest);
+    let url = guest.url();
+    let transport = "RTP/AVP/TCP;unicast;interleaved=0-1";
+    let setup = rtsp.request("SETUP", &url, &[("Transport", transport)]);
+    assert_eq!(setup.code, 200, "{}", setup.head);
+    assert!(
+        setup
+            .header("Transport")
+            .unwrap()
+            .contains("interleaved=0-1"),
+        "{}",
+        setup.head
+    );
+    let session = setup.session();
+    assert_eq!(
+        rtsp.request("PLAY", &url, &[("Session", &session)]).code,
+        200
+    );
+
+    // Count `$` frames on channel 0 (RTP) and note when the server closes.
+    let mut reader = rtsp.stream.try_clone().unwrap();
+    reader.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut pending = std::mem::take(&mut rtsp.buf);
+    let rtp_at = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Instant>::new()));
+    let seen = rtp_at.clone();
+    let closed = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut chunk = [0u8; 4096];
+        loop {
+            while pending.len() >= 4 && pending[0] == b'$' {
+                let len = 4 + usize::from(u16::from_be_bytes([pending[2], pending[3]]));
+                if pending.len() < len {
+                    break;
+                }
+                if pending[1] == 0 {
+                    seen.lock().unwrap().push(Instant::now());
+                }
+                pending.drain(..len);
+            }
+            match reader.read(&mut chunk) {
+                Ok(0) | Err(_) => return Instant::now(),
+                Ok(n) => pending.extend_from_slice(&chunk[..n]),
+            }
+        }
+    });
+    // An RTCP receiver report with no report blocks (RFC 3550 §6.4.2) on
+    // the RTCP channel, once a second: liveness without any RTSP request.
+    let rr: [u8; 12] = [b'$', 1, 0, 8, 0x80, 201, 0, 1, 0x12, 0x34, 0x56, 0x78];
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_secs(1));
+        rtsp.send_raw(&rr);
+    }
+    let last_rr = Instant::now();
+    let recent = rtp_at.lock().unwrap().last().map(|t| t.elapsed());
+    assert!(
+        recent.is_some_and(|r| r < Duration::from_millis(500)),
+        "interleaved RTP stopped despite RTCP RRs (last {recent:?} ago)"
+    );
+    // Silence: the session expires and the server closes the connection,
+    // since interleaved media cannot outlive it.
+    let closed_at = closed.join().unwrap();
+    let after = closed_at.duration_since(last_rr).as_secs_f64();
+    assert!(
+        (2.5..10.0).contains(&after),
+        "connection closed {after:.1} s after the last RR, timeout is 3 s"
+    );
+    guest.assert_alive();
+}

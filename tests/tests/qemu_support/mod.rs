@@ -122,7 +122,7 @@ pub struct Rtsp {
     pub stream: TcpStream,
     pub cseq: u32,
     pub url: String,
-    buf: Vec<u8>,
+    pub buf: Vec<u8>,
 }
 
 impl Rtsp {
