@@ -137,9 +137,7 @@ impl Player {
             }
             Event::Described { size, payload_type } => {
                 if let Some(offer) = self.not_jpeg.take() {
-                    return Err(format!(
-                        "the stream is not MJPEG (the SDP offers {offer}); this client plays RTP/JPEG (RFC 2435) only"
-                    ));
+                    return Err(not_mjpeg(&offer));
                 }
                 self.media.payload_type = payload_type;
                 if let Some((w, h)) = size {
@@ -178,6 +176,12 @@ impl Player {
                 self.prompt();
             }
             Event::Failed(text) => {
+                // The core refuses an SDP without JPEG video itself (as 415);
+                // say what the server offered instead.
+                let text = match self.not_jpeg.take() {
+                    Some(offer) => not_mjpeg(&offer),
+                    None => text,
+                };
                 // A refused request in --play mode ends the run: nothing will come.
                 if self.opts.auto_play && self.leaving.is_none() {
                     return Err(text);
@@ -369,6 +373,10 @@ impl Player {
             crate::prompt::print_prompt();
         }
     }
+}
+
+fn not_mjpeg(offer: &str) -> String {
+    format!("the stream is not MJPEG (the SDP offers {offer}); this client plays RTP/JPEG (RFC 2435) only")
 }
 
 fn command_name(c: Command) -> &'static str {
