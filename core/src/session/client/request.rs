@@ -1,0 +1,111 @@
+//! The requests and receiver reports the client writes (RFC 2326 §10,
+//! §12; RFC 3550 §6.4.2).
+
+use super::{ClientSession, Reception, Request, State, TransportRequest};
+use crate::rtcp::{self, ReportBlocks};
+use crate::rtsp::header::{self, names};
+use crate::rtsp::{MessageWriter, Method, SliceSink};
+use crate::session::{Error, MediaTransport};
+use crate::{Duration, Instant};
+
+impl ClientSession {
+    pub(super) fn write_request(
+        &self,
+        step: Request,
+        cseq: u32,
+        buf: &mut [u8],
+    ) -> Result<usize, Error> {
+        let (method, uri) = match step {
+            Request::Options => (Method::Options, self.urls.base()),
+            Request::Describe => (Method::Describe, self.urls.base()),
+            Request::Setup => (Method::Setup, self.urls.control()),
+            Request::Play => (Method::Play, self.urls.base()),
+            Request::Pause => (Method::Pause, self.urls.base()),
+            Request::Teardown => (Method::Teardown, self.urls.base()),
+            Request::KeepAlive => (self.keepalive_method(), self.urls.base()),
+        };
+        let mut w = MessageWriter::request(SliceSink::new(buf), method, uri);
+        w.header(names::CSEQ, cseq);
+        w.header(names::USER_AGENT, self.config.user_agent);
+        if let Some(id) = self.session_id() {
+            if step != Request::Setup || self.state >= State::Ready {
+                w.header(names::SESSION, id);
+            }
+        }
+        match step {
+            Request::Describe => {
+                w.header("Accept", "application/sdp");
+            }
+            Request::Setup => {
+                let mut t = header::Transport::rtp_avp();
+                t.cast = Some(header::Cast::Unicast);
+                match self.config.transport {
+                    TransportRequest::Udp { rtp_port } => {
+                        t.client_port =
+                            Some(header::PortPair::new(rtp_port, rtp_port.wrapping_add(1)));
+                    }
+                    TransportRequest::Tcp => {
+                        t.lower = Some(header::LowerTransport::Tcp);
+                        t.interleaved = Some(header::ChannelPair::new(0, 1));
+                    }
+                }
+                w.header(names::TRANSPORT, t);
+            }
+            Request::Play if self.resuming => {
+                // Resume where paused: no Range (RFC 2326 §10.5).
+            }
+            Request::Play => {
+                w.header(
+                    names::RANGE,
+                    header::Range::Npt {
+                        start: Some(header::NptTime::At(Duration::ZERO)),
+                        end: None,
+                    },
+                );
+            }
+            _ => {}
+        }
+        Ok(w.finish(b"")?)
+    }
+
+    pub(super) fn write_report<R: Reception>(
+        &self,
+        now: Instant,
+        transport: MediaTransport,
+        buf: &mut [u8],
+        reception: &mut R,
+    ) -> Result<usize, Error> {
+        let mut block = self
+            .server_ssrc
+            .and_then(|ssrc| reception.report_block(ssrc));
+        if let (Some(b), (lsr @ 1.., at)) = (block.as_mut(), self.last_sr) {
+            b.last_sr = lsr;
+            b.delay_since_last_sr = rtcp::dlsr_from_duration(now - at);
+        }
+        let blocks = block.as_slice();
+        let rr = rtcp::ReceiverReport {
+            ssrc: self.config.ssrc,
+            reports: ReportBlocks::new(blocks),
+        };
+        let sdes = rtcp::Sdes::cname(self.config.ssrc, self.config.user_agent);
+        let packets = [rtcp::Packet::Rr(rr), rtcp::Packet::Sdes(sdes)];
+        let offset = if matches!(transport, MediaTransport::Interleaved { .. }) {
+            4
+        } else {
+            0
+        };
+        let total = offset + packets.iter().map(rtcp::Packet::buffer_len).sum::<usize>();
+        let out = buf
+            .get_mut(..total)
+            .ok_or(Error::BufferTooSmall { required: total })?;
+        let (head, body) = out.split_at_mut(offset);
+        rtcp::emit_compound(&packets, body)
+            .map_err(|_| Error::BufferTooSmall { required: total })?;
+        if let MediaTransport::Interleaved { channels } = transport {
+            let h = crate::rtsp::interleaved_header(channels.rtcp_channel(), total - 4)
+                .ok_or(Error::BufferTooSmall { required: total })?;
+            head.copy_from_slice(&h);
+        }
+        Ok(total)
+    }
+}
