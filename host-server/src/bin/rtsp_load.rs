@@ -113,7 +113,11 @@ fn start_ours(clip_dir: &Path, extra: &[String]) -> Server {
         .arg("--media")
         .arg(clip_dir)
         .args(extra)
-        .env("RUST_LOG", "warn")
+        // RTSP_LOAD_SERVER_LOG=info shows each session's summary.
+        .env(
+            "RUST_LOG",
+            std::env::var("RTSP_LOAD_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -330,6 +334,15 @@ fn measure(server: &Server, n: usize, secs: u64) -> Run {
     let rss = rss_kb(pid);
     let mut packets = 0;
     let mut lost = 0;
+    let per: Vec<u64> = sessions.iter().map(|s| s.received).collect();
+    if std::env::var_os("RTSP_LOAD_VERBOSE").is_some() {
+        eprintln!(
+            "N={n}: packets per session in the window: min {} max {}, sessions with none: {}",
+            per.iter().min().unwrap_or(&0),
+            per.iter().max().unwrap_or(&0),
+            per.iter().filter(|&&p| p == 0).count()
+        );
+    }
     for s in &sessions {
         packets += s.received;
         if let Some(first) = s.first {
