@@ -34,6 +34,7 @@ fn client_counts_relay_losses_exactly_and_agrees_with_tshark() {
     let dir = Scratch::new("client-loss");
     let rep = dir.path("report.json");
     let pcap = dir.path("client.pcap");
+    let plot = dir.path("plot.png");
     let url = format!("rtsp://127.0.0.1:{}/movie.Mjpeg", relay.port);
     let (ok, out) = run_client(
         &[
@@ -46,6 +47,8 @@ fn client_counts_relay_losses_exactly_and_agrees_with_tshark() {
             rep.to_str().unwrap(),
             "--pcap",
             pcap.to_str().unwrap(),
+            "--plot",
+            plot.to_str().unwrap(),
         ],
         Duration::from_secs(60),
     );
@@ -87,6 +90,27 @@ fn client_counts_relay_losses_exactly_and_agrees_with_tshark() {
         row.lost,
         i(&r, "packets_lost"),
         "tshark lost vs report: {row:?} {r}"
+    );
+
+    // The plot is a 900x600 PNG whose loss panel (bottom third) has a red
+    // curve rising above its zero line (rows 410..560 of 400..600).
+    let out = std::process::Command::new(rtsp_e2e::peer("convert"))
+        .arg(&plot)
+        .args(["-depth", "8", "rgb:-"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.stdout.len(),
+        900 * 600 * 3,
+        "plot is not a 900x600 image"
+    );
+    let red = out.stdout[900 * 410 * 3..900 * 560 * 3]
+        .chunks(3)
+        .filter(|p| p[0] > 200 && p[1] < 80 && p[2] < 80)
+        .count();
+    assert!(
+        red > 20,
+        "no loss peak in the plot ({red} red pixels above zero)"
     );
 }
 

@@ -134,9 +134,13 @@ fn client_keeps_the_session_alive_and_sends_receiver_reports() {
     let srv = client_common::start_with(Server::Ours, &["--session-timeout", "2"]);
     let dir = Scratch::new("client-keepalive");
     let rep = dir.path("report.json");
+    // The lab's form: HOST PORT FILE.
+    let port = srv.port.to_string();
     let (ok, out) = run_client(
         &[
-            &srv.url,
+            "127.0.0.1",
+            &port,
+            "movie.Mjpeg",
             "--headless",
             "--play",
             "--duration",
