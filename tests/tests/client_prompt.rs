@@ -100,6 +100,12 @@ fn client_prompt_drives_setup_play_pause_play_teardown() {
         1,
     );
 
+    // describe and options answer from the server without a session.
+    t.send("describe");
+    t.wait_for("stream: JPEG (payload type 26)", 1);
+    t.send("options");
+    t.wait_for("the server supports", 2);
+
     t.send("setup");
     let s = t.wait_for("200 OK to SETUP", 1);
     assert!(s.contains("(session Ready)"), "{s}");
@@ -135,17 +141,25 @@ fn client_prompt_drives_setup_play_pause_play_teardown() {
     t.send("quit");
     t.wait_for("packets:", 1);
 
-    // The server saw the same dialogue, each request accepted.
+    // The server saw the same dialogue, each request accepted; `setup`
+    // sent no PLAY of its own.
+    let count = |method: &str| {
+        srv.proc
+            .output()
+            .lines()
+            .filter(|l| l.contains(&format!("{method} ")) && l.contains("200 OK"))
+            .count()
+    };
+    assert!(
+        wait_until(DEADLINE, || count("TEARDOWN") >= 1),
+        "no TEARDOWN in the server log:\n{}",
+        srv.proc.output()
+    );
     for (method, n) in [("SETUP", 1), ("PLAY", 2), ("PAUSE", 1), ("TEARDOWN", 1)] {
-        assert!(
-            wait_until(DEADLINE, || srv
-                .proc
-                .output()
-                .lines()
-                .filter(|l| l.contains(&format!("{method} ")) && l.contains("200 OK"))
-                .count()
-                >= n),
-            "server log lacks {n}x {method} 200 OK:\n{}",
+        assert_eq!(
+            count(method),
+            n,
+            "server log: {method}:\n{}",
             srv.proc.output()
         );
     }

@@ -187,11 +187,10 @@ impl Control {
             return Err("a SETUP is already on its way".into());
         }
         self.setup_only = true;
-        if self.session.state() == State::Described && self.session.is_busy() {
-            // SETUP is already queued by an earlier goal: just stop after it.
+        self.session.play(now);
+        if self.session.state() == State::Described {
+            // Already described: SETUP is now queued; make it the last step.
             self.session.describe(now);
-        } else {
-            self.session.play(now);
         }
         Ok(())
     }
