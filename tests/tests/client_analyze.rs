@@ -193,3 +193,55 @@ fn client_analyze_matches_tshark_on_client_pcap_udp() {
 fn client_analyze_matches_tshark_on_client_pcap_tcp() {
     pcap_roundtrip(true);
 }
+
+/// RTP interleaved on the RTSP connection in a tcpdump capture: `analyze`
+/// reassembles the TCP stream and counts exactly the packets the client
+/// received (tshark's own loss figure is unreliable there, DESIGN.md).
+#[test]
+fn client_analyze_finds_interleaved_rtp_in_tcpdump_capture() {
+    let srv = start(Server::Ours);
+    let dir = Scratch::new("client-analyze-tcp");
+    let cap = dir.path("lo-tcp.pcap");
+    let rep = dir.path("r.json");
+    let mut cmd = Command::new(peer("tcpdump"));
+    cmd.args(["-i", "lo", "-U", "-n", "-s", "0", "-w"])
+        .arg(&cap)
+        .arg(format!("tcp port {}", srv.port));
+    let mut dump = Proc::spawn("tcpdump", &mut cmd);
+    dump.wait_for_line("listening on", DEADLINE);
+    let (ok, out) = run_client(
+        &[
+            &srv.url,
+            "--headless",
+            "--play",
+            "--tcp",
+            "--duration",
+            "2",
+            "--report",
+            rep.to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(ok, "{out}");
+    dump.interrupt();
+    let _ = dump.wait_exit(DEADLINE);
+    let r = client_common::report(&rep);
+    let ours = analyze(&cap);
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    let s = &ours[0];
+    assert_eq!(s["transport"], "tcp", "{s}");
+    assert_eq!(port_of(&s["src"]), srv.port, "{s}");
+    // The capture holds every packet the client got (and possibly a few
+    // sent after its last read, before TEARDOWN was answered).
+    let (got, captured) = (
+        client_common::u(&r, "packets_received"),
+        s["packets"].as_u64().unwrap(),
+    );
+    assert!(
+        captured >= got && captured <= got + 40,
+        "captured {captured} vs client {got}: {s}"
+    );
+    assert_eq!(s["lost"].as_i64().unwrap(), 0, "{s}");
+    let fps = s["fps"].as_f64().unwrap();
+    assert!((20.0..30.0).contains(&fps), "{s}");
+}

@@ -24,6 +24,8 @@ pub struct Datagram<'a> {
     pub dst: SocketAddr,
     /// UDP (true) or TCP (false).
     pub udp: bool,
+    /// TCP sequence number of the first payload byte (0 for UDP).
+    pub tcp_seq: u32,
     /// The transport payload.
     pub payload: &'a [u8],
 }
@@ -140,9 +142,17 @@ fn decode(lt: Linktype, ts_us: u64, data: &[u8], f: &mut impl FnMut(&Datagram<'_
         ),
         _ => return,
     };
-    let (sp, dp, udp, payload) = match &p.transport {
-        Some(TransportSlice::Udp(u)) => (u.source_port(), u.destination_port(), true, u.payload()),
-        Some(TransportSlice::Tcp(t)) => (t.source_port(), t.destination_port(), false, t.payload()),
+    let (sp, dp, udp, tcp_seq, payload) = match &p.transport {
+        Some(TransportSlice::Udp(u)) => {
+            (u.source_port(), u.destination_port(), true, 0, u.payload())
+        }
+        Some(TransportSlice::Tcp(t)) => (
+            t.source_port(),
+            t.destination_port(),
+            false,
+            t.sequence_number(),
+            t.payload(),
+        ),
         _ => return,
     };
     f(&Datagram {
@@ -150,6 +160,7 @@ fn decode(lt: Linktype, ts_us: u64, data: &[u8], f: &mut impl FnMut(&Datagram<'_
         src: SocketAddr::new(src_ip, sp),
         dst: SocketAddr::new(dst_ip, dp),
         udp,
+        tcp_seq,
         payload,
     });
 }

@@ -14,6 +14,7 @@
 //! the capture timestamps.
 
 mod capture;
+mod tcp;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
@@ -31,6 +32,8 @@ pub struct StreamReport {
     pub src: String,
     /// Destination `ip:port`.
     pub dst: String,
+    /// `udp`, or `tcp` for RTP interleaved on an RTSP connection.
+    pub transport: &'static str,
     /// RTP synchronization source (RFC 3550 §5.1).
     pub ssrc: String,
     /// RTP payload type (26 = JPEG, RFC 3551 §6).
@@ -68,6 +71,7 @@ struct Stream {
     last_us: u64,
     markers: u64,
     payload_bytes: u64,
+    tcp: bool,
 }
 
 type Key = (SocketAddr, SocketAddr, u32);
@@ -83,47 +87,42 @@ pub fn run(path: &Path, json: bool) -> Result<i32, String> {
     })?;
     let mut streams: HashMap<Key, Stream> = HashMap::new();
     let mut order: Vec<Key> = Vec::new();
+    let mut flows = tcp::Flows::default();
     let frames = capture::for_each(path, |d| {
         if !d.udp {
+            // Interleaved RTP (RFC 2326 §10.12) inside RTSP connections.
+            flows.segment(d.src, d.dst, d.tcp_seq, d.payload, |_channel, packet| {
+                account(
+                    &mut streams,
+                    &mut order,
+                    d.src,
+                    d.dst,
+                    d.ts_us,
+                    packet,
+                    true,
+                );
+            });
             return;
         }
         let by_port = !rtsp_ports.is_empty();
         if by_port && !(rtsp_ports.contains(&d.src.port()) || rtsp_ports.contains(&d.dst.port())) {
             return;
         }
-        let Ok(pkt) = rtp::Packet::new_checked(d.payload) else {
-            return;
-        };
-        if pkt.version() != 2 || !is_media_payload_type(pkt.payload_type()) {
-            return;
-        }
-        // RTCP shares the first byte's version bits; by port, RTCP is odd.
-        if by_port && d.src.port() % 2 == 1 && d.dst.port() % 2 == 1 {
-            return;
-        }
-        let key = (d.src, d.dst, pkt.ssrc().0);
-        let s = streams.entry(key).or_insert_with(|| {
-            order.push(key);
-            Stream {
-                metrics: StreamMetrics::new(),
-                pt: pkt.payload_type(),
-                first_us: d.ts_us,
-                last_us: d.ts_us,
-                markers: 0,
-                payload_bytes: 0,
-            }
-        });
-        let payload_len = pkt.payload().len();
-        s.metrics.on_packet(d.ts_us, &pkt);
-        s.last_us = d.ts_us;
-        s.markers += u64::from(pkt.marker());
-        s.payload_bytes += payload_len as u64;
+        account(
+            &mut streams,
+            &mut order,
+            d.src,
+            d.dst,
+            d.ts_us,
+            d.payload,
+            false,
+        );
     })?;
     // Heuristic mode: a "stream" of one or two stray datagrams is noise.
     let reports: Vec<StreamReport> = order
         .iter()
         .filter_map(|k| streams.get(k).map(|s| (k, s)))
-        .filter(|(_, s)| !rtsp_ports.is_empty() || s.metrics.received() >= 3)
+        .filter(|(_, s)| s.tcp || !rtsp_ports.is_empty() || s.metrics.received() >= 3)
         .map(|(k, s)| report(k, s))
         .collect();
     if json {
@@ -135,6 +134,42 @@ pub fn run(path: &Path, json: bool) -> Result<i32, String> {
     Ok(if reports.is_empty() { 2 } else { 0 })
 }
 
+/// Adds one packet to its stream (source, destination, SSRC), if it is RTP
+/// version 2 with a media payload type (RFC 3550 §5.1, RFC 5761 §4).
+fn account(
+    streams: &mut HashMap<Key, Stream>,
+    order: &mut Vec<Key>,
+    src: SocketAddr,
+    dst: SocketAddr,
+    ts_us: u64,
+    data: &[u8],
+    tcp: bool,
+) {
+    let Ok(pkt) = rtp::Packet::new_checked(data) else {
+        return;
+    };
+    if pkt.version() != 2 || !is_media_payload_type(pkt.payload_type()) {
+        return;
+    }
+    let key = (src, dst, pkt.ssrc().0);
+    let s = streams.entry(key).or_insert_with(|| {
+        order.push(key);
+        Stream {
+            metrics: StreamMetrics::new(),
+            pt: pkt.payload_type(),
+            first_us: ts_us,
+            last_us: ts_us,
+            markers: 0,
+            payload_bytes: 0,
+            tcp,
+        }
+    });
+    s.metrics.on_packet(ts_us, &pkt);
+    s.last_us = ts_us;
+    s.markers += u64::from(pkt.marker());
+    s.payload_bytes += pkt.payload().len() as u64;
+}
+
 fn report(k: &Key, s: &Stream) -> StreamReport {
     let dur = (s.last_us.saturating_sub(s.first_us)) as f64 / 1e6;
     let m = &s.metrics;
@@ -143,6 +178,7 @@ fn report(k: &Key, s: &Stream) -> StreamReport {
     StreamReport {
         src: k.0.to_string(),
         dst: k.1.to_string(),
+        transport: if s.tcp { "tcp" } else { "udp" },
         ssrc: format!("0x{:08X}", k.2),
         payload_type: s.pt,
         packets: m.received(),
@@ -187,7 +223,8 @@ fn print_table(path: &Path, frames: u64, reports: &[StreamReport], by_rtsp: bool
         return;
     }
     println!(
-        "{:<21} {:<21} {:<10} {:>3} {:>8} {:>8} {:>6} {:>6} {:>10} {:>9} {:>9} {:>6} {:>9}",
+        "{:<4} {:<21} {:<21} {:<10} {:>3} {:>8} {:>8} {:>6} {:>6} {:>10} {:>9} {:>9} {:>6} {:>9}",
+        "",
         "Source",
         "Destination",
         "SSRC",
@@ -204,7 +241,8 @@ fn print_table(path: &Path, frames: u64, reports: &[StreamReport], by_rtsp: bool
     );
     for r in reports {
         println!(
-            "{:<21} {:<21} {:<10} {:>3} {:>8} {:>8} {:>6} {:>6.2} {:>8.3}ms {:>7.3}ms {:>7.3}ms {:>6.2} {:>9.1}",
+            "{:<4} {:<21} {:<21} {:<10} {:>3} {:>8} {:>8} {:>6} {:>6.2} {:>8.3}ms {:>7.3}ms {:>7.3}ms {:>6.2} {:>9.1}",
+            r.transport,
             r.src,
             r.dst,
             r.ssrc,
