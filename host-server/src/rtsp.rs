@@ -26,7 +26,7 @@ impl Server {
         // Take the buffer out so the session can read it while the server
         // changes (an empty Box does not allocate).
         let input = std::mem::take(&mut c.input);
-        let len = c.input_len;
+        let len = input.len();
         let mut start = 0;
         while start < len {
             if let Some(n) = self.refuse_unauthorized(idx, &input[start..len]) {
@@ -49,7 +49,7 @@ impl Server {
             }
             match result {
                 Ok(Input::Partial) => {
-                    if start == 0 && len == input.len() {
+                    if start == 0 && len >= crate::server::INPUT_BUFFER {
                         tracing::info!(
                             "{}: request larger than {} bytes: closing",
                             c.peer,
@@ -92,9 +92,8 @@ impl Server {
             return;
         };
         let mut input = input;
-        input.copy_within(start..len, 0);
+        input.drain(..start);
         c.input = input;
-        c.input_len = len - start;
     }
 
     /// With `--user`, answers a request without valid credentials with 401

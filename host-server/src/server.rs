@@ -69,9 +69,9 @@ pub struct Conn {
     /// The RTSP peer; UDP media only ever goes to this address.
     pub peer: SocketAddr,
     /// Bytes received and not yet parsed.
-    pub input: Box<[u8]>,
-    /// Bytes used in `input`.
-    pub input_len: usize,
+    /// (Grows as requests need, up to [`INPUT_BUFFER`]: an idle client
+    /// costs no buffer memory.)
+    pub input: Vec<u8>,
     /// Responses and interleaved media waiting for the socket.
     pub out: OutBuf,
     /// The RTSP session state machine of this connection (rtsp-core).
@@ -295,8 +295,7 @@ impl Server {
         self.conns[idx] = Some(Conn {
             stream,
             peer,
-            input: vec![0u8; INPUT_BUFFER].into_boxed_slice(),
-            input_len: 0,
+            input: Vec::new(),
             out: OutBuf::default(),
             core: ServerSession::new(self.session_config, peer.ip()),
             media: None,
@@ -309,20 +308,22 @@ impl Server {
 
     fn read_conn(&mut self, idx: usize, now: Instant) {
         let mut closed = false;
+        let mut chunk = [0u8; 4096];
         loop {
             let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
                 return;
             };
-            if c.input_len == c.input.len() {
+            let room = INPUT_BUFFER.saturating_sub(c.input.len()).min(chunk.len());
+            if room == 0 {
                 break;
             }
-            match c.stream.read(&mut c.input[c.input_len..]) {
+            match c.stream.read(&mut chunk[..room]) {
                 Ok(0) => {
                     closed = true;
                     break;
                 }
                 Ok(n) => {
-                    c.input_len += n;
+                    c.input.extend_from_slice(&chunk[..n]);
                     self.handle_input(idx, now);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
