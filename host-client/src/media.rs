@@ -41,8 +41,9 @@ pub struct Media {
     pub payload_type: u8,
     /// SSRC of the stream we follow (the first one seen).
     pub ssrc: Option<rtp::Ssrc>,
-    /// A payload type that is not JPEG was received (the stream is refused).
-    pub foreign_payload_type: Option<u8>,
+    /// A payload type other than the SDP's JPEG one, and how many packets
+    /// carried it (the stream is refused if nothing else comes).
+    pub foreign_payload_type: Option<(u8, u64)>,
     /// Frame size of the last complete frame.
     pub width: u16,
     /// Frame height of the last complete frame.
@@ -122,7 +123,8 @@ impl Media {
         };
         self.packets_seen += 1;
         if pkt.payload_type() != self.payload_type {
-            self.foreign_payload_type = Some(pkt.payload_type());
+            let n = self.foreign_payload_type.map_or(0, |(_, n)| n);
+            self.foreign_payload_type = Some((pkt.payload_type(), n + 1));
             return false;
         }
         match self.ssrc {

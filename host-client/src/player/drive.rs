@@ -225,13 +225,16 @@ impl Player {
     /// the UDP fallback.
     pub(super) fn periodic(&mut self, now: Instant) {
         let t = now.as_micros();
-        if self.media.foreign_payload_type.is_some() && self.leaving.is_none() {
-            let pt = self.media.foreign_payload_type.unwrap_or_default();
-            println!(
-                "refusing the stream: RTP payload type {pt} is not JPEG ({})",
-                self.media.payload_type
-            );
-            self.leave(now);
+        // A stream of nothing but another payload type is not JPEG: refuse
+        // it; a stray packet among JPEG ones is only ignored.
+        if let Some((pt, n)) = self.media.foreign_payload_type {
+            if n >= 10 && self.media.metrics.received() == 0 && self.leaving.is_none() {
+                println!(
+                    "refusing the stream: RTP payload type {pt} is not JPEG ({})",
+                    self.media.payload_type
+                );
+                self.leave(now);
+            }
         }
         if self.playing_since.is_none() || self.leaving.is_some() {
             return;
