@@ -255,8 +255,17 @@ impl Player {
             if self.status_on_tty {
                 print!("\r{line}\x1b[K");
                 let _ = std::io::stdout().flush();
-            } else if self.opts.auto_play {
+            } else if self.opts.auto_play || !self.stdout_tty {
                 println!("{line}");
+            } else {
+                // At the prompt on a terminal a line every second would
+                // break what the user types: the status goes to the
+                // terminal's title instead (OSC 0), and `stats` prints it.
+                print!(
+                    "\x1b]0;rtsp-client {}\x07",
+                    line.split_whitespace().collect::<Vec<_>>().join(" ")
+                );
+                let _ = std::io::stdout().flush();
             }
         }
         if let Some((since, seen)) = self.udp_check {

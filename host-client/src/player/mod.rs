@@ -161,6 +161,8 @@ pub struct Player {
     udp_check: Option<(u64, u64)>,
     fell_back: bool,
     status_on_tty: bool,
+    /// Standard output is a terminal.
+    stdout_tty: bool,
     pkt: Box<[u8]>,
     tx_buf: Box<[u8]>,
 }
@@ -222,6 +224,7 @@ impl Player {
             udp_check: None,
             fell_back: false,
             status_on_tty: std::io::IsTerminal::is_terminal(&std::io::stdout()) && opts.auto_play,
+            stdout_tty: std::io::IsTerminal::is_terminal(&std::io::stdout()),
             opts,
             pkt: vec![0; 65_536].into_boxed_slice(),
             tx_buf: vec![0; rtsp_core::limits::RTSP_MAX_MESSAGE].into_boxed_slice(),
