@@ -66,7 +66,9 @@ fuzz_target!(|data: &[u8]| {
     let mut host = Host(1);
     let mut rest = data;
     for _ in 0..16 {
-        let Ok(Input::Consumed(n)) = s.handle_input(now, rest, &mut host) else { break };
+        let Ok(Input::Consumed(n)) = s.handle_input(now, rest, &mut host) else {
+            break;
+        };
         while let Ok(Some(_)) = s.poll_transmit(now, &mut buf) {}
         rest = rest.get(n..).unwrap_or_default();
     }
@@ -82,7 +84,9 @@ fuzz_target!(|data: &[u8]| {
     let mut rest = data;
     for _ in 0..16 {
         match c.handle_input(now, rest) {
-            Ok(Input::Consumed(n)) | Ok(Input::Rtp { consumed: n, .. }) => rest = rest.get(n..).unwrap_or_default(),
+            Ok(Input::Consumed(n)) | Ok(Input::Rtp { consumed: n, .. }) => {
+                rest = rest.get(n..).unwrap_or_default()
+            }
             _ => break,
         }
         while let Ok(Some(_)) = c.poll_transmit(now, &mut buf, &mut ()) {}

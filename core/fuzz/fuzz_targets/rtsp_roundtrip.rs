@@ -8,9 +8,13 @@ use rtsp_core::rtsp::{self, Header, Status};
 
 fuzz_target!(|data: &[u8]| {
     let mut h1 = [Header::EMPTY; RTSP_MAX_HEADERS];
-    let Ok(Status::Complete((first, _))) = rtsp::parse(data, &mut h1) else { return };
+    let Ok(Status::Complete((first, _))) = rtsp::parse(data, &mut h1) else {
+        return;
+    };
     let mut out = vec![0u8; data.len() * 2 + 64];
-    let n = first.write(&mut out).expect("a parsed message can be written");
+    let n = first
+        .write(&mut out)
+        .expect("a parsed message can be written");
     let mut h2 = [Header::EMPTY; RTSP_MAX_HEADERS];
     let second = match rtsp::parse(&out[..n], &mut h2) {
         Ok(Status::Complete((m, used))) => {
