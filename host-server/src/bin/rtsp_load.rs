@@ -506,7 +506,7 @@ fn main() {
         }
         if let (Some(oc), Some(gc)) = (oc, gc) {
             println!(
-                "capacity at zero loss: ours {oc} / GStreamer {gc} = {:.2}",
+                "clients served in full (no loss, full rate): ours {oc} / GStreamer {gc} = {:.2}",
                 oc as f64 / gc as f64
             );
         }
