@@ -44,9 +44,15 @@ impl Instant {
         let since = instant.duration_since_epoch();
         let ticks: u64 = since.integer().into();
         let scale = since.scaling_factor();
-        let micros = u128::from(ticks) * u128::from(*scale.numerator()) * 1_000_000
-            / u128::from((*scale.denominator()).max(1));
-        Instant(u64::try_from(micros).unwrap_or(u64::MAX))
+        let num = u64::from(*scale.numerator()).saturating_mul(1_000_000);
+        let den = u64::from((*scale.denominator()).max(1));
+        // micros = ticks × num / den, split into whole and fractional
+        // periods of `den` so it stays in u64: 128-bit division costs about
+        // 4 KB of flash on a Cortex-M3. The remainder term is < den × num,
+        // which fits u64 for every clock rate up to GHz; it saturates past that.
+        let whole = (ticks / den).saturating_mul(num);
+        let part = (ticks % den).saturating_mul(num) / den;
+        Instant(whole.saturating_add(part))
     }
 
     /// Time elapsed since `earlier`, or zero if `earlier` is later.
@@ -126,9 +132,30 @@ mod tests {
     }
 
     #[test]
+    fn converts_slow_and_fast_tick_rates_exactly() {
+        #[derive(Debug)]
+        struct SysTick;
+        impl Clock for SysTick {
+            type T = u64;
+            const SCALING_FACTOR: embedded_time::fraction::Fraction =
+                embedded_time::fraction::Fraction::new(1, 12_500_000);
+            fn try_now(&self) -> Result<embedded_time::Instant<Self>, embedded_time::clock::Error> {
+                Ok(embedded_time::Instant::new(0))
+            }
+        }
+        // 12.5 MHz: 100 days of ticks converts without overflow or drift.
+        let ticks = 12_500_000u64 * 86_400 * 100 + 25;
+        let t = Instant::from_clock(embedded_time::Instant::<SysTick>::new(ticks));
+        assert_eq!(t.as_micros(), 86_400 * 100 * 1_000_000 + 2);
+    }
+
+    #[test]
     fn arithmetic_saturates() {
         let t = Instant::from_micros(5);
         assert_eq!(t - Instant::from_micros(9), Duration::ZERO);
-        assert_eq!(Instant::from_micros(u64::MAX) + Duration::from_secs(1), Instant::from_micros(u64::MAX));
+        assert_eq!(
+            Instant::from_micros(u64::MAX) + Duration::from_secs(1),
+            Instant::from_micros(u64::MAX)
+        );
     }
 }
