@@ -16,7 +16,10 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 
 /// The workspace root (parent of `tests/`).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// Path of a workspace binary built by `cargo build` (debug profile unless
@@ -27,7 +30,11 @@ pub fn bin(name: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|_| workspace_root().join("target"));
     let p = target.join(profile).join(name);
-    assert!(p.exists(), "{} is not built: run `cargo build --workspace` first", p.display());
+    assert!(
+        p.exists(),
+        "{} is not built: run `cargo build --workspace` first",
+        p.display()
+    );
     p
 }
 
@@ -45,7 +52,11 @@ pub fn peer(program: &str) -> PathBuf {
 
 /// A TCP port free on 127.0.0.1 right now.
 pub fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// An even UDP port whose successor is also free (an RTP/RTCP pair).
@@ -73,21 +84,36 @@ pub struct Proc {
 impl Proc {
     /// Starts `cmd` with piped output.
     pub fn spawn(name: &str, cmd: &mut Command) -> Proc {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
         let lines = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
         let out = child.stdout.take().expect("piped");
         let err = child.stderr.take().expect("piped");
         pump(out, lines.clone(), tx.clone());
         pump(err, lines.clone(), tx);
-        Proc { child, name: name.into(), lines, rx }
+        Proc {
+            child,
+            name: name.into(),
+            lines,
+            rx,
+        }
     }
 
     /// Waits until a line containing `needle` is printed; returns it.
     pub fn wait_for_line(&self, needle: &str, deadline: Duration) -> String {
         let end = Instant::now() + deadline;
-        if let Some(l) = self.lines.lock().unwrap().iter().find(|l| l.contains(needle)) {
+        if let Some(l) = self
+            .lines
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|l| l.contains(needle))
+        {
             return l.clone();
         }
         loop {
@@ -119,7 +145,11 @@ impl Proc {
                 return st;
             }
             if Instant::now() > end {
-                panic!("{} did not exit within {deadline:?}; output:\n{}", self.name, self.output());
+                panic!(
+                    "{} did not exit within {deadline:?}; output:\n{}",
+                    self.name,
+                    self.output()
+                );
             }
             thread::sleep(Duration::from_millis(20));
         }
@@ -127,7 +157,10 @@ impl Proc {
 
     /// Sends SIGINT (as Ctrl-C would) to this process by its PID.
     pub fn interrupt(&self) {
-        let _ = Command::new("kill").arg("-INT").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status();
     }
 }
 
@@ -162,7 +195,11 @@ pub fn wait_until(deadline: Duration, mut cond: impl FnMut() -> bool) -> bool {
 /// Waits until something accepts TCP connections on 127.0.0.1:`port`.
 pub fn wait_for_tcp(port: u16, deadline: Duration) {
     assert!(
-        wait_until(deadline, || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()),
+        wait_until(deadline, || std::net::TcpStream::connect((
+            "127.0.0.1",
+            port
+        ))
+        .is_ok()),
         "nothing listens on 127.0.0.1:{port} after {deadline:?}"
     );
 }
@@ -173,7 +210,11 @@ pub struct Scratch(pub PathBuf);
 
 impl Scratch {
     pub fn new(tag: &str) -> Scratch {
-        let base = std::env::temp_dir().join(format!("rtsp-e2e-{tag}-{}-{}", std::process::id(), unique()));
+        let base = std::env::temp_dir().join(format!(
+            "rtsp-e2e-{tag}-{}-{}",
+            std::process::id(),
+            unique()
+        ));
         std::fs::create_dir_all(&base).unwrap();
         Scratch(base)
     }
