@@ -530,7 +530,9 @@ fn interleaved_rtcp_receiver_reports_keep_a_tcp_session_alive_until_they_stop() 
 
     // Count `$` frames on channel 0 (RTP) and note when the server closes.
     let mut reader = rtsp.stream.try_clone().unwrap();
-    reader.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    reader
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let mut pending = std::mem::take(&mut rtsp.buf);
     let rtp_at = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Instant>::new()));
     let seen = rtp_at.clone();
