@@ -55,7 +55,9 @@ pub enum Destination {
     /// An RTSP message for the RTSP TCP connection.
     Rtsp,
     /// An RTCP compound packet for the peer's RTCP UDP port (RFC 3550 §11),
-    /// at the RTSP peer's address.
+    /// at the RTSP peer's address, or at the group's address for a server
+    /// session whose [`multicast`](server::ServerSession::multicast) is
+    /// `Some` (RFC 2326 §12.39).
     Rtcp {
         /// The peer's RTCP port.
         port: u16,

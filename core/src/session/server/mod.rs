@@ -40,7 +40,11 @@
 //!   A `destination=` naming another address makes that alternative
 //!   unacceptable; if no alternative is left the answer is **403
 //!   Forbidden** (RFC 7826 §18.54), so a client can tell it from 461.
-//!   Multicast alternatives are skipped (this server sends unicast only).
+//! * **Multicast:** a `multicast` alternative is accepted when
+//!   [`Host::multicast`] names a group for the presentation; a client's
+//!   `destination=`/`port=` other than that group is 403 as above (see
+//!   [`multicast`] for the shared-stream rules). Without a group it is
+//!   unacceptable (461 if nothing else is).
 //! * **RTP clock:** the first frame after each PLAY carries exactly the
 //!   `seq` and `rtptime` announced in `RTP-Info`; later frames advance the
 //!   timestamp by their media time at 90 kHz. After PAUSE, sequence numbers
@@ -48,6 +52,7 @@
 //! * **Liveness:** any request on the connection or an RTCP packet from the
 //!   peer restarts the session timeout (RFC 2326 §12.37).
 
+pub mod multicast;
 mod reply;
 mod request;
 mod stream;
@@ -64,6 +69,7 @@ use crate::limits::{
 use crate::rtsp::{self, header::PortPair, Header, Message, StatusCode};
 use crate::{rtp, Duration, Instant};
 
+pub use multicast::MulticastGroup;
 pub use stream::RtpSender;
 
 /// What the host tells the session about a presentation (RFC 2326 §10.2):
@@ -111,6 +117,14 @@ pub trait Host {
     /// 32 random bits for session identifiers, SSRCs and initial sequence
     /// numbers and timestamps (RFC 3550 §5.1 wants them unpredictable).
     fn random_u32(&mut self) -> u32;
+
+    /// The multicast group `path` is sent to (RFC 2326 §12.39), or `None`
+    /// (the default) when it is offered by unicast only: `multicast`
+    /// alternatives are then unacceptable.
+    fn multicast(&mut self, path: &str) -> Option<MulticastGroup> {
+        let _ = path;
+        None
+    }
 }
 
 /// Fixed settings of a server session.
@@ -240,6 +254,10 @@ pub struct ServerSession {
     /// Length of the set-up presentation (`None`: live).
     duration: Option<Duration>,
     transport: Option<MediaTransport>,
+    /// Group address and TTL when the transport is multicast (the ports
+    /// are the transport's `client`, the SSRC the sender's: the session
+    /// stays small).
+    group: Option<([u8; 4], u8)>,
     sender: RtpSender,
     pending: Option<reply::Reply>,
     rtcp: stream::RtcpQueue,
@@ -274,6 +292,7 @@ impl ServerSession {
             path_hash: 0,
             duration: None,
             transport: None,
+            group: None,
             sender: RtpSender::new(rtp::Ssrc(0), rtp::SeqNo(0), rtp::RtpTimestamp(0)),
             pending: None,
             rtcp: stream::RtcpQueue::None,
@@ -441,7 +460,9 @@ impl ServerSession {
     }
 
     /// Where RTP goes, once SETUP succeeded. UDP ports are on the RTSP
-    /// peer's address.
+    /// peer's address, unless [`multicast`](Self::multicast) is `Some`:
+    /// then `Udp { client }` holds the group's ports and RTP goes to the
+    /// group.
     pub fn media_transport(&self) -> Option<MediaTransport> {
         if self.state == State::Init {
             None
@@ -453,6 +474,37 @@ impl ServerSession {
     /// The RTP sender state (SSRC, next sequence number, counts).
     pub fn sender(&self) -> &RtpSender {
         &self.sender
+    }
+
+    /// The multicast group media goes to, when SETUP chose a `multicast`
+    /// transport (RFC 2326 §12.39): RTP to `addr:ports.rtp` and RTCP
+    /// (every [`Destination::Rtcp`] of this session) to
+    /// `addr:ports.rtcp`, one copy for all members (RFC 2326 §10.4).
+    pub fn multicast(&self) -> Option<MulticastGroup> {
+        if self.state == State::Init {
+            return None;
+        }
+        let (addr, ttl) = self.group?;
+        let MediaTransport::Udp { client, .. } = self.transport? else {
+            return None;
+        };
+        Some(MulticastGroup {
+            addr: addr.into(),
+            ports: client,
+            ttl,
+            ssrc: self.sender.ssrc(),
+        })
+    }
+
+    /// Makes this multicast member's sender state that of the group's
+    /// shared stream, `leader` (another member's [`sender`](Self::sender)
+    /// after it sent a frame), so this member's sender reports describe
+    /// the packets its client actually receives (RFC 3550 §6.4.1). Ignored
+    /// unless this session is a member of a group with `leader`'s SSRC.
+    pub fn follow(&mut self, leader: &RtpSender) {
+        if self.group.is_some() && self.sender.ssrc() == leader.ssrc() {
+            self.sender = *leader;
+        }
     }
 
     /// The RTSP peer's address.

@@ -147,10 +147,19 @@ impl Reply {
             }
             Kind::Setup { echo_lower } => {
                 if let Some(t) = s.transport {
-                    w.header(
-                        names::TRANSPORT,
-                        reply_transport(t, echo_lower, s.sender.ssrc()),
-                    );
+                    let mut group = heapless::String::<15>::new();
+                    let mut out = reply_transport(t, echo_lower, s.sender.ssrc());
+                    if let Some(g) = s.multicast() {
+                        // RFC 2326 §12.39: the answer names the group.
+                        let _ = fmt::Write::write_fmt(&mut group, format_args!("{}", g.addr));
+                        out.cast = Some(crate::rtsp::header::Cast::Multicast);
+                        out.destination = Some(&group);
+                        out.ttl = Some(g.ttl);
+                        out.port = Some(g.port_pair());
+                        out.client_port = None;
+                        out.server_port = None;
+                    }
+                    w.header(names::TRANSPORT, out);
                 }
             }
             Kind::Play {
@@ -179,10 +188,13 @@ impl Reply {
                     let _ = url.push('/');
                     let _ = url.push_str(STREAM_CONTROL);
                 }
+                // A multicast member joins a running shared stream: the
+                // session cannot promise its next packet (see `multicast`).
+                let unicast = s.multicast().is_none();
                 let info = RtpInfo {
                     url: &url,
-                    seq: Some(seq.0),
-                    rtptime: Some(rtptime.0),
+                    seq: unicast.then_some(seq.0),
+                    rtptime: unicast.then_some(rtptime.0),
                 };
                 w.header(names::RTP_INFO, info);
             }

@@ -1,7 +1,9 @@
 //! Request handling of the server session (RFC 2326 §10, §A.2).
 
 use super::reply::{Kind, Reply};
-use super::{path_hash, Admission, Event, Host, ServerSession, SessionId, State, Timer};
+use super::{
+    path_hash, Admission, Event, Host, MulticastGroup, ServerSession, SessionId, State, Timer,
+};
 use crate::limits::RTSP_URL_MAX;
 use crate::rtsp::header::{self, names, ChannelPair, Mode, Profile, Range, Transport, Transports};
 use crate::rtsp::{Method, Request, StatusCode};
@@ -53,6 +55,8 @@ pub(crate) fn target(uri: &str) -> Option<Target<'_>> {
 pub(crate) struct Chosen {
     pub transport: MediaTransport,
     pub echo_lower: Option<header::LowerTransport>,
+    /// The group, for a multicast transport.
+    pub group: Option<MulticastGroup>,
 }
 
 impl ServerSession {
@@ -194,7 +198,8 @@ impl ServerSession {
             .header_str(names::TRANSPORT)
             .ok_or(StatusCode::UnsupportedTransport)?;
         let transports = Transports::parse(value).map_err(|_| StatusCode::BadRequest)?;
-        let chosen = self.choose_transport(&transports)?;
+        let offer = host.multicast(t.path);
+        let chosen = self.choose_transport(&transports, offer)?;
         if existing.is_none() {
             match host.admit(t.path) {
                 Admission::Accept => {}
@@ -202,7 +207,11 @@ impl ServerSession {
                 Admission::Unavailable => return Err(StatusCode::ServiceUnavailable),
             }
             let id = SessionId(u64::from(host.random_u32()) << 32 | u64::from(host.random_u32()));
-            let ssrc = rtp::Ssrc(host.random_u32());
+            let mut ssrc = rtp::Ssrc(host.random_u32());
+            if let Some(g) = chosen.group {
+                // Every member of a group shares its stream's SSRC.
+                ssrc = g.ssrc;
+            }
             let r = host.random_u32();
             let seq = rtp::SeqNo((r & 0xffff) as u16);
             let ts = rtp::RtpTimestamp(host.random_u32());
@@ -214,6 +223,7 @@ impl ServerSession {
         }
         self.duration = info.duration;
         self.transport = Some(chosen.transport);
+        self.group = chosen.group.map(|g| (g.addr.octets(), g.ttl));
         if let Some(id) = self.id {
             self.push_event(Event::SetUp {
                 id,
@@ -231,10 +241,14 @@ impl ServerSession {
     }
 
     /// Picks the first acceptable alternative (RFC 2326 §12.39).
-    fn choose_transport(&self, transports: &Transports<'_>) -> Result<Chosen, StatusCode> {
+    fn choose_transport(
+        &self,
+        transports: &Transports<'_>,
+        offer: Option<MulticastGroup>,
+    ) -> Result<Chosen, StatusCode> {
         let mut forbidden = false;
         for t in transports.iter() {
-            match self.accept_transport(t) {
+            match self.accept_transport(t, offer) {
                 Ok(chosen) => return Ok(chosen),
                 Err(StatusCode::Forbidden) => forbidden = true,
                 Err(_) => {}
@@ -247,13 +261,30 @@ impl ServerSession {
         })
     }
 
-    fn accept_transport(&self, t: &Transport<'_>) -> Result<Chosen, StatusCode> {
+    fn accept_transport(
+        &self,
+        t: &Transport<'_>,
+        offer: Option<MulticastGroup>,
+    ) -> Result<Chosen, StatusCode> {
         let unsupported = Err(StatusCode::UnsupportedTransport);
-        if t.profile != Profile::Avp
-            || t.is_multicast()
-            || matches!(t.mode, Some(Mode::Record | Mode::Unknown(_)))
-        {
+        if t.profile != Profile::Avp || matches!(t.mode, Some(Mode::Record | Mode::Unknown(_))) {
             return unsupported;
+        }
+        if t.is_multicast() {
+            // RFC 2326 §12.39: multicast is UDP only, to the host's group.
+            let Some(group) = offer.filter(|_| !t.is_tcp()) else {
+                return unsupported;
+            };
+            group.admits(t)?;
+            let ports = group.port_pair();
+            return Ok(Chosen {
+                transport: MediaTransport::Udp {
+                    client: ports,
+                    server: self.config.server_ports.unwrap_or(ports),
+                },
+                echo_lower: t.lower,
+                group: Some(group),
+            });
         }
         if let Some(dest) = t.destination {
             // Media only to the RTSP peer (DESIGN.md; RFC 7826 §18.54 403).
@@ -270,6 +301,7 @@ impl ServerSession {
             return Ok(Chosen {
                 transport: MediaTransport::Interleaved { channels },
                 echo_lower: t.lower,
+                group: None,
             });
         }
         match (t.client_port, self.config.server_ports) {
@@ -279,6 +311,7 @@ impl ServerSession {
                 Ok(Chosen {
                     transport: MediaTransport::Udp { client, server },
                     echo_lower: t.lower,
+                    group: None,
                 })
             }
             _ => unsupported,
