@@ -184,10 +184,14 @@ pub fn parse<'b, 'h>(
     buf: &'b [u8],
     headers: &'h mut [Header<'b>],
 ) -> Result<Status<(Message<'b, 'h>, usize)>, Error> {
-    let skip = buf
-        .iter()
-        .take_while(|&&b| b == b'\r' || b == b'\n')
-        .count();
+    // Almost every message starts right away: test one byte before counting.
+    let skip = match buf.first() {
+        Some(b'\r' | b'\n') => buf
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count(),
+        _ => 0,
+    };
     let rest = buf.get(skip..).unwrap_or_default();
     match rest.first() {
         None => Ok(Status::Partial),

@@ -71,10 +71,15 @@ pub(super) fn parse_text<'b, 'h>(
     headers: &'h mut [Header<'b>],
     skip: usize,
 ) -> Result<Status<(Message<'b, 'h>, usize)>, Error> {
-    let Some((first, mut pos)) = next_line(buf, 0)? else {
-        return Ok(Status::Partial);
+    let (start, mut pos) = match request_line_fast(buf) {
+        Some(fast) => fast,
+        None => {
+            let Some((first, pos)) = next_line(buf, 0)? else {
+                return Ok(Status::Partial);
+            };
+            (parse_start(buf, first)?, pos)
+        }
     };
-    let start = parse_start(buf, first)?;
     let mut names = [Span::EMPTY; RTSP_MAX_HEADERS];
     let mut count = 0;
     let mut content_length: Option<usize> = None;
@@ -84,27 +89,34 @@ pub(super) fn parse_text<'b, 'h>(
                 limit: RTSP_MAX_MESSAGE,
             });
         }
+        let rest = buf.get(pos..).unwrap_or_default();
         // The empty line ends the headers (RFC 2326 §4, HTTP/1.1 §4.1).
-        match buf.get(pos..) {
-            Some([b'\r', b'\n', ..]) => {
+        match rest {
+            [b'\r', b'\n', ..] => {
                 pos += 2;
                 break;
             }
-            Some([b'\n', ..]) => {
+            [b'\n', ..] => {
                 pos += 1;
                 break;
             }
-            Some([]) | Some([b'\r']) | None => return Ok(Status::Partial),
-            Some(_) => {}
+            [] | [b'\r'] => return Ok(Status::Partial),
+            _ => {}
         }
-        let Some((name, value, next)) = parse_header(buf, pos)? else {
-            return if buf.len() > RTSP_MAX_MESSAGE {
-                Err(Error::MessageTooLarge {
-                    limit: RTSP_MAX_MESSAGE,
-                })
-            } else {
-                Ok(Status::Partial)
-            };
+        let (name, value, next) = match header_fast(rest) {
+            Some((name_len, value, next)) => (Span::new(pos..pos + name_len), value, pos + next),
+            None => match parse_header(buf, pos)? {
+                Some(line) => line,
+                None => {
+                    return if buf.len() > RTSP_MAX_MESSAGE {
+                        Err(Error::MessageTooLarge {
+                            limit: RTSP_MAX_MESSAGE,
+                        })
+                    } else {
+                        Ok(Status::Partial)
+                    };
+                }
+            },
         };
         pos = next;
         if name.end - name.start == 14 {
@@ -148,8 +160,21 @@ pub(super) fn parse_text<'b, 'h>(
         return Ok(Status::Partial);
     };
     let head = buf.get(..pos).and_then(|h| core::str::from_utf8(h).ok());
-    for (slot, name) in headers.iter_mut().zip(names.iter()).take(count) {
-        slot.name = text(buf, head, *name).ok_or(Error::HeaderName)?;
+    // Names past our span table were set in the loop above.
+    let names = names.get(..count.min(RTSP_MAX_HEADERS)).unwrap_or_default();
+    let slots = headers.iter_mut().zip(names);
+    // One test of `head` per message, not per header.
+    match head {
+        Some(h) => {
+            for (slot, name) in slots {
+                slot.name = h.get(name.range()).ok_or(Error::HeaderName)?;
+            }
+        }
+        None => {
+            for (slot, name) in slots {
+                slot.name = text(buf, None, *name).ok_or(Error::HeaderName)?;
+            }
+        }
     }
     let headers: &'h [Header<'b>] = headers;
     let headers = headers.get(..count).unwrap_or_default();
@@ -185,6 +210,79 @@ pub(super) fn parse_text<'b, 'h>(
         }
     };
     Ok(Status::Complete((message, skip + end)))
+}
+
+/// The usual request line in one pass (RFC 2326 §6.1): a token method, one
+/// SP, a URI without blanks or controls, one SP, `RTSP/d.d` and CRLF. The
+/// start and the offset after the line; `None` sends anything else
+/// (partial input, bare LF, errors, responses) to the exact path
+/// ([`next_line`] and [`parse_start`]), which agrees wherever this succeeds.
+#[inline]
+fn request_line_fast(buf: &[u8]) -> Option<(Start, usize)> {
+    let window = buf.get(..RTSP_MAX_LINE + 2).unwrap_or(buf);
+    let method_len = window.iter().position(|&b| !is_token(b))?;
+    let uri_start = method_len + 1;
+    let tail = match window.get(method_len..)? {
+        [b' ', tail @ ..] if method_len > 0 => tail,
+        _ => return None,
+    };
+    let uri_len = super::scan::find_space_or_ctl(tail)?;
+    let uri_end = uri_start + uri_len;
+    let version = match tail.get(uri_len..)? {
+        [b' ', v @ .., b'\r', b'\n'] if uri_len > 0 && v.len() == 8 => v,
+        [b' ', v @ ..] if uri_len > 0 && v.len() > 10 => match v.get(..10)? {
+            [v @ .., b'\r', b'\n'] => v,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    // `uri_end + 9` is the line length without CRLF.
+    if uri_end + 9 > RTSP_MAX_LINE {
+        return None;
+    }
+    let version = Version::parse(version).ok()?;
+    Some((
+        Start::Request {
+            method: Span::new(0..method_len),
+            uri: Span::new(uri_start..uri_end),
+            version,
+        },
+        uri_end + 11,
+    ))
+}
+
+/// The usual header line in one pass (RFC 2326 §4.2): token name, colon,
+/// blanks, a value free of controls, CRLF. The name's length, the trimmed
+/// value and the offset after the line; `None` sends anything else
+/// (partial input, TAB, bare LF, errors) to [`parse_header`], which agrees
+/// wherever this succeeds.
+#[inline]
+fn header_fast(rest: &[u8]) -> Option<(usize, &[u8], usize)> {
+    let window = rest.get(..RTSP_MAX_LINE + 2).unwrap_or(rest);
+    let name_len = window.iter().position(|&b| !is_token(b))?;
+    let mut value = match window.get(name_len..)? {
+        [b':', value @ ..] if name_len > 0 => value,
+        _ => return None,
+    };
+    // One SP is usual; other leading blanks go the exact path.
+    if let [b' ', v @ ..] = value {
+        value = v;
+    }
+    if let [b' ', ..] = value {
+        return None;
+    }
+    let value_start = window.len() - value.len();
+    let value_len = super::scan::find_ctl(value)?;
+    let end = value_start + value_len;
+    let (value, after) = value.split_at_checked(value_len)?;
+    if end > RTSP_MAX_LINE || !after.starts_with(b"\r\n") {
+        return None;
+    }
+    let mut value = value;
+    while let [v @ .., b' '] = value {
+        value = v;
+    }
+    Some((name_len, value, end + 2))
 }
 
 /// The line starting at `from`: its range without CRLF (a bare LF is
@@ -354,4 +452,107 @@ fn parse_header(buf: &[u8], pos: usize) -> Result<Option<HeaderLine<'_>>, Error>
         value = rest;
     }
     Ok(Some((Span::new(pos..pos + name_len), value, pos + next)))
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+
+    /// Every line start of `buf`.
+    fn line_starts(buf: &[u8]) -> impl Iterator<Item = usize> + '_ {
+        core::iter::once(0).chain(
+            buf.iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        )
+    }
+
+    const TRANSCRIPTS: [&[u8]; 7] = [
+        include_bytes!("testdata/vlc_udp.txt"),
+        include_bytes!("testdata/ffmpeg_udp.txt"),
+        include_bytes!("testdata/ffmpeg_tcp.txt"),
+        include_bytes!("testdata/gst.txt"),
+        include_bytes!("testdata/gst_tcp.txt"),
+        include_bytes!("testdata/gst_server_tcp.txt"),
+        include_bytes!("testdata/gst_server_udp.txt"),
+    ];
+
+    /// Unusual lines the fast paths must hand over (or agree on).
+    const ODD: [&[u8]; 12] = [
+        b"CSeq:\t4\r\n",
+        b"CSeq:  4 \r\n",
+        b"CSeq: 4\n",
+        b"CSeq: 4\r",
+        b"CSeq: a\tb \t\r\n",
+        b"CSeq: \x01\r\n",
+        b"CSeq: \x7f\r\n",
+        b"CSeq:\r\n",
+        b"C Seq: 4\r\n",
+        b"PLAY rtsp://h/ RTSP/1.0\n",
+        b"PLAY  rtsp://h/ RTSP/1.0\r\n",
+        b"PLAY rtsp://h/\xc3\xa9 RTSP/1.0\r\nRange: npt=0-\r\n",
+    ];
+
+    #[test]
+    fn header_fast_agrees_with_the_exact_path() {
+        let mut fast_hits = 0;
+        for buf in TRANSCRIPTS.iter().chain(ODD.iter()) {
+            for pos in line_starts(buf) {
+                let Some((name_len, value, next)) = header_fast(&buf[pos..]) else {
+                    continue;
+                };
+                fast_hits += 1;
+                let (name, exact_value, exact_next) = parse_header(buf, pos).unwrap().unwrap();
+                assert_eq!(name.range(), pos..pos + name_len, "{pos}");
+                assert_eq!(value, exact_value);
+                assert_eq!(pos + next, exact_next);
+            }
+        }
+        // Every CRLF header line of the transcripts takes the fast path.
+        assert!(fast_hits > 100, "{fast_hits}");
+        for odd in &ODD[..6] {
+            assert!(header_fast(odd).is_none(), "{odd:?}");
+        }
+    }
+
+    #[test]
+    fn request_line_fast_agrees_with_the_exact_path() {
+        let mut fast_hits = 0;
+        for buf in TRANSCRIPTS.iter().chain(ODD.iter()) {
+            for pos in line_starts(buf) {
+                let rest = &buf[pos..];
+                let Some((fast, next)) = request_line_fast(rest) else {
+                    continue;
+                };
+                fast_hits += 1;
+                let (line, exact_next) = next_line(rest, 0).unwrap().unwrap();
+                assert_eq!(next, exact_next);
+                match (fast, parse_start(rest, line).unwrap()) {
+                    (
+                        Start::Request {
+                            method,
+                            uri,
+                            version,
+                        },
+                        Start::Request {
+                            method: m,
+                            uri: u,
+                            version: v,
+                        },
+                    ) => {
+                        assert_eq!(method.range(), m.range());
+                        assert_eq!(uri.range(), u.range());
+                        assert_eq!(version, v);
+                    }
+                    _ => panic!("fast path read a request the exact path does not"),
+                }
+            }
+        }
+        // Requests of the client transcripts; responses never match.
+        assert!(fast_hits >= 20, "{fast_hits}");
+        assert!(request_line_fast(b"RTSP/1.0 200 OK\r\n").is_none());
+        assert!(request_line_fast(ODD[9]).is_none());
+        assert!(request_line_fast(ODD[10]).is_none());
+    }
 }
