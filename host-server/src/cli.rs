@@ -97,6 +97,18 @@ pub struct Args {
     #[arg(long, requires = "user")]
     pub basic: bool,
 
+    /// Also offer multicast (RFC 2326 §12.39): a client asking for
+    /// `multicast` (ffmpeg `-rtsp_transport udp_multicast`, GStreamer
+    /// `rtspsrc protocols=udp-mcast`) gets the path's stream on GROUP, each
+    /// path on its own port pair from PORT [default 5004]. All members of
+    /// a path share one stream (one send per packet) and its position.
+    #[arg(long, value_name = "GROUP[:PORT]", value_parser = crate::multicast::parse_group)]
+    pub multicast: Option<(std::net::Ipv4Addr, u16)>,
+
+    /// IP time-to-live of multicast packets (1: this subnet only).
+    #[arg(long, value_name = "TTL", default_value_t = 1, requires = "multicast")]
+    pub multicast_ttl: u8,
+
     /// Start a clip over when it ends (the default).
     #[arg(long = "loop", overrides_with = "no_loop")]
     pub loop_: bool,

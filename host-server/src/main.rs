@@ -12,6 +12,7 @@ mod banner;
 mod cli;
 mod live;
 mod media;
+mod multicast;
 mod outbuf;
 mod pacing;
 mod rtsp;
@@ -77,6 +78,15 @@ fn run(args: &cli::Args) -> Result<(), String> {
             } else {
                 "Digest"
             }
+        );
+    }
+    if let Some((group, port)) = args.multicast {
+        let groups = multicast::Groups::new(group, port, args.multicast_ttl);
+        srv.enable_multicast(groups)
+            .map_err(|e| format!("--multicast {group}: {e}"))?;
+        tracing::info!(
+            "multicast offered on {group} from port {port}, TTL {}",
+            args.multicast_ttl
         );
     }
     if let Some(name) = args.live_name() {

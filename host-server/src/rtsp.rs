@@ -39,6 +39,7 @@ impl Server {
                 sessions: self.sessions,
                 max_sessions: self.cfg.max_sessions,
                 admitted: None,
+                multicast: self.multicast.as_mut(),
             };
             let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
                 return;
@@ -151,6 +152,8 @@ impl Server {
     /// Sends everything session `idx` has queued and acts on its events.
     pub fn drain_session(&mut self, idx: usize, now: Instant) {
         let mut buf = [0u8; limits::RTSP_MAX_MESSAGE];
+        self.mcast_sync(idx);
+        let mcast = self.mcast_rtcp(idx);
         let Server { conns, rtcp, .. } = self;
         let Some(c) = conns.get_mut(idx).and_then(Option::as_mut) else {
             return;
@@ -169,9 +172,15 @@ impl Server {
                                 c.out.push(bytes);
                             }
                         }
-                        Destination::Rtcp { port } => {
-                            rtcp.send_one(bytes, SocketAddr::new(c.peer.ip(), port));
-                        }
+                        Destination::Rtcp { port } => match mcast {
+                            Some(m) if m.allows(bytes) => {
+                                rtcp.send_one(bytes, m.to);
+                            }
+                            Some(_) => {}
+                            None => {
+                                rtcp.send_one(bytes, SocketAddr::new(c.peer.ip(), port));
+                            }
+                        },
                     }
                 }
                 Ok(None) => break,
@@ -203,15 +212,32 @@ impl Server {
                     );
                     return;
                 };
-                let dest = dest_of(transport, peer.ip());
+                let dest = match c.core.multicast() {
+                    Some(g) => Dest::Udp {
+                        rtp: (g.addr, g.ports.rtp).into(),
+                        rtcp: (g.addr, g.ports.rtcp_port()).into(),
+                    },
+                    None => dest_of(transport, peer.ip()),
+                };
                 if let Dest::Udp { rtcp, .. } = dest {
-                    self.rtcp_peers.insert(rtcp, idx);
+                    if !rtcp.ip().is_multicast() {
+                        self.rtcp_peers.insert(rtcp, idx);
+                    }
                 }
                 tracing::info!("{peer}: session {id} set up for {path}: {}", describe(dest));
                 c.media = Some(Media::new(id.to_string(), path, source, dest, now));
                 self.sessions += 1;
             }
             Event::Playing { start } => {
+                let group = self.mcast_addr(idx);
+                if let Some(to) = group.filter(|&to| self.mcast_driver(to, idx).is_some()) {
+                    // The group's stream runs already: join it as it is.
+                    tracing::info!("{peer}: joins the multicast stream to {to}");
+                    return;
+                }
+                let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+                    return;
+                };
                 let Some(m) = c.media.as_mut() else { return };
                 if let (Some(frames), Some(t)) = (m.source.clip_frames(), start) {
                     m.pos = ((t.as_micros() as f64 / 1e6) * fps).floor() as usize;
@@ -227,17 +253,25 @@ impl Server {
                 }
             }
             Event::Paused => {
+                let driving = c.media.as_ref().is_some_and(|m| m.playing);
                 if let Some(m) = c.media.as_mut() {
                     m.playing = false;
                 }
+                if let (true, Some(to)) = (driving, self.mcast_addr(idx)) {
+                    self.mcast_hand_over(idx, to);
+                }
             }
-            Event::TornDown => self.end_media(idx, "TEARDOWN"),
+            Event::TornDown => {
+                self.hand_over_if_driving(idx);
+                self.end_media(idx, "TEARDOWN");
+            }
             Event::Expired => {
+                let tcp = matches!(c.media.as_ref().map(|m| m.dest), Some(Dest::Tcp { .. }));
+                self.hand_over_if_driving(idx);
                 let why = format!(
                     "expired after {} s without a request or RTCP report",
                     self.cfg.session_timeout.as_secs()
                 );
-                let tcp = matches!(c.media.as_ref().map(|m| m.dest), Some(Dest::Tcp { .. }));
                 self.end_media(idx, &why);
                 if tcp {
                     // RFC 2326 §12.37: nothing more will come on it.
@@ -268,6 +302,18 @@ impl Server {
         }
     }
 
+    /// A leaving multicast driver hands the stream to another member.
+    fn hand_over_if_driving(&mut self, idx: usize) {
+        let Some(m) = self.conns.get(idx).and_then(|c| c.as_ref()?.media.as_ref()) else {
+            return;
+        };
+        if let (true, Dest::Udp { rtp, .. }) = (m.playing, m.dest) {
+            if rtp.ip().is_multicast() {
+                self.mcast_hand_over(idx, rtp);
+            }
+        }
+    }
+
     /// Forgets a session's media, releases its capacity, logs a summary.
     pub fn end_media(&mut self, idx: usize, why: &str) {
         let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
@@ -294,7 +340,12 @@ impl Server {
 fn describe(d: Dest) -> String {
     match d {
         Dest::Udp { rtp, rtcp } => format!(
-            "RTP/AVP over UDP to {} ports {}-{}",
+            "RTP/AVP over UDP{} to {} ports {}-{}",
+            if rtp.ip().is_multicast() {
+                " multicast"
+            } else {
+                ""
+            },
             rtp.ip(),
             rtp.port(),
             rtcp.port()

@@ -118,6 +118,8 @@ pub struct Server {
     pub session_config: session::server::Config,
     /// Credentials required of clients, if any.
     pub auth: Option<crate::auth::Auth>,
+    /// `--multicast` groups, if on (see `crate::multicast`).
+    pub multicast: Option<crate::multicast::Groups>,
 }
 
 /// Binds an even/odd UDP pair on `ip` for RTP and RTCP (RFC 3550 §11).
@@ -191,6 +193,7 @@ impl Server {
             period,
             session_config,
             auth: None,
+            multicast: None,
         };
         Ok((server, waker))
     }

@@ -7,7 +7,7 @@
 
 use std::hash::{BuildHasher, Hasher};
 
-use rtsp_core::session::server::{Admission, Host, MediaInfo};
+use rtsp_core::session::server::{Admission, Host, MediaInfo, MulticastGroup};
 use rtsp_core::session::{Framerate, MediaTransport};
 use rtsp_core::{Duration, Instant};
 
@@ -89,6 +89,8 @@ pub struct HostCtx<'a> {
     pub max_sessions: usize,
     /// The path a SETUP was admitted for (the SetUp event names no path).
     pub admitted: Option<String>,
+    /// `--multicast` groups, if on.
+    pub multicast: Option<&'a mut crate::multicast::Groups>,
 }
 
 impl Host for HostCtx<'_> {
@@ -130,6 +132,11 @@ impl Host for HostCtx<'_> {
 
     fn random_u32(&mut self) -> u32 {
         random() as u32
+    }
+
+    fn multicast(&mut self, path: &str) -> Option<MulticastGroup> {
+        self.catalog.get(path)?;
+        self.multicast.as_mut()?.group(path)
     }
 }
 
