@@ -9,6 +9,20 @@
 //! packets per second delivered, loss, server CPU per delivered packet
 //! (from /proc/PID/stat) and server RSS; then the ratios.
 //!
+//! A third sender, `bare-gso`, is the physical limit of this machine: this
+//! same binary (`--bare-send`) cuts each frame into RTP-sized datagrams and
+//! sends them to every client with one UDP GSO `sendto` per frame, no RTSP
+//! at all. On loopback the receive side's kernel work (softirq) runs in
+//! the sender's context and is charged to whichever process sends, so
+//! "ours ÷ bare" separates our own cost from that of the loopback path.
+//!
+//! Fairness: each client keeps its session alive with GET_PARAMETER every
+//! 15 s (RFC 2326 §10.8; both servers expire silent sessions after 60 s,
+//! and opening hundreds of sessions takes longer than that on a busy
+//! machine), the same drain loop measures every sender, and CPU time is the
+//! sender's own scheduler run time (`/proc/PID/task/*/schedstat`, ns, all
+//! threads; /proc/PID/stat ticks of 10 ms are too coarse at one client).
+//!
 //! ```text
 //! cargo build --release -p rtsp-server && target/release/rtsp-load
 //! target/release/rtsp-load --clients 1,10,50,200 --seconds 5 --up-to 1000
@@ -43,9 +57,12 @@ struct Args {
     /// Extra arguments for our server, e.g. `--ours-args=--no-gso`.
     #[arg(long, allow_hyphen_values = true, value_delimiter = ' ')]
     ours_args: Vec<String>,
-    /// Which servers: ours, gst or both.
+    /// Which senders, comma-separated: ours, gst, bare (or both = all three).
     #[arg(long, default_value = "both")]
     against: String,
+    /// Internal: run as the bare GSO sender of CLIP to these RTP ports.
+    #[arg(long, num_args = 2.., value_names = ["CLIP", "PORT"])]
+    bare_send: Vec<String>,
 }
 
 /// One measurement.
@@ -155,8 +172,28 @@ fn start_gst(clip: &Path) -> Server {
     }
 }
 
-/// CPU seconds (user + system) of a process so far.
+/// CPU seconds of a process so far: the scheduler's run time of all its
+/// threads (ns, includes the softirq work done in its context), or user +
+/// system ticks where schedstat is missing.
 fn cpu_secs(pid: u32) -> f64 {
+    let mut ns = 0u64;
+    let mut found = false;
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            let v = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
+            if let Some(n) = v
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                ns += n;
+                found = true;
+            }
+        }
+    }
+    if found {
+        return ns as f64 / 1e9;
+    }
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the parenthesised command name; utime and stime are
     // fields 14 and 15 (proc(5)), in clock ticks of 1/100 s on Linux.
@@ -178,7 +215,10 @@ fn rss_kb(pid: u32) -> u64 {
 
 /// One RTSP session of the drain client.
 struct Session {
-    _rtsp: TcpStream,
+    /// The RTSP connection, URL, session id and CSeq (none for bare-gso).
+    rtsp: Option<(TcpStream, String, String, u32)>,
+    /// When the last keep-alive went out.
+    kept: Instant,
     rtp: mio::net::UdpSocket,
     _rtcp: UdpSocket,
     received: u64,
@@ -195,15 +235,18 @@ fn request(s: &mut TcpStream, cseq: &mut u32, method: &str, url: &str, extra: &s
         "{method} {url} RTSP/1.0\r\nCSeq: {cseq}\r\nUser-Agent: rtsp-load\r\n{extra}\r\n"
     )
     .unwrap();
+    // One response per request: whatever arrives belongs to it.
     let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    while !buf.ends_with(b"\r\n\r\n") {
-        if s.read(&mut byte).unwrap() == 0 {
-            break;
+    let mut chunk = [0u8; 4096];
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
         }
-        buf.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&buf).to_string();
+        let n = s.read(&mut chunk).unwrap();
+        assert!(n > 0, "{method} {url}: connection closed");
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).to_string();
     let len: usize = head
         .lines()
         .find_map(|l| {
@@ -212,22 +255,27 @@ fn request(s: &mut TcpStream, cseq: &mut u32, method: &str, url: &str, extra: &s
                 .map(|v| v.trim().parse().unwrap_or(0))
         })
         .unwrap_or(0);
-    let mut body = vec![0u8; len];
+    let have = buf.len() - end;
+    let mut body = vec![0u8; len.saturating_sub(have)];
     s.read_exact(&mut body).unwrap();
     assert!(head.starts_with("RTSP/1.0 200"), "{method} {url}: {head}");
     head
 }
 
-fn open_session(url: &str) -> Session {
-    let (rtp, rtcp, port) = loop {
+fn bind_pair() -> (UdpSocket, UdpSocket, u16) {
+    loop {
         let a = UdpSocket::bind("127.0.0.1:0").unwrap();
         let p = a.local_addr().unwrap().port();
         if p % 2 == 0 {
             if let Ok(b) = UdpSocket::bind(("127.0.0.1", p + 1)) {
-                break (a, b, p);
+                return (a, b, p);
             }
         }
-    };
+    }
+}
+
+fn open_session(url: &str) -> Session {
+    let (rtp, rtcp, port) = bind_pair();
     let mut s =
         TcpStream::connect(url.trim_start_matches("rtsp://").split('/').next().unwrap()).unwrap();
     let mut cseq = 0;
@@ -257,11 +305,19 @@ fn open_session(url: &str) -> Session {
         url,
         &format!("Session: {session}\r\nRange: npt=0-\r\n"),
     );
+    let mut sess = bare_session(rtp, rtcp);
+    sess.rtsp = Some((s, url.to_string(), session, cseq));
+    sess
+}
+
+/// A drain socket pair with no RTSP session (for the bare GSO sender).
+fn bare_session(rtp: UdpSocket, rtcp: UdpSocket) -> Session {
     rtp.set_nonblocking(true).unwrap();
     // Room for a second of a 5 Mbit/s stream per client.
     let _ = nix::sys::socket::setsockopt(&rtp, nix::sys::socket::sockopt::RcvBufForce, &(1 << 20));
     Session {
-        _rtsp: s,
+        rtsp: None,
+        kept: Instant::now(),
         rtp: mio::net::UdpSocket::from_std(rtp),
         _rtcp: rtcp,
         received: 0,
@@ -271,10 +327,64 @@ fn open_session(url: &str) -> Session {
     }
 }
 
+/// Sends GET_PARAMETER (RFC 2326 §10.8) on sessions quiet for 15 s; the
+/// responses are left unread (a few hundred bytes each).
+fn keep_alive(sessions: &mut [Session]) {
+    for s in sessions {
+        if s.kept.elapsed() < Duration::from_secs(15) {
+            continue;
+        }
+        s.kept = Instant::now();
+        if let Some((tcp, url, id, cseq)) = s.rtsp.as_mut() {
+            *cseq += 1;
+            let _ = write!(
+                tcp,
+                "GET_PARAMETER {url} RTSP/1.0\r\nCSeq: {cseq}\r\nSession: {id}\r\n\r\n"
+            );
+        }
+    }
+}
+
+/// What the drain client measures.
+enum Target<'a> {
+    /// An RTSP server.
+    Rtsp(&'a Server),
+    /// The bare GSO sender, started on the drain's ports (the clip path).
+    Bare(&'a Path),
+}
+
 /// Opens `n` sessions, drains for a second, then measures `secs` seconds.
-fn measure(server: &Server, n: usize, secs: u64) -> Run {
+fn measure(target: Target, n: usize, secs: u64) -> Run {
     let mut poll = Poll::new().unwrap();
-    let mut sessions: Vec<Session> = (0..n).map(|_| open_session(&server.url)).collect();
+    let mut sessions: Vec<Session> = Vec::with_capacity(n);
+    for _ in 0..n {
+        sessions.push(match target {
+            Target::Rtsp(server) => open_session(&server.url),
+            Target::Bare(_) => {
+                let (a, b, _) = bind_pair();
+                bare_session(a, b)
+            }
+        });
+        keep_alive(&mut sessions);
+    }
+    let bare = match target {
+        Target::Bare(clip) => {
+            let mut c = Command::new(std::env::current_exe().unwrap());
+            c.arg("--bare-send").arg(clip);
+            for s in &sessions {
+                c.arg(s.rtp.local_addr().unwrap().port().to_string());
+            }
+            Some(Server {
+                child: c.spawn().expect("start the bare GSO sender"),
+                url: String::new(),
+            })
+        }
+        Target::Rtsp(_) => None,
+    };
+    let server = match target {
+        Target::Rtsp(s) => s,
+        Target::Bare(_) => bare.as_ref().unwrap(),
+    };
     for (i, s) in sessions.iter_mut().enumerate() {
         poll.registry()
             .register(&mut s.rtp, Token(i), Interest::READABLE)
@@ -302,6 +412,7 @@ fn measure(server: &Server, n: usize, secs: u64) -> Run {
                 break;
             }
         }
+        keep_alive(&mut sessions);
         poll.poll(&mut events, Some(Duration::from_millis(20)))
             .unwrap();
         for ev in events.iter() {
@@ -401,7 +512,8 @@ fn print_run(name: &str, r: &Run) {
     );
 }
 
-fn series(name: &'static str, start: &dyn Fn() -> Server, args: &Args) -> Vec<Run> {
+/// Runs `run` for each client count, then upwards until a run fails.
+fn series(name: &'static str, run: &dyn Fn(usize) -> Run, args: &Args) -> Vec<Run> {
     let mut runs: Vec<Run> = Vec::new();
     let mut counts = args.clients.clone();
     let mut n = *counts.last().unwrap_or(&1);
@@ -422,15 +534,13 @@ fn series(name: &'static str, start: &dyn Fn() -> Server, args: &Args) -> Vec<Ru
             if n > args.up_to {
                 break;
             }
-            let server = start();
-            let r = measure(&server, n, args.seconds);
+            let r = run(n);
             print_run(name, &r);
             runs.push(r);
             continue;
         };
         // A fresh server per run, so RSS and CPU belong to this N alone.
-        let server = start();
-        let r = measure(&server, c, args.seconds);
+        let r = run(c);
         print_run(name, &r);
         runs.push(r);
     }
@@ -476,8 +586,83 @@ fn summary(name: &str, runs: &[Run]) -> (Option<usize>, HashMap<usize, f64>) {
     (capacity, per)
 }
 
+/// The bare GSO sender: every frame of `clip` cut into RTP/JPEG-sized
+/// datagrams (12-byte RTP + 8-byte JPEG header, 1400 bytes), sent to each
+/// port on 127.0.0.1 with one `sendto` per frame and UDP_SEGMENT set once,
+/// paced at 25 fps. Only the sequence numbers are patched per client.
+fn bare_send(clip: &Path, ports: &[u16]) -> ! {
+    const MTU: usize = 1400;
+    const HDR: usize = 20;
+    let data = std::fs::read(clip).expect("read the clip");
+    let mut frames = Vec::new();
+    let mut at = 0;
+    while let Some(soi) = find(&data[at..], &[0xff, 0xd8]).map(|i| at + i) {
+        let Some(eoi) = find(&data[soi + 2..], &[0xff, 0xd9]) else {
+            break;
+        };
+        frames.push(&data[soi..soi + 2 + eoi + 2]);
+        at = soi + 2 + eoi + 2;
+    }
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let _ =
+        nix::sys::socket::setsockopt(&sock, nix::sys::socket::sockopt::SndBufForce, &(32 << 20));
+    nix::sys::socket::setsockopt(
+        &sock,
+        nix::sys::socket::sockopt::UdpGsoSegment,
+        &(MTU as i32),
+    )
+    .expect("UDP_SEGMENT");
+    let per_call = (65_000 / MTU).min(64);
+    let mut seqs = vec![0u16; ports.len()];
+    let mut buf = vec![0u8; 4 << 20];
+    let period = Duration::from_micros(40_000);
+    let mut due = Instant::now();
+    for k in 0usize.. {
+        let f = frames[k % frames.len()];
+        // Lay the frame out once: headers then payload chunks.
+        let mut len = 0;
+        let mut count = 0;
+        for chunk in f.chunks(MTU - HDR) {
+            let p = &mut buf[len..len + HDR + chunk.len()];
+            p[..HDR].fill(0);
+            p[0] = 0x80;
+            p[1] = 26;
+            p[4..8].copy_from_slice(&((k as u32).wrapping_mul(3600)).to_be_bytes());
+            p[HDR..].copy_from_slice(chunk);
+            len += HDR + chunk.len();
+            count += 1;
+        }
+        let last = (count - 1) * MTU;
+        buf[last + 1] |= 0x80; // marker on the last packet
+        for (port, seq) in ports.iter().zip(&mut seqs) {
+            for i in 0..count {
+                buf[i * MTU + 2..i * MTU + 4]
+                    .copy_from_slice(&seq.wrapping_add(i as u16).to_be_bytes());
+            }
+            *seq = seq.wrapping_add(count as u16);
+            for c in buf[..len].chunks(per_call * MTU) {
+                let _ = sock.send_to(c, ("127.0.0.1", *port));
+            }
+        }
+        buf[last + 1] &= 0x7f;
+        due += period;
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    unreachable!()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
 fn main() {
     let args = Args::parse();
+    if let Some((clip, ports)) = args.bare_send.split_first() {
+        let ports: Vec<u16> = ports.iter().map(|p| p.parse().expect("port")).collect();
+        bare_send(Path::new(clip), &ports);
+    }
     let dir = std::env::temp_dir().join(format!("rtsp-load-{}", std::process::id()));
     let clip = make_clip(&dir);
     println!(
@@ -489,12 +674,42 @@ fn main() {
         "{:16} {:>6} {:>10} {:>8} {:>9} {:>10} {:>9}",
         "server", "N", "pkts/s", "loss%", "CPU%", "us/packet", "RSS MiB"
     );
-    let ours = (args.against != "gst")
-        .then(|| series("rtsp-server", &|| start_ours(&dir, &args.ours_args), &args));
-    let gst =
-        (args.against != "ours").then(|| series("gst-rtsp-server", &|| start_gst(&clip), &args));
+    let want = |w: &str| args.against == "both" || args.against.split(',').any(|a| a == w);
+    let secs = args.seconds;
+    let ours = want("ours").then(|| {
+        series(
+            "rtsp-server",
+            &|n| measure(Target::Rtsp(&start_ours(&dir, &args.ours_args)), n, secs),
+            &args,
+        )
+    });
+    let gst = want("gst").then(|| {
+        series(
+            "gst-rtsp-server",
+            &|n| measure(Target::Rtsp(&start_gst(&clip)), n, secs),
+            &args,
+        )
+    });
+    let bare = want("bare").then(|| {
+        series(
+            "bare-gso",
+            &|n| measure(Target::Bare(&clip), n, secs),
+            &args,
+        )
+    });
     let o = ours.as_ref().map(|r| summary("rtsp-server", r));
     let g = gst.as_ref().map(|r| summary("gst-rtsp-server", r));
+    let b = bare.as_ref().map(|r| summary("bare-gso", r));
+    if let (Some((_, op)), Some((_, bp))) = (&o, &b) {
+        let mut ns: Vec<_> = op.keys().filter(|n| bp.contains_key(n)).copied().collect();
+        ns.sort_unstable();
+        for n in ns {
+            println!(
+                "N={n}: ours CPU per packet / bare GSO sender = {:.2}",
+                op[&n] / bp[&n].max(1e-9)
+            );
+        }
+    }
     if let (Some((oc, op)), Some((gc, gp))) = (o, g) {
         let mut ns: Vec<_> = op.keys().filter(|n| gp.contains_key(n)).copied().collect();
         ns.sort_unstable();
