@@ -230,11 +230,12 @@ struct Session {
 
 fn request(s: &mut TcpStream, cseq: &mut u32, method: &str, url: &str, extra: &str) -> String {
     *cseq += 1;
-    write!(
-        s,
-        "{method} {url} RTSP/1.0\r\nCSeq: {cseq}\r\nUser-Agent: rtsp-load\r\n{extra}\r\n"
-    )
-    .unwrap();
+    // One write per request: `write!` straight to the socket sends each
+    // piece as its own segment, and Nagle plus delayed ACKs then hold every
+    // request ~40 ms (opening 800 sessions took a minute).
+    let req =
+        format!("{method} {url} RTSP/1.0\r\nCSeq: {cseq}\r\nUser-Agent: rtsp-load\r\n{extra}\r\n");
+    s.write_all(req.as_bytes()).unwrap();
     // One response per request: whatever arrives belongs to it.
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -278,6 +279,7 @@ fn open_session(url: &str) -> Session {
     let (rtp, rtcp, port) = bind_pair();
     let mut s =
         TcpStream::connect(url.trim_start_matches("rtsp://").split('/').next().unwrap()).unwrap();
+    let _ = s.set_nodelay(true);
     let mut cseq = 0;
     request(
         &mut s,
@@ -337,10 +339,9 @@ fn keep_alive(sessions: &mut [Session]) {
         s.kept = Instant::now();
         if let Some((tcp, url, id, cseq)) = s.rtsp.as_mut() {
             *cseq += 1;
-            let _ = write!(
-                tcp,
-                "GET_PARAMETER {url} RTSP/1.0\r\nCSeq: {cseq}\r\nSession: {id}\r\n\r\n"
-            );
+            let req =
+                format!("GET_PARAMETER {url} RTSP/1.0\r\nCSeq: {cseq}\r\nSession: {id}\r\n\r\n");
+            let _ = tcp.write_all(req.as_bytes());
         }
     }
 }
