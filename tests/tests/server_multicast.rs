@@ -171,3 +171,40 @@ fn two_members_share_one_stream_sent_once() {
         b.len()
     );
 }
+
+#[test]
+fn gstreamer_rtspsrc_decodes_the_multicast_stream() {
+    let ns = Netns::new();
+    let (srv, url) = server(&ns);
+    // `num-buffers=50`: the pipeline ends (exit 0) only after 50 decoded
+    // frames; the caps filter fails negotiation on any other size.
+    let mut gst = Proc::spawn(
+        "gst-launch-1.0",
+        ns.exec(peer("gst-launch-1.0")).args([
+            "-q",
+            "rtspsrc",
+            &format!("location={url}"),
+            "protocols=udp-mcast",
+            "!",
+            "rtpjpegdepay",
+            "!",
+            "jpegdec",
+            "!",
+            "video/x-raw,width=320,height=240",
+            "!",
+            "fakesink",
+            "num-buffers=50",
+        ]),
+    );
+    let status = gst.wait_exit(DEADLINE);
+    assert!(status.success(), "gst-launch: {}", gst.output());
+    let log = srv.wait_for_line(" ended (", DEADLINE);
+    let frames = frames_sent(&log);
+    assert!(frames.first().is_some_and(|&f| f >= 50), "{log}");
+    assert!(
+        srv.output()
+            .contains(&format!("UDP multicast to {GROUP} ports 6000-6001")),
+        "{}",
+        srv.output()
+    );
+}
