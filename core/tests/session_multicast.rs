@@ -222,3 +222,34 @@ fn members_follow_the_shared_stream() {
     u.follow(a.sender());
     assert_eq!(*u.sender(), before);
 }
+
+#[test]
+fn re_setup_into_the_group_takes_its_ssrc() {
+    let (mut s, mut h) = (session(), host());
+    let now = Instant::from_micros(1);
+    let r = ask(
+        &mut s,
+        &mut h,
+        now,
+        &setup("RTP/AVP;unicast;client_port=4000-4001"),
+    );
+    assert_eq!(status(&r), 200, "{r}");
+    assert_ne!(s.sender().ssrc(), Ssrc(0xCAFE_F00D));
+    let r = ask(&mut s, &mut h, now, &setup("RTP/AVP;multicast"));
+    assert_eq!(status(&r), 200, "{r}");
+    assert!(
+        header(&r, "Transport").unwrap().contains("ssrc=CAFEF00D"),
+        "{r}"
+    );
+    assert_eq!(s.sender().ssrc(), Ssrc(0xCAFE_F00D));
+    // And back to unicast: the group's SSRC is left behind.
+    let r = ask(
+        &mut s,
+        &mut h,
+        now,
+        &setup("RTP/AVP;unicast;client_port=4000-4001"),
+    );
+    assert_eq!(status(&r), 200, "{r}");
+    assert_ne!(s.sender().ssrc(), Ssrc(0xCAFE_F00D));
+    assert_eq!(s.multicast(), None);
+}

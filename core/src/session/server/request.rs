@@ -221,6 +221,18 @@ impl ServerSession {
             self.state = State::Ready;
             self.touch(now);
         }
+        if existing.is_some() && (chosen.group.is_some() || self.group.is_some()) {
+            // A re-SETUP into or out of a group changes the stream, so its
+            // SSRC: the group's, or a fresh one (RFC 3550 §8).
+            let ssrc = match chosen.group {
+                Some(g) => g.ssrc,
+                None => rtp::Ssrc(host.random_u32()),
+            };
+            if ssrc != self.sender.ssrc() {
+                let ts = rtp::RtpTimestamp(host.random_u32());
+                self.sender = super::RtpSender::new(ssrc, self.sender.next_sequence(), ts);
+            }
+        }
         self.duration = info.duration;
         self.transport = Some(chosen.transport);
         self.group = chosen.group.map(|g| (g.addr.octets(), g.ttl));
