@@ -124,6 +124,7 @@ Examples:
   rtsp-server                          built-in clip at rtsp://127.0.0.1:8554/movie.Mjpeg
   rtsp-server 8554                     the same, like the lab's server.py 8554
   rtsp-server --media ./clips          every clip under ./clips
+  rtsp-server --multicast 239.255.0.1:5004   also multicast (ffplay -rtsp_transport udp_multicast URL)
   ffmpeg -f v4l2 -i /dev/video0 -c:v mjpeg -huffman default -f mjpeg - | rtsp-server --live cam=-
 
 Logging: RUST_LOG=debug (or warn, or rtsp_server=trace) sets the level; default info.";

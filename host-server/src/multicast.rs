@@ -15,8 +15,11 @@
 //! reports go to the group, and a BYE only when the last member leaves.
 //!
 //! Media is sent from the shared RTP socket (it has `IP_MULTICAST_TTL` and
-//! `IP_MULTICAST_LOOP` set, so members on this host receive it too); the
-//! outgoing interface is the one the routing table gives the group.
+//! `IP_MULTICAST_LOOP` set, so members on this host receive it too). The
+//! outgoing interface follows `--bind`: Linux routes a multicast datagram
+//! from a socket bound to a specific address out of the interface that owns
+//! it (what `IP_MULTICAST_IF` would set; `--bind 127.0.0.1` keeps the group
+//! on `lo`), and with `0.0.0.0` the routing table's route for the group.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
