@@ -126,6 +126,9 @@ fn next_frame(format: Format, data: &[u8]) -> Result<Option<(usize, usize)>, Err
     }
 }
 
+/// Bytes in the smallest JPEG image: SOI then EOI (T.81 Annex B).
+const LAB_MIN_FRAME: usize = 4;
+
 /// The frame length a `movie.Mjpeg` prefix announces, if it is one.
 fn lab_len(data: &[u8]) -> Option<usize> {
     let prefix = data.get(..LAB_PREFIX)?;
@@ -136,7 +139,11 @@ fn lab_len(data: &[u8]) -> Option<usize> {
         }
         len = len * 10 + usize::from(d - b'0');
     }
-    (1..=MJPEG_LAB_MAX_FRAME).contains(&len).then_some(len)
+    // The smallest JPEG is SOI + EOI: a shorter announced length cannot hold
+    // a frame, so it is corrupt rather than a frame that is not a JPEG.
+    (LAB_MIN_FRAME..=MJPEG_LAB_MAX_FRAME)
+        .contains(&len)
+        .then_some(len)
 }
 
 fn shift(e: Error, by: usize) -> Error {
@@ -355,6 +362,19 @@ mod tests {
             v.extend_from_slice(f);
         }
         v
+    }
+
+    #[test]
+    fn lab_length_too_short_for_a_jpeg_is_corrupt() {
+        // Found by the mjpeg_frames fuzz target: "00001" then SOI used to
+        // yield a one-byte frame that is not a JPEG.
+        let mut data = std::vec::Vec::from(&b"00001"[..]);
+        data.extend_from_slice(JPEG_A);
+        let first = Frames::new(&data).next();
+        assert!(
+            matches!(first, Some(Err(Error::Corrupt { .. }))),
+            "{first:?}"
+        );
     }
 
     #[test]
