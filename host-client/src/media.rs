@@ -50,6 +50,9 @@ pub struct Media {
     pub height: u16,
     /// Complete frames whose rebuilt JFIF did not parse (counted as dropped).
     pub corrupt_frames: u64,
+    /// `--frames N`: once N frames are complete the run is ending, and
+    /// media still in flight is neither counted nor saved.
+    pub frame_limit: Option<u64>,
     /// Packets that were not RTP at all.
     pub not_rtp: u64,
     /// RTP packets seen (any SSRC), to detect "no media" for the fallback.
@@ -87,6 +90,7 @@ impl Media {
             width: 0,
             height: 0,
             corrupt_frames: 0,
+            frame_limit: None,
             not_rtp: 0,
             packets_seen: 0,
             save_dir,
@@ -116,6 +120,12 @@ impl Media {
     /// Handles one RTP packet arriving at `now_us`. Returns true when it
     /// completed a frame.
     pub fn on_rtp(&mut self, now_us: u64, path: Path, data: &[u8]) -> bool {
+        if self
+            .frame_limit
+            .is_some_and(|n| self.frames_complete() >= n)
+        {
+            return false;
+        }
         self.capture(path, data);
         let Ok(pkt) = rtp::Packet::new_checked(data) else {
             self.not_rtp += 1;

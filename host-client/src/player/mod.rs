@@ -179,7 +179,8 @@ impl Player {
         poll.registry()
             .register(&mut tcp, RTSP, Interest::READABLE)
             .map_err(|e| e.to_string())?;
-        let media = Media::new(opts.save_frames.clone(), opts.pcap.as_deref(), slot.clone())?;
+        let mut media = Media::new(opts.save_frames.clone(), opts.pcap.as_deref(), slot.clone())?;
+        media.frame_limit = opts.frames;
         let (tx, rx) = mpsc::channel();
         // UDP media needs our RTP/RTCP pair before SETUP names it.
         let (udp, how) = if opts.tcp {
