@@ -11,7 +11,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use rtsp_core::{Duration, Instant};
+use rtsp_core::{jpeg, Duration, Instant};
 
 use crate::live::{Input, Live};
 use crate::media::Source;
@@ -111,15 +111,12 @@ impl Server {
                 m.playing = false;
                 break;
             };
-            let r = stream::send_frame(
-                clip.frame(m.pos),
-                repr,
-                mtu,
-                m.dest,
-                scratch,
-                rtp,
-                &mut c.out,
-            );
+            let r = match jpeg::Frame::parse(clip.frame(m.pos)) {
+                Ok(frame) => {
+                    stream::send_frame(&frame, repr, mtu, m.dest, scratch, rtp, &mut c.out)
+                }
+                Err(e) => Outcome::Refused(e),
+            };
             if let Outcome::Sent {
                 packets, octets, ..
             } = r
@@ -146,7 +143,7 @@ impl Server {
             let live = feed.live.clone();
             match msg {
                 Input::Frame(buf) => {
-                    match rtsp_core::jpeg::Frame::parse(&buf) {
+                    match jpeg::Frame::parse(&buf) {
                         Ok(f) => {
                             if live.dimensions().is_none() {
                                 tracing::info!(
@@ -157,7 +154,7 @@ impl Server {
                                 );
                             }
                             live.set_dimensions(f.width(), f.height());
-                            self.fan_out_live(&live, &buf, now);
+                            self.fan_out_live(&live, &f, now);
                         }
                         Err(e) => tracing::warn!("live {}: frame skipped: {e}", live.name),
                     }
@@ -179,7 +176,7 @@ impl Server {
         }
     }
 
-    fn fan_out_live(&mut self, live: &Arc<Live>, frame: &[u8], now: Instant) {
+    fn fan_out_live(&mut self, live: &Arc<Live>, frame: &jpeg::Frame<'_>, now: Instant) {
         let mtu = self.cfg.mtu;
         // Any monotonic clock serves as a live source's media time.
         let media_time = Duration::from_micros(now.as_micros());

@@ -63,9 +63,10 @@ pub enum Outcome {
 }
 
 /// Sends `frame` with the RTP header `rtp` (from the session's
-/// `frame_header`) to `dest`.
+/// `frame_header`) to `dest`. The caller parses the frame, so a frame fanned
+/// out to many sessions is analysed once, not once per session.
 pub fn send_frame(
-    frame: &[u8],
+    frame: &jpeg::Frame<'_>,
     rtp: rtp::Repr,
     mtu: usize,
     dest: Dest,
@@ -73,11 +74,7 @@ pub fn send_frame(
     udp: &mut RtpSocket,
     out: &mut OutBuf,
 ) -> Outcome {
-    let parsed = match jpeg::Frame::parse(frame) {
-        Ok(f) => f,
-        Err(e) => return Outcome::Refused(e),
-    };
-    let mut pk = match jpeg::Packetizer::new(&parsed, mtu, rtp) {
+    let mut pk = match jpeg::Packetizer::new(frame, mtu, rtp) {
         Ok(p) => p,
         Err(e) => return Outcome::Refused(e),
     };
@@ -161,7 +158,7 @@ mod tests {
         let to = rx.local_addr().unwrap();
         let dest = Dest::Udp { rtp: to, rtcp: to };
         let r = send_frame(
-            clip.frame(0),
+            &jpeg::Frame::parse(clip.frame(0)).unwrap(),
             repr,
             1400,
             dest,
@@ -194,7 +191,7 @@ mod tests {
 
         let tcp = Dest::Tcp { rtp: 0, rtcp: 1 };
         let r = send_frame(
-            clip.frame(1),
+            &jpeg::Frame::parse(clip.frame(1)).unwrap(),
             repr,
             1400,
             tcp,
