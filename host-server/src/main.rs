@@ -55,7 +55,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
         }
     }
     if args.media.is_none() && args.live.is_none() {
-        let clip = Clip::load(media::BUILTIN_NAME, media::BUILTIN_CLIP.into(), fps)?;
+        let clip = Clip::load(media::BUILTIN_NAME, media::BUILTIN_CLIP, fps)?;
         catalog.insert(media::BUILTIN_NAME.into(), Source::Clip(Arc::new(clip)));
     }
     let cfg = server::Config {

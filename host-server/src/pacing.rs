@@ -111,12 +111,15 @@ impl Server {
                 m.playing = false;
                 break;
             };
-            let r = match jpeg::Frame::parse(clip.frame(m.pos)) {
-                Ok(frame) => {
-                    stream::send_frame(&frame, repr, mtu, m.dest, scratch, rtp, &mut c.out)
-                }
-                Err(e) => Outcome::Refused(e),
-            };
+            let r = stream::send_frame(
+                clip.frame(m.pos),
+                repr,
+                mtu,
+                m.dest,
+                scratch,
+                rtp,
+                &mut c.out,
+            );
             if let Outcome::Sent {
                 packets, octets, ..
             } = r

@@ -140,7 +140,7 @@ mod tests {
     /// the marker on the last one only, over UDP and interleaved alike.
     #[test]
     fn frame_goes_out_whole() {
-        let clip = Clip::load(BUILTIN_NAME, BUILTIN_CLIP.into(), DEFAULT_FPS).unwrap();
+        let clip = Clip::load(BUILTIN_NAME, BUILTIN_CLIP, DEFAULT_FPS).unwrap();
         let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
             .unwrap();
@@ -158,7 +158,7 @@ mod tests {
         let to = rx.local_addr().unwrap();
         let dest = Dest::Udp { rtp: to, rtcp: to };
         let r = send_frame(
-            &jpeg::Frame::parse(clip.frame(0)).unwrap(),
+            clip.frame(0),
             repr,
             1400,
             dest,
@@ -191,7 +191,7 @@ mod tests {
 
         let tcp = Dest::Tcp { rtp: 0, rtcp: 1 };
         let r = send_frame(
-            &jpeg::Frame::parse(clip.frame(1)).unwrap(),
+            clip.frame(1),
             repr,
             1400,
             tcp,
