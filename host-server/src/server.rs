@@ -41,6 +41,10 @@ const FIRST_CONN: usize = 16;
 pub const INPUT_BUFFER: usize = 2 * rtsp_core::limits::RTSP_MAX_MESSAGE;
 /// Phases of the frame period that clip sessions are spread over.
 pub const GRID_SLOTS: usize = 8;
+/// Connections that share one phase before the next phase is used: up to
+/// this many clients cost one wake-up per frame period, and past
+/// `GRID_SLOTS` × this many, each wake-up sends 1/`GRID_SLOTS` of them.
+pub const SLOT_SESSIONS: usize = 32;
 /// Interval between RTCP sender reports (RFC 3550 §6.2; DESIGN.md: ~5 s).
 pub const SR_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -213,12 +217,15 @@ impl Server {
     }
 
     /// The first point at or after `t` of connection `idx`'s slot on the
-    /// frame grid. Sessions share [`GRID_SLOTS`] phases of the frame period:
-    /// few wake-ups, yet not every client's frame in one burst (which
-    /// could overflow the socket buffer with hundreds of clients).
+    /// frame grid. Sessions share [`GRID_SLOTS`] phases of the frame period,
+    /// [`SLOT_SESSIONS`] connections at a time (connection indices are
+    /// reused lowest first, so they stay dense): few wake-ups, yet not every
+    /// client's frame in one burst (which could overflow the socket buffer
+    /// or a NIC queue with hundreds of clients).
     pub fn grid_after(&self, t: Instant, idx: usize) -> Instant {
         let p = self.period.as_micros().max(1);
-        let phase = p * (idx % GRID_SLOTS) as u64 / GRID_SLOTS as u64;
+        let slot = (idx / SLOT_SESSIONS) % GRID_SLOTS;
+        let phase = p * slot as u64 / GRID_SLOTS as u64;
         let k = t.as_micros().saturating_sub(phase).div_ceil(p);
         Instant::from_micros(k * p + phase)
     }

@@ -35,8 +35,31 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use clap::Parser;
 use mio::{Events, Interest, Poll, Token};
+
+/// Set in the isolated run (`--isolate`): senders are pinned to CPU 0 and
+/// the drain receives with UDP_GRO.
+static ISOLATED: AtomicBool = AtomicBool::new(false);
+
+/// CPU the senders run on in the isolated run; the drain and every packet's
+/// receive work run on [`DRAIN_CPU`].
+const SENDER_CPU: &str = "0";
+const DRAIN_CPU: &str = "1";
+
+/// A command for a sender process: pinned to [`SENDER_CPU`] in the isolated
+/// run, so its scheduler time is its own sending and nothing else.
+fn sender_cmd(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    if ISOLATED.load(Ordering::Relaxed) {
+        let mut c = Command::new("taskset");
+        c.args(["-c", SENDER_CPU]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
 
 /// Server load benchmark: our rtsp-server against GStreamer's RTSP server.
 #[derive(Debug, Parser)]
@@ -60,6 +83,16 @@ struct Args {
     /// Which senders, comma-separated: ours, gst, bare (or both = all three).
     #[arg(long, default_value = "both")]
     against: String,
+    /// Measure each sender's own cost, as on a real network: the run moves
+    /// into a network namespace of its own whose loopback hands every
+    /// received packet to CPU 1 (RPS), where the drain client runs; the
+    /// senders run on CPU 0, and the drain receives with UDP_GRO. Needs root
+    /// (`ip netns`), `taskset` and two CPUs.
+    #[arg(long)]
+    isolate: bool,
+    /// Internal: this process is the isolated run (see --isolate).
+    #[arg(long, hide = true)]
+    in_netns: bool,
     /// Internal: run as the bare GSO sender of CLIP to these RTP ports.
     #[arg(long, num_args = 2.., value_names = ["CLIP", "PORT"])]
     bare_send: Vec<String>,
@@ -118,7 +151,7 @@ fn start_ours(clip_dir: &Path, extra: &[String]) -> Server {
         .unwrap()
         .with_file_name("rtsp-server");
     let port = free_port();
-    let child = Command::new(&exe)
+    let child = sender_cmd(&exe)
         .args([
             "--bind",
             "127.0.0.1",
@@ -149,7 +182,7 @@ fn start_ours(clip_dir: &Path, extra: &[String]) -> Server {
 fn start_gst(clip: &Path) -> Server {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/gst_clip_server.py");
     let port = free_port();
-    let mut child = Command::new("/usr/bin/python3")
+    let mut child = sender_cmd("/usr/bin/python3")
         .arg(&script)
         .arg(port.to_string())
         .arg(clip)
@@ -226,6 +259,52 @@ struct Session {
     first: Option<i64>,
     highest: i64,
     last_seq: u16,
+}
+
+impl Session {
+    /// Counts one RTP packet with sequence number `seq`, extended to 64
+    /// bits (RFC 3550 A.1).
+    fn count(&mut self, seq: u16) {
+        let ext = match self.first {
+            None => {
+                self.first = Some(i64::from(seq));
+                i64::from(seq)
+            }
+            Some(_) => self.highest + i64::from(seq.wrapping_sub(self.last_seq) as i16),
+        };
+        if ext > self.highest || self.received == 0 {
+            self.highest = ext;
+            self.last_seq = seq;
+        }
+        self.received += 1;
+    }
+}
+
+/// One read from a drain socket: the length and the size of the datagrams
+/// it holds (UDP_GRO's segment size, or the length if it is one datagram).
+fn recv_gro(sock: &mio::net::UdpSocket, buf: &mut [u8]) -> std::io::Result<(usize, usize)> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, SockaddrStorage};
+    use std::os::fd::AsRawFd;
+    let mut cmsg = nix::cmsg_space!(i32);
+    let mut iov = [std::io::IoSliceMut::new(buf)];
+    let msg = recvmsg::<SockaddrStorage>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        MsgFlags::empty(),
+    )?;
+    let len = msg.bytes;
+    let seg = msg
+        .cmsgs()
+        .ok()
+        .and_then(|mut c| {
+            c.find_map(|m| match m {
+                ControlMessageOwned::UdpGroSegments(n) => usize::try_from(n).ok(),
+                _ => None,
+            })
+        })
+        .unwrap_or(len);
+    Ok((len, seg))
 }
 
 fn request(s: &mut TcpStream, cseq: &mut u32, method: &str, url: &str, extra: &str) -> String {
@@ -317,6 +396,13 @@ fn bare_session(rtp: UdpSocket, rtcp: UdpSocket) -> Session {
     rtp.set_nonblocking(true).unwrap();
     // Room for a second of a 5 Mbit/s stream per client.
     let _ = nix::sys::socket::setsockopt(&rtp, nix::sys::socket::sockopt::RcvBufForce, &(1 << 20));
+    if ISOLATED.load(Ordering::Relaxed) {
+        // A GSO batch then arrives whole, one read per frame, so the drain's
+        // core keeps up with thousands of clients. Individual datagrams
+        // (GStreamer's) are not coalesced on loopback.
+        nix::sys::socket::setsockopt(&rtp, nix::sys::socket::sockopt::UdpGroSegment, &true)
+            .expect("UDP_GRO");
+    }
     Session {
         rtsp: None,
         kept: Instant::now(),
@@ -370,7 +456,7 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
     }
     let bare = match target {
         Target::Bare(clip) => {
-            let mut c = Command::new(std::env::current_exe().unwrap());
+            let mut c = sender_cmd(std::env::current_exe().unwrap());
             c.arg("--bare-send").arg(clip);
             for s in &sessions {
                 c.arg(s.rtp.local_addr().unwrap().port().to_string());
@@ -418,24 +504,14 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
             .unwrap();
         for ev in events.iter() {
             let s = &mut sessions[ev.token().0];
-            while let Ok(len) = s.rtp.recv(&mut buf) {
-                if len < 12 {
-                    continue;
-                }
-                let seq = u16::from_be_bytes([buf[2], buf[3]]);
-                // Extend the 16-bit sequence number (RFC 3550 A.1).
-                let ext = match s.first {
-                    None => {
-                        s.first = Some(i64::from(seq));
-                        i64::from(seq)
+            while let Ok((len, seg)) = recv_gro(&s.rtp, &mut buf) {
+                // With UDP_GRO one read may hold several datagrams of `seg`
+                // bytes each (the last one shorter).
+                for d in buf[..len].chunks(seg.max(1)) {
+                    if d.len() >= 12 {
+                        s.count(u16::from_be_bytes([d[2], d[3]]));
                     }
-                    Some(_) => s.highest + i64::from(seq.wrapping_sub(s.last_seq) as i16),
-                };
-                if ext > s.highest || s.received == 0 {
-                    s.highest = ext;
-                    s.last_seq = seq;
                 }
-                s.received += 1;
             }
         }
     }
@@ -658,11 +734,68 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// Runs this benchmark again inside a new network namespace whose loopback
+/// steers every received packet to [`DRAIN_CPU`] (RPS), pinned to that CPU
+/// itself; then removes the namespace. On loopback the kernel otherwise
+/// does the receiver's work (IP and UDP input, socket queueing, wake-ups)
+/// inside the sender's `sendmsg`, charging it to the sender: there a sender
+/// pays for its receivers, which on a network it never does.
+fn isolate() -> ! {
+    let sh = |cmd: &mut Command| {
+        let st = cmd
+            .status()
+            .unwrap_or_else(|e| panic!("--isolate: {cmd:?}: {e}"));
+        assert!(st.success(), "--isolate: {cmd:?} failed (root and iproute2 are needed)");
+    };
+    assert!(
+        std::thread::available_parallelism().map_or(0, |n| n.get()) >= 2,
+        "--isolate needs two CPUs"
+    );
+    let ns = format!("rtsp-load-{}", std::process::id());
+    sh(Command::new("ip").args(["netns", "add", &ns]));
+    /// Deletes the namespace however the run ends.
+    struct Netns(String);
+    impl Drop for Netns {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+        }
+    }
+    let guard = Netns(ns.clone());
+    sh(Command::new("ip").args(["-n", &ns, "link", "set", "lo", "up"]));
+    let mask = 1u32 << DRAIN_CPU.parse::<u32>().unwrap();
+    sh(Command::new("ip").args(["netns", "exec", &ns, "sh", "-c"]).arg(format!(
+        "echo {mask:x} > /sys/class/net/lo/queues/rx-0/rps_cpus"
+    )));
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--isolate")
+        .collect();
+    let st = Command::new("ip")
+        .args(["netns", "exec", &ns, "taskset", "-c", DRAIN_CPU])
+        .arg(std::env::current_exe().unwrap())
+        .arg("--in-netns")
+        .args(args)
+        .status()
+        .expect("run the isolated benchmark");
+    drop(guard);
+    std::process::exit(st.code().unwrap_or(1));
+}
+
 fn main() {
     let args = Args::parse();
     if let Some((clip, ports)) = args.bare_send.split_first() {
         let ports: Vec<u16> = ports.iter().map(|p| p.parse().expect("port")).collect();
         bare_send(Path::new(clip), &ports);
+    }
+    if args.isolate {
+        isolate();
+    }
+    if args.in_netns {
+        ISOLATED.store(true, Ordering::Relaxed);
+        println!(
+            "isolated: own network namespace, receive work and drain on CPU {DRAIN_CPU} (RPS), \
+             senders on CPU {SENDER_CPU}, drain with UDP_GRO"
+        );
     }
     let dir = std::env::temp_dir().join(format!("rtsp-load-{}", std::process::id()));
     let clip = make_clip(&dir);
