@@ -5,6 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use rtsp_core::session::client::{self, ClientSession};
+use rtsp_core::rtsp::StatusCode;
 use rtsp_core::session::server::{self, Admission, MediaInfo, ServerSession};
 use rtsp_core::session::{Destination, Framerate, Input, MediaTransport};
 use rtsp_core::{Duration, Instant};
@@ -32,15 +33,15 @@ impl Default for TestHost {
 }
 
 impl server::Host for TestHost {
-    fn media(&mut self, path: &str) -> Option<MediaInfo> {
+    fn media(&mut self, path: &str) -> Result<MediaInfo, StatusCode> {
         match path {
-            "live" | "cam" => Some(MediaInfo {
+            "live" | "cam" => Ok(MediaInfo {
                 width: 640,
                 height: 480,
                 framerate: Framerate::fps(25),
                 duration: None,
             }),
-            "clip.mjpeg" | "sub/clip" => Some(MediaInfo {
+            "clip.mjpeg" | "sub/clip" => Ok(MediaInfo {
                 width: 2560,
                 height: 1440,
                 framerate: Framerate {
@@ -49,7 +50,9 @@ impl server::Host for TestHost {
                 },
                 duration: Some(Duration::from_secs(10)),
             }),
-            _ => None,
+            // A file the host found but cannot send as RTP/JPEG.
+            "progressive.mjpeg" => Err(StatusCode::UnsupportedMediaType),
+            _ => Err(StatusCode::NotFound),
         }
     }
 

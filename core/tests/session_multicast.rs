@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use rtsp_core::rtp::Ssrc;
 use rtsp_core::rtsp::header::PortPair;
+use rtsp_core::rtsp::StatusCode;
 use rtsp_core::session::server::{
     self, Admission, Host, MediaInfo, MulticastGroup, ServerSession, State,
 };
@@ -22,13 +23,15 @@ struct McHost {
 }
 
 impl Host for McHost {
-    fn media(&mut self, path: &str) -> Option<MediaInfo> {
-        (path == "live").then_some(MediaInfo {
-            width: 320,
-            height: 240,
-            framerate: Framerate::fps(25),
-            duration: None,
-        })
+    fn media(&mut self, path: &str) -> Result<MediaInfo, StatusCode> {
+        (path == "live")
+            .then_some(MediaInfo {
+                width: 320,
+                height: 240,
+                framerate: Framerate::fps(25),
+                duration: None,
+            })
+            .ok_or(StatusCode::NotFound)
     }
     fn admit(&mut self, _path: &str) -> Admission {
         Admission::Accept

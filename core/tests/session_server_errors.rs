@@ -102,6 +102,18 @@ fn unknown_path_is_404() {
     assert_eq!(s.state(), State::Init);
 }
 
+/// A path the host has but cannot send (e.g. a progressive JPEG clip) gets
+/// the host's status, 415 (RFC 2326 §11.3.8), on DESCRIBE and SETUP.
+#[test]
+fn unsupported_media_is_the_hosts_status() {
+    let (mut s, mut h, now) = server();
+    let describe = "DESCRIBE rtsp://127.0.0.1/progressive.mjpeg RTSP/1.0\r\nCSeq: 2\r\n\r\n";
+    expect(&ask(&mut s, &mut h, now, describe), 415, "2");
+    let setup = SETUP_TCP.replace("/live/", "/progressive.mjpeg/");
+    expect(&ask(&mut s, &mut h, now, &setup), 415, "3");
+    assert_eq!(s.state(), State::Init);
+}
+
 #[test]
 fn unsupported_methods_are_405_and_unknown_ones_501() {
     let (mut s, mut h, now) = server();

@@ -43,7 +43,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// Raises the soft limit on open files to the hard limit: each RTSP client
+/// holds a TCP connection, and the usual soft limit of 1 024 would refuse
+/// clients long before `--max-sessions` or the CPU does.
+fn raise_fd_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_err() {
+            tracing::debug!("open files stay limited to {soft}");
+        }
+    }
+}
+
 fn run(args: &cli::Args) -> Result<(), String> {
+    raise_fd_limit();
     let fps = args.fps.unwrap_or(media::DEFAULT_FPS);
     let mut catalog = Catalog::default();
     if let Some(dir) = &args.media {

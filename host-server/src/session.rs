@@ -7,6 +7,7 @@
 
 use std::hash::{BuildHasher, Hasher};
 
+use rtsp_core::rtsp::StatusCode;
 use rtsp_core::session::server::{Admission, Host, MediaInfo, MulticastGroup};
 use rtsp_core::session::{Framerate, MediaTransport};
 use rtsp_core::{Duration, Instant};
@@ -94,9 +95,9 @@ pub struct HostCtx<'a> {
 }
 
 impl Host for HostCtx<'_> {
-    fn media(&mut self, path: &str) -> Option<MediaInfo> {
-        match self.catalog.get(path)? {
-            Source::Clip(c) => Some(MediaInfo {
+    fn media(&mut self, path: &str) -> Result<MediaInfo, StatusCode> {
+        match self.catalog.get(path).ok_or(StatusCode::NotFound)? {
+            Source::Clip(c) => Ok(MediaInfo {
                 width: c.width,
                 height: c.height,
                 framerate: framerate(c.fps),
@@ -104,7 +105,7 @@ impl Host for HostCtx<'_> {
             }),
             Source::Live(l) => {
                 let (width, height) = l.dimensions().unwrap_or((0, 0));
-                Some(MediaInfo {
+                Ok(MediaInfo {
                     width,
                     height,
                     framerate: framerate(l.fps),
@@ -113,7 +114,7 @@ impl Host for HostCtx<'_> {
             }
             Source::Refused(why) => {
                 tracing::warn!("{path} asked for, but it cannot be streamed: {why}");
-                None
+                Err(StatusCode::UnsupportedMediaType)
             }
         }
     }

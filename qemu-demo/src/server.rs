@@ -48,8 +48,8 @@ struct Catalogue {
 }
 
 impl server::Host for Catalogue {
-    fn media(&mut self, path: &str) -> Option<MediaInfo> {
-        (path == PATH).then_some(self.media)
+    fn media(&mut self, path: &str) -> Result<MediaInfo, StatusCode> {
+        (path == PATH).then_some(self.media).ok_or(StatusCode::NotFound)
     }
 
     fn admit(&mut self, _path: &str) -> Admission {

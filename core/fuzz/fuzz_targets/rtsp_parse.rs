@@ -11,13 +11,15 @@ use rtsp_core::{Duration, Instant};
 struct Host(u32);
 
 impl server::Host for Host {
-    fn media(&mut self, path: &str) -> Option<server::MediaInfo> {
-        (path == "live" || path == "clip").then_some(server::MediaInfo {
-            width: 640,
-            height: 480,
-            framerate: rtsp_core::session::Framerate::fps(25),
-            duration: (path == "clip").then_some(Duration::from_secs(10)),
-        })
+    fn media(&mut self, path: &str) -> Result<server::MediaInfo, rtsp::StatusCode> {
+        (path == "live" || path == "clip")
+            .then_some(server::MediaInfo {
+                width: 640,
+                height: 480,
+                framerate: rtsp_core::session::Framerate::fps(25),
+                duration: (path == "clip").then_some(Duration::from_secs(10)),
+            })
+            .ok_or(rtsp::StatusCode::NotFound)
     }
     fn admit(&mut self, _path: &str) -> server::Admission {
         server::Admission::Accept

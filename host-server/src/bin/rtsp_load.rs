@@ -109,6 +109,10 @@ struct Run {
     rss_kb: u64,
     /// CPU seconds the drain client itself used in the window.
     client_cpu: f64,
+    /// How busy each CPU of the machine was in the window (0–1), whoever
+    /// ran there: with --isolate, CPU 1 is the whole receive side
+    /// (softirq included, also when it runs in ksoftirqd).
+    busy: [f64; 2],
     /// Frames received whole (marker bits), and the frames the RTP
     /// timestamps of the first and last say were sent in between.
     frames: u64,
@@ -239,6 +243,26 @@ fn cpu_secs(pid: u32) -> f64 {
     let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
         + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
     ticks as f64 / 100.0
+}
+
+/// (busy, total) jiffies of CPUs 0 and 1 from /proc/stat (idle and iowait
+/// are the not-busy ones).
+fn cpu_times() -> [(u64, u64); 2] {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    [0, 1].map(|i| {
+        let Some(l) = stat.lines().find(|l| l.starts_with(&format!("cpu{i} "))) else {
+            return (0, 0);
+        };
+        let v: Vec<u64> = l
+            .split_whitespace()
+            .skip(1)
+            .take(8)
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let total: u64 = v.iter().sum();
+        let idle = v.get(3).unwrap_or(&0) + v.get(4).unwrap_or(&0);
+        (total - idle, total)
+    })
 }
 
 fn rss_kb(pid: u32) -> u64 {
@@ -498,6 +522,7 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
     let warm_end = Instant::now() + Duration::from_secs(1);
     let mut window: Option<(Instant, f64)> = None;
     let mut own0 = 0.0;
+    let mut busy0 = [(0u64, 0u64); 2];
     let end_after = Duration::from_secs(secs);
     loop {
         let now = Instant::now();
@@ -513,6 +538,7 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
             }
             window = Some((now, cpu_secs(pid)));
             own0 = cpu_secs(std::process::id());
+            busy0 = cpu_times();
         }
         if let Some((t0, _)) = window {
             if now.duration_since(t0) >= end_after {
@@ -542,6 +568,11 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
     let (t0, cpu0) = window.unwrap();
     let cpu = cpu_secs(pid) - cpu0;
     let client_cpu = cpu_secs(std::process::id()) - own0;
+    let busy1 = cpu_times();
+    let busy = [0, 1].map(|i| {
+        let (b, t) = (busy1[i].0 - busy0[i].0, busy1[i].1 - busy0[i].1);
+        b as f64 / t.max(1) as f64
+    });
     let secs = t0.elapsed().as_secs_f64();
     let rss = rss_kb(pid);
     let mut packets = 0;
@@ -577,6 +608,7 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
         secs,
         rss_kb: rss,
         client_cpu,
+        busy,
         frames,
         frames_expected,
     }
@@ -611,7 +643,7 @@ fn make_clip(dir: &Path) -> PathBuf {
 
 fn print_run(name: &str, r: &Run) {
     println!(
-        "{name:16} {:>6} {:>10.0} {:>8.3} {:>8.2} {:>9.1} {:>10.2} {:>9.1} {:>11.1}",
+        "{name:16} {:>6} {:>10.0} {:>8.3} {:>8.2} {:>9.1} {:>10.2} {:>9.1} {:>11.1} {:>5.0}/{:<3.0}",
         r.clients,
         r.packets as f64 / r.secs,
         r.lost as f64 * 100.0 / (r.packets + r.lost).max(1) as f64,
@@ -619,7 +651,9 @@ fn print_run(name: &str, r: &Run) {
         r.cpu_secs * 100.0 / r.secs,
         r.us_per_packet(),
         r.rss_kb as f64 / 1024.0,
-        r.client_cpu * 100.0 / r.secs
+        r.client_cpu * 100.0 / r.secs,
+        r.busy[0] * 100.0,
+        r.busy[1] * 100.0
     );
 }
 
@@ -851,8 +885,8 @@ fn main() {
         clip.display()
     );
     println!(
-        "{:16} {:>6} {:>10} {:>8} {:>8} {:>9} {:>10} {:>9} {:>11}",
-        "server", "N", "pkts/s", "loss%", "skip%", "CPU%", "us/packet", "RSS MiB", "drain CPU%"
+        "{:16} {:>6} {:>10} {:>8} {:>8} {:>9} {:>10} {:>9} {:>11} {:>9}",
+        "server", "N", "pkts/s", "loss%", "skip%", "CPU%", "us/packet", "RSS MiB", "drain CPU%", "busy 0/1"
     );
     let want = |w: &str| args.against == "both" || args.against.split(',').any(|a| a == w);
     let secs = args.seconds;

@@ -104,9 +104,12 @@ pub enum Admission {
 /// capacity policy and randomness (the core has no RNG).
 pub trait Host {
     /// The presentation at `path` (the request URL's path without the
-    /// leading `/` and without the `/stream=0` control suffix), or `None`
-    /// for 404.
-    fn media(&mut self, path: &str) -> Option<MediaInfo>;
+    /// leading `/` and without the `/stream=0` control suffix), or the
+    /// status DESCRIBE and SETUP answer with: 404 Not Found for no such
+    /// path, 415 Unsupported Media Type for one that exists but cannot be
+    /// sent as RTP/JPEG (RFC 2326 §11.3.8 names 415 for that), 503 for one
+    /// not available now.
+    fn media(&mut self, path: &str) -> Result<MediaInfo, StatusCode>;
 
     /// Called on a SETUP that would create a session. The host counts
     /// sessions and releases one on [`Event::TornDown`], [`Event::Expired`]

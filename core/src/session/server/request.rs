@@ -159,7 +159,7 @@ impl ServerSession {
         cseq: u32,
     ) -> Result<Reply, StatusCode> {
         let t = target(req.uri).ok_or(StatusCode::BadRequest)?;
-        let info = host.media(t.path).ok_or(StatusCode::NotFound)?;
+        let info = host.media(t.path)?;
         if req.uri.len() + 1 > RTSP_URL_MAX {
             return Err(StatusCode::RequestUriTooLong);
         }
@@ -187,7 +187,7 @@ impl ServerSession {
             return Err(StatusCode::MethodNotValidInThisState);
         }
         let t = target(req.uri).ok_or(StatusCode::BadRequest)?;
-        let info = host.media(t.path).ok_or(StatusCode::NotFound)?;
+        let info = host.media(t.path)?;
         if !t.stream && !self.config.allow_aggregate_setup {
             return Err(StatusCode::AggregateOperationNotAllowed);
         }
