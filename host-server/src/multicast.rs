@@ -20,6 +20,11 @@
 //! from a socket bound to a specific address out of the interface that owns
 //! it (what `IP_MULTICAST_IF` would set; `--bind 127.0.0.1` keeps the group
 //! on `lo`), and with `0.0.0.0` the routing table's route for the group.
+//!
+//! **Members' RTCP.** Members send their receiver reports to the group's
+//! RTCP port (RFC 3550 §6), so the server joins each group in use to read
+//! them there ([`members`]): they count as the member's liveness and are
+//! logged like unicast reports.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -31,6 +36,10 @@ use rtsp_core::session::server::MulticastGroup;
 use crate::server::Server;
 use crate::session::random;
 
+mod members;
+
+pub use members::GROUP_TOKENS;
+
 /// `--multicast` settings and the group of each path.
 #[derive(Debug)]
 pub struct Groups {
@@ -38,6 +47,8 @@ pub struct Groups {
     base_port: u16,
     ttl: u8,
     by_path: HashMap<String, MulticastGroup>,
+    /// Receivers of the members' RTCP, one per group in use.
+    listeners: members::Listeners,
 }
 
 impl Groups {
@@ -48,6 +59,7 @@ impl Groups {
             base_port: base_port & !1,
             ttl,
             by_path: HashMap::new(),
+            listeners: members::Listeners::default(),
         }
     }
 

@@ -136,12 +136,20 @@ impl Server {
         Some(used)
     }
 
-    /// RTCP from a UDP client: the session reads it (liveness, receiver
-    /// report event).
+    /// RTCP from a UDP client on our RTCP port: its session reads it.
     pub fn on_rtcp(&mut self, from: SocketAddr, payload: &[u8], now: Instant) {
         let Some(&idx) = self.rtcp_peers.get(&from) else {
             return;
         };
+        self.rtcp_to_session(idx, payload, now);
+    }
+
+    /// RTCP from session `idx`'s client (unicast on our RTCP port, or a
+    /// multicast member's report on the group, `crate::multicast`): the
+    /// core reads it, which counts as liveness (RFC 2326 §12.37) and turns
+    /// a report on our stream into a receiver report event (RFC 3550
+    /// §6.4.2).
+    pub fn rtcp_to_session(&mut self, idx: usize, payload: &[u8], now: Instant) {
         let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
@@ -212,7 +220,8 @@ impl Server {
                     );
                     return;
                 };
-                let dest = match c.core.multicast() {
+                let group = c.core.multicast();
+                let dest = match group {
                     Some(g) => Dest::Udp {
                         rtp: (g.addr, g.ports.rtp).into(),
                         rtcp: (g.addr, g.ports.rtcp_port()).into(),
@@ -227,6 +236,10 @@ impl Server {
                 tracing::info!("{peer}: session {id} set up for {path}: {}", describe(dest));
                 c.media = Some(Media::new(id.to_string(), path, source, dest, now));
                 self.sessions += 1;
+                if let Some(g) = group {
+                    // Members report to the group (RFC 3550 §6).
+                    self.mcast_listen(g);
+                }
             }
             Event::Playing { start } => {
                 let group = self.mcast_addr(idx);
@@ -334,6 +347,11 @@ impl Server {
             m.frames_dropped,
             m.reports
         );
+        if let Dest::Udp { rtcp, .. } = m.dest {
+            if rtcp.ip().is_multicast() {
+                self.mcast_unlisten(rtcp);
+            }
+        }
     }
 }
 

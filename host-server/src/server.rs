@@ -6,7 +6,9 @@
 //!   ever loses its own frames.
 //! * One UDP socket pair for all sessions (RTP on an even port, RTCP on the
 //!   next, RFC 3550 §11): media leaves from the advertised `server_port`,
-//!   and receiver reports from any client arrive on one socket.
+//!   and receiver reports from any client arrive on one socket. With
+//!   `--multicast`, members' reports arrive on the group instead: one more
+//!   socket per group in use (`crate::multicast`).
 //! * Clip frames are paced on one grid of the frame period, so all playing
 //!   sessions are served in the same wake-up; a live source's frames are
 //!   sent as they arrive.
@@ -202,6 +204,12 @@ impl Server {
         Ok((server, waker))
     }
 
+    /// The poller's registry, for sockets other modules own (the
+    /// multicast groups' RTCP receivers).
+    pub fn registry(&self) -> &mio::Registry {
+        self.poll.registry()
+    }
+
     /// The listening address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
@@ -250,6 +258,9 @@ impl Server {
                     RTP => self.drain_udp(false, now),
                     RTCP => self.drain_udp(true, now),
                     WAKER => self.drain_live(now),
+                    Token(t) if t >= crate::multicast::GROUP_TOKENS => {
+                        self.drain_group(t - crate::multicast::GROUP_TOKENS, now);
+                    }
                     Token(t) => {
                         let idx = t - FIRST_CONN;
                         if ev.is_readable() || ev.is_read_closed() {

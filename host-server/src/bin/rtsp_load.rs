@@ -5,9 +5,10 @@
 //! gst_clip_server.py` beside this crate: GstRtspServer, `appsrc !
 //! rtpjpegpay` fed in real time, shared media) in the
 //! same run, and opens N UDP sessions against each with a drain client that
-//! counts every RTP packet and every sequence gap. For each N it reports
-//! packets per second delivered, loss, server CPU per delivered packet
-//! (from /proc/PID/stat) and server RSS; then the ratios.
+//! counts every RTP packet, every sequence gap and every frame. For each N
+//! it reports packets per second delivered, loss, frames skipped, server CPU
+//! per delivered packet, server RSS, the drain's CPU and how busy each CPU
+//! was; then the ratios.
 //!
 //! A third sender, `bare-gso`, is the physical limit of this machine: this
 //! same binary (`--bare-send`) cuts each frame into RTP-sized datagrams and
@@ -23,8 +24,13 @@
 //! sender's own scheduler run time (`/proc/PID/task/*/schedstat`, ns, all
 //! threads; /proc/PID/stat ticks of 10 ms are too coarse at one client).
 //!
+//! `--isolate` charges each sender only its own send path, as on a network
+//! (see [`isolate`] and host-server/README.md); without it, the kernel's
+//! loopback receive work is charged to the sender too.
+//!
 //! ```text
-//! cargo build --release -p rtsp-server && target/release/rtsp-load
+//! cargo build --release -p rtsp-server --bins
+//! sudo target/release/rtsp-load --isolate --clients 1,10,50,200 --step 400 --up-to 4000 --seconds 4
 //! target/release/rtsp-load --clients 1,10,50,200 --seconds 5 --up-to 1000
 //! ```
 
@@ -816,7 +822,10 @@ fn isolate() -> ! {
         let st = cmd
             .status()
             .unwrap_or_else(|e| panic!("--isolate: {cmd:?}: {e}"));
-        assert!(st.success(), "--isolate: {cmd:?} failed (root and iproute2 are needed)");
+        assert!(
+            st.success(),
+            "--isolate: {cmd:?} failed (root and iproute2 are needed)"
+        );
     };
     assert!(
         std::thread::available_parallelism().map_or(0, |n| n.get()) >= 2,
@@ -843,9 +852,11 @@ fn isolate() -> ! {
     std::fs::write(BACKLOG, "1000000").expect("raise netdev_max_backlog (root is needed)");
     sh(Command::new("ip").args(["-n", &ns, "link", "set", "lo", "up"]));
     let mask = 1u32 << DRAIN_CPU.parse::<u32>().unwrap();
-    sh(Command::new("ip").args(["netns", "exec", &ns, "sh", "-c"]).arg(format!(
-        "echo {mask:x} > /sys/class/net/lo/queues/rx-0/rps_cpus"
-    )));
+    sh(Command::new("ip")
+        .args(["netns", "exec", &ns, "sh", "-c"])
+        .arg(format!(
+            "echo {mask:x} > /sys/class/net/lo/queues/rx-0/rps_cpus"
+        )));
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--isolate")
@@ -886,7 +897,16 @@ fn main() {
     );
     println!(
         "{:16} {:>6} {:>10} {:>8} {:>8} {:>9} {:>10} {:>9} {:>11} {:>9}",
-        "server", "N", "pkts/s", "loss%", "skip%", "CPU%", "us/packet", "RSS MiB", "drain CPU%", "busy 0/1"
+        "server",
+        "N",
+        "pkts/s",
+        "loss%",
+        "skip%",
+        "CPU%",
+        "us/packet",
+        "RSS MiB",
+        "drain CPU%",
+        "busy 0/1"
     );
     let want = |w: &str| args.against == "both" || args.against.split(',').any(|a| a == w);
     let secs = args.seconds;
