@@ -4,8 +4,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use rtsp_core::session::client::{self, ClientSession};
 use rtsp_core::rtsp::StatusCode;
+use rtsp_core::session::client::{self, ClientSession};
 use rtsp_core::session::server::{self, Admission, MediaInfo, ServerSession};
 use rtsp_core::session::{Destination, Framerate, Input, MediaTransport};
 use rtsp_core::{Duration, Instant};
