@@ -119,6 +119,9 @@ struct Run {
     /// ran there: with --isolate, CPU 1 is the whole receive side
     /// (softirq included, also when it runs in ksoftirqd).
     busy: [f64; 2],
+    /// Frame latency p50 and p99 in ms (see [`latency`]); `None` for a
+    /// sender without RTCP.
+    latency: Option<(f64, f64)>,
     /// Frames received whole (marker bits), and the frames the RTP
     /// timestamps of the first and last say were sent in between.
     frames: u64,
@@ -287,7 +290,13 @@ struct Session {
     /// When the last keep-alive went out.
     kept: Instant,
     rtp: mio::net::UdpSocket,
-    _rtcp: UdpSocket,
+    rtcp: mio::net::UdpSocket,
+    /// The latest sender report's mapping: Unix time (s) ↔ RTP timestamp
+    /// (RFC 3550 §6.4.1).
+    sr: Option<(f64, u32)>,
+    /// Each frame completed in the window: its RTP timestamp and when its
+    /// last packet was read (Unix time, s).
+    arrivals: Vec<(u32, f64)>,
     received: u64,
     /// Extended highest sequence number and the first one, in the window.
     first: Option<i64>,
@@ -299,12 +308,61 @@ struct Session {
     frame_ts: Option<(u32, u32)>,
 }
 
+/// Now as Unix time in seconds (the clock sender reports are stamped with:
+/// the senders run on this machine).
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Reads every RTCP datagram waiting on a session's RTCP socket and keeps
+/// the last sender report's NTP ↔ RTP mapping.
+fn read_rtcp(s: &mut Session, buf: &mut [u8]) {
+    use rtsp_core::rtcp::Packet;
+    while let Ok(len) = s.rtcp.recv(buf) {
+        let mut rest = &buf[..len];
+        while let Ok((p, used)) = Packet::parse(rest) {
+            if let Packet::Sr(sr) = p {
+                if let Some(us) = sr.ntp_timestamp.to_unix_micros() {
+                    s.sr = Some((us as f64 / 1e6, sr.rtp_timestamp.0));
+                }
+            }
+            rest = rest.get(used.max(1)..).unwrap_or_default();
+        }
+    }
+}
+
+/// Latency of each frame from when it was due at the sender (its RTP
+/// timestamp placed on the wall clock by the sender's own reports) to its
+/// last packet read by the drain: p50 and p99 in ms over all sessions with
+/// a sender report.
+fn latency(sessions: &[Session]) -> Option<(f64, f64)> {
+    let mut all: Vec<f64> = sessions
+        .iter()
+        .filter_map(|s| s.sr.map(|sr| (s, sr)))
+        .flat_map(|(s, (sr_unix, sr_rtp))| {
+            s.arrivals.iter().map(move |&(ts, t)| {
+                let due = sr_unix + f64::from(ts.wrapping_sub(sr_rtp) as i32) / 90_000.0;
+                (t - due) * 1e3
+            })
+        })
+        .collect();
+    if all.is_empty() {
+        return None;
+    }
+    all.sort_by(f64::total_cmp);
+    let at = |q: f64| all[((all.len() - 1) as f64 * q).round() as usize];
+    Some((at(0.5), at(0.99)))
+}
+
 impl Session {
     /// Counts one RTP packet with sequence number `seq`, extended to 64
     /// bits (RFC 3550 A.1).
     fn count(&mut self, seq: u16, marker: bool, ts: u32) {
         if marker {
             self.frames += 1;
+            self.arrivals.push((ts, unix_now()));
             let first = self.frame_ts.map_or(ts, |(f, _)| f);
             self.frame_ts = Some((first, ts));
         }
@@ -450,7 +508,12 @@ fn bare_session(rtp: UdpSocket, rtcp: UdpSocket) -> Session {
         rtsp: None,
         kept: Instant::now(),
         rtp: mio::net::UdpSocket::from_std(rtp),
-        _rtcp: rtcp,
+        rtcp: {
+            rtcp.set_nonblocking(true).unwrap();
+            mio::net::UdpSocket::from_std(rtcp)
+        },
+        sr: None,
+        arrivals: Vec::with_capacity(1024),
         received: 0,
         first: None,
         highest: 0,
@@ -519,7 +582,10 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
     };
     for (i, s) in sessions.iter_mut().enumerate() {
         poll.registry()
-            .register(&mut s.rtp, Token(i), Interest::READABLE)
+            .register(&mut s.rtp, Token(2 * i), Interest::READABLE)
+            .unwrap();
+        poll.registry()
+            .register(&mut s.rtcp, Token(2 * i + 1), Interest::READABLE)
             .unwrap();
     }
     let mut events = Events::with_capacity(1024);
@@ -541,6 +607,7 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
                 s.first = None;
                 s.frames = 0;
                 s.frame_ts = None;
+                s.arrivals.clear();
             }
             window = Some((now, cpu_secs(pid)));
             own0 = cpu_secs(std::process::id());
@@ -555,7 +622,11 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
         poll.poll(&mut events, Some(Duration::from_millis(20)))
             .unwrap();
         for ev in events.iter() {
-            let s = &mut sessions[ev.token().0];
+            let s = &mut sessions[ev.token().0 / 2];
+            if ev.token().0 % 2 == 1 {
+                read_rtcp(s, &mut buf);
+                continue;
+            }
             while let Ok((len, seg)) = recv_gro(&s.rtp, &mut buf) {
                 // With UDP_GRO one read may hold several datagrams of `seg`
                 // bytes each (the last one shorter).
@@ -581,6 +652,25 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
     });
     let secs = t0.elapsed().as_secs_f64();
     let rss = rss_kb(pid);
+    // The first sender report comes 5 s after PLAY (both servers): wait
+    // for one per session, a few seconds at most, to place frames in time.
+    if matches!(target, Target::Rtsp(_)) {
+        let end = Instant::now() + Duration::from_secs(8);
+        while sessions.iter().any(|s| s.sr.is_none()) && Instant::now() < end {
+            keep_alive(&mut sessions);
+            poll.poll(&mut events, Some(Duration::from_millis(20)))
+                .unwrap();
+            for ev in events.iter() {
+                let s = &mut sessions[ev.token().0 / 2];
+                if ev.token().0 % 2 == 1 {
+                    read_rtcp(s, &mut buf);
+                } else {
+                    while recv_gro(&s.rtp, &mut buf).is_ok() {}
+                }
+            }
+        }
+    }
+    let latency = latency(&sessions);
     let mut packets = 0;
     let mut lost = 0;
     let per: Vec<u64> = sessions.iter().map(|s| s.received).collect();
@@ -615,6 +705,7 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
         rss_kb: rss,
         client_cpu,
         busy,
+        latency,
         frames,
         frames_expected,
     }
@@ -649,7 +740,7 @@ fn make_clip(dir: &Path) -> PathBuf {
 
 fn print_run(name: &str, r: &Run) {
     println!(
-        "{name:16} {:>6} {:>10.0} {:>8.3} {:>8.2} {:>9.1} {:>10.2} {:>9.1} {:>11.1} {:>5.0}/{:<3.0}",
+        "{name:16} {:>6} {:>10.0} {:>8.3} {:>8.2} {:>9.1} {:>10.2} {:>9.1} {:>11.1} {:>5.0}/{:<3.0} {:>14}",
         r.clients,
         r.packets as f64 / r.secs,
         r.lost as f64 * 100.0 / (r.packets + r.lost).max(1) as f64,
@@ -659,7 +750,9 @@ fn print_run(name: &str, r: &Run) {
         r.rss_kb as f64 / 1024.0,
         r.client_cpu * 100.0 / r.secs,
         r.busy[0] * 100.0,
-        r.busy[1] * 100.0
+        r.busy[1] * 100.0,
+        r.latency
+            .map_or("n/a".into(), |(a, b)| format!("{a:.2}/{b:.2}"))
     );
 }
 
@@ -896,7 +989,7 @@ fn main() {
         clip.display()
     );
     println!(
-        "{:16} {:>6} {:>10} {:>8} {:>8} {:>9} {:>10} {:>9} {:>11} {:>9}",
+        "{:16} {:>6} {:>10} {:>8} {:>8} {:>9} {:>10} {:>9} {:>11} {:>9} {:>14}",
         "server",
         "N",
         "pkts/s",
@@ -906,7 +999,8 @@ fn main() {
         "us/packet",
         "RSS MiB",
         "drain CPU%",
-        "busy 0/1"
+        "busy 0/1",
+        "lat ms p50/p99"
     );
     let want = |w: &str| args.against == "both" || args.against.split(',').any(|a| a == w);
     let secs = args.seconds;
