@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -79,6 +80,8 @@ pub struct Proc {
     pub name: String,
     lines: Arc<Mutex<Vec<String>>>,
     rx: mpsc::Receiver<String>,
+    /// Output pipes read to their end (stdout and stderr: 2 when done).
+    closed: Arc<AtomicUsize>,
 }
 
 impl Proc {
@@ -94,13 +97,15 @@ impl Proc {
         let (tx, rx) = mpsc::channel();
         let out = child.stdout.take().expect("piped");
         let err = child.stderr.take().expect("piped");
-        pump(out, lines.clone(), tx.clone());
-        pump(err, lines.clone(), tx);
+        let closed = Arc::new(AtomicUsize::new(0));
+        pump(out, lines.clone(), tx.clone(), closed.clone());
+        pump(err, lines.clone(), tx, closed.clone());
         Proc {
             child,
             name: name.into(),
             lines,
             rx,
+            closed,
         }
     }
 
@@ -140,8 +145,11 @@ impl Proc {
         let end = Instant::now() + deadline;
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
-                // Let the pump threads drain the pipes.
-                let _ = wait_until(Duration::from_secs(2), || false);
+                // Let the pump threads drain the pipes (a grandchild that
+                // inherited them may keep them open: not for long).
+                let _ = wait_until(Duration::from_secs(2), || {
+                    self.closed.load(Ordering::Acquire) == 2
+                });
                 return st;
             }
             if Instant::now() > end {
@@ -171,12 +179,18 @@ impl Drop for Proc {
     }
 }
 
-fn pump(r: impl Read + Send + 'static, lines: Arc<Mutex<Vec<String>>>, tx: mpsc::Sender<String>) {
+fn pump(
+    r: impl Read + Send + 'static,
+    lines: Arc<Mutex<Vec<String>>>,
+    tx: mpsc::Sender<String>,
+    closed: Arc<AtomicUsize>,
+) {
     thread::spawn(move || {
         for line in BufReader::new(r).lines().map_while(Result::ok) {
             lines.lock().unwrap().push(line.clone());
             let _ = tx.send(line);
         }
+        closed.fetch_add(1, Ordering::Release);
     });
 }
 
