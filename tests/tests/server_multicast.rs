@@ -144,6 +144,17 @@ fn frames_sent(log: &str) -> Vec<u64> {
         .collect()
 }
 
+/// The receiver reports counted in a session's summary line ("…, N
+/// receiver reports").
+fn reports_in(summary: &str) -> u64 {
+    let (head, _) = summary
+        .rsplit_once(" receiver reports")
+        .unwrap_or_else(|| panic!("no report count in {summary:?}"));
+    head.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// ffmpeg decodes the group's stream, and the receiver reports it sends to
+/// the group (RFC 3550 §6) reach its session on the server.
 #[test]
 fn ffmpeg_decodes_the_multicast_stream() {
     let ns = Netns::new();
@@ -159,6 +170,8 @@ fn ffmpeg_decodes_the_multicast_stream() {
         "{out}"
     );
     assert!(log.contains("TEARDOWN"), "{log}");
+    assert!(reports_in(&log) >= 1, "{out}");
+    assert!(out.contains("receiver report: "), "{out}");
 }
 
 #[test]
@@ -544,6 +557,6 @@ fn a_members_report_on_the_group_is_logged_with_its_numbers() {
     let bye = member.request("TEARDOWN", "");
     assert!(bye.starts_with("RTSP/1.0 200"), "{bye}");
     let summary = srv.wait_for_line(" ended (TEARDOWN)", DEADLINE);
-    assert!(summary.contains("2 receiver reports"), "{summary}");
+    assert_eq!(reports_in(&summary), 2, "{summary}");
     srv.wait_for_line(&format!("stopped receiving RTCP on {GROUP}:6001"), DEADLINE);
 }

@@ -25,7 +25,13 @@
 //! that address. Several members on one host therefore share liveness (one
 //! member's reports keep its neighbours on that host alive); a member's own
 //! SSRC or CNAME could tell them apart only if the client announced it over
-//! RTSP, which RFC 2326 gives it no way to do.
+//! RTSP, which RFC 2326 gives it no way to do. A report with no source
+//! address (0.0.0.0) comes from this host: Linux sends a multicast
+//! datagram out of `lo` that way when the socket is not bound to an
+//! address (the loopback addresses are host-scoped, the group's route is
+//! not), which is how ffmpeg and GStreamer members on the server's host
+//! report with `--bind 127.0.0.1`; it is credited to the members whose
+//! RTSP peer is a loopback address.
 //!
 //! **Our own reports.** With `IP_MULTICAST_LOOP` the driver's sender
 //! reports come back to this socket from `--bind`'s address, which may also
@@ -115,6 +121,13 @@ fn open(g: &MulticastGroup, iface: Ipv4Addr) -> io::Result<UdpSocket> {
         &IpMembershipRequest::new(g.addr, Some(iface)),
     )?;
     Ok(UdpSocket::from_std(std::net::UdpSocket::from(fd)))
+}
+
+/// Whether a report from `from` comes from the host of the RTSP peer
+/// `peer`: the same address, or no address (a datagram this host sent out
+/// of `lo`) and a loopback peer.
+fn same_host(from: IpAddr, peer: IpAddr) -> bool {
+    from == peer || (from.is_unspecified() && peer.is_loopback())
 }
 
 /// Who sent a compound RTCP packet that arrived on the group.
@@ -272,10 +285,10 @@ impl Server {
     }
 
     /// Whether connection `idx` is a member of the group with RTP address
-    /// `rtp` whose RTSP peer is `ip`.
+    /// `rtp` on the host that sent from `ip` (see the module documentation).
     fn member_at(&self, idx: usize, rtp: SocketAddr, ip: IpAddr) -> bool {
         self.conns[idx].as_ref().is_some_and(|c| {
-            c.peer.ip().to_canonical() == ip
+            same_host(ip, c.peer.ip().to_canonical())
                 && c.media
                     .as_ref()
                     .is_some_and(|m| matches!(m.dest, Dest::Udp { rtp: r, .. } if r == rtp))
@@ -320,5 +333,15 @@ mod tests {
         assert_eq!(origin(&compound(7, 9), stream), Origin::Unrelated);
         let cut = compound(7, 0x1234_5678);
         assert_eq!(origin(&cut[..20], stream), Origin::Unrelated);
+    }
+
+    #[test]
+    fn reports_map_to_members_by_host() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(same_host(ip("192.0.2.7"), ip("192.0.2.7")));
+        assert!(!same_host(ip("192.0.2.7"), ip("192.0.2.8")));
+        assert!(same_host(ip("0.0.0.0"), ip("127.0.0.1")));
+        assert!(!same_host(ip("0.0.0.0"), ip("192.0.2.7")));
+        assert!(!same_host(ip("127.0.0.1"), ip("127.0.0.2")));
     }
 }
