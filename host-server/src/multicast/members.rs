@@ -192,7 +192,12 @@ impl Server {
                 if let Some(g) = self.multicast.as_mut() {
                     g.listeners.put(slot, Listener { sock, group });
                 }
-                tracing::info!("receiving members' RTCP on {at} (group joined on {iface})");
+                let on = if iface.is_unspecified() {
+                    "the routing table's interface".to_string()
+                } else {
+                    iface.to_string()
+                };
+                tracing::info!("receiving members' RTCP on {at} (group joined on {on})");
             }
             Err(e) => tracing::warn!(
                 "cannot receive members' RTCP on {at}: {e}; \
