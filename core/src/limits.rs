@@ -79,3 +79,9 @@ pub const SESSION_MAX_EVENTS: usize = 4;
 pub const SESSION_DEFAULT_TIMEOUT_SECS: u32 = 60;
 /// Interval between RTCP sender/receiver reports (RFC 3550 §6.2, DESIGN.md: ~5 s).
 pub const RTCP_REPORT_INTERVAL_SECS: u64 = 5;
+
+// -- client authentication (owner "auth") --
+/// Room an `AuthClientSession` keeps for the user, the password and the
+/// Digest challenge's realm, nonce and opaque together, with one separator
+/// between each (RFC 2326 §12.5, RFC 2617 §3.2.1); at most `u16::MAX`.
+pub const CLIENT_AUTH_MAX: usize = 256;

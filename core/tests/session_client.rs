@@ -5,7 +5,9 @@
 use rtsp_core::limits::RTSP_MAX_HEADERS;
 use rtsp_core::rtp::{RtpTimestamp, SeqNo, Ssrc};
 use rtsp_core::rtsp::{self, header::PortPair, Header, Method, Status, StatusCode};
-use rtsp_core::session::client::{ClientSession, Config, Event, Request, State, TransportRequest};
+use rtsp_core::session::client::{
+    AuthError, ClientSession, Config, Event, Request, State, TransportRequest,
+};
 use rtsp_core::session::{Destination, Framerate, Input, MediaTransport};
 use rtsp_core::{Duration, Instant};
 
@@ -381,7 +383,9 @@ fn error_answers_end_the_goal_with_an_event() {
             s.events,
             [Event::Error {
                 request: Request::Describe,
-                status: StatusCode::from_u16(code)
+                status: StatusCode::from_u16(code),
+                // No credentials were set, so a 401 cannot be answered.
+                auth: (code == 401).then_some(AuthError::NoCredentials),
             }]
         );
         assert_eq!(s.client.state(), State::Init);
@@ -405,7 +409,8 @@ fn error_answers_end_the_goal_with_an_event() {
         s.events.last(),
         Some(&Event::Error {
             request: Request::Setup,
-            status: StatusCode::UnsupportedTransport
+            status: StatusCode::UnsupportedTransport,
+            auth: None,
         })
     );
     assert_eq!(s.client.state(), State::Described);

@@ -1,5 +1,6 @@
 //! Command line: the lab's `rtsp-client HOST PORT FILE` form, an
-//! `rtsp://host:port/path` URL (RFC 2326 §3.2), and `analyze CAPTURE`.
+//! `rtsp://[user:password@]host:port/path` URL (RFC 2326 §3.2, userinfo per
+//! RFC 3986 §3.2.1), and `analyze CAPTURE`.
 //!
 //! The option names are a public interface: tests outside this repository
 //! drive the client with them.
@@ -16,7 +17,7 @@ use clap::Parser;
     name = "rtsp-client",
     version,
     about,
-    after_help = "Examples:\n  rtsp-client 127.0.0.1 8554 movie.Mjpeg\n  rtsp-client rtsp://127.0.0.1:8554/movie.Mjpeg --headless --play --duration 10 --report r.json\n  rtsp-client analyze capture.pcap --json"
+    after_help = "Examples:\n  rtsp-client 127.0.0.1 8554 movie.Mjpeg\n  rtsp-client rtsp://127.0.0.1:8554/movie.Mjpeg --headless --play --duration 10 --report r.json\n  rtsp-client rtsp://user:secret@cam.local/live --play\n  rtsp-client 127.0.0.1 8554 movie.Mjpeg --user user --password secret\n  rtsp-client analyze capture.pcap --json\n\nAuthentication: when the server answers 401 (RFC 2326 §12.44), the client answers with Digest (RFC 2617, MD5), or Basic if that is all the server offers, using the user and password from the URL (percent-encoded, e.g. p%40ss for p@ss) or from --user/--password, which win. The URL is sent without them, and the password is never printed."
 )]
 pub struct Args {
     /// `rtsp://host:port/path`, or the lab's `HOST PORT FILE`; or `analyze CAPTURE [--json]`.
@@ -68,6 +69,15 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
 
+    /// User name for servers that answer 401 (overrides the URL's `user@`).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Password for servers that answer 401 (overrides the URL's
+    /// `:password@`; empty if only a user is given).
+    #[arg(long, value_name = "PASSWORD")]
+    pub password: Option<String>,
+
     /// More log output on stderr (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -85,12 +95,33 @@ pub enum Mode {
 /// An RTSP presentation to play: where to connect and the URL to request.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// The absolute `rtsp://` URL used in request lines (RFC 2326 §3.2).
+    /// The absolute `rtsp://` URL used in request lines (RFC 2326 §3.2),
+    /// without userinfo.
     pub url: String,
     /// Host as written (for messages).
     pub host: String,
     /// TCP port of the RTSP server.
     pub port: u16,
+    /// User and password for a 401 challenge, if given.
+    pub credentials: Option<Credentials>,
+}
+
+/// A user and password (RFC 2617 §2, §3.2.2). `Debug` hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user name.
+    pub user: String,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"<hidden>")
+            .finish()
+    }
 }
 
 impl Target {
@@ -105,8 +136,38 @@ impl Target {
 }
 
 impl Args {
-    /// Interprets the positional arguments.
+    /// Interprets the positional arguments and the credentials.
     pub fn mode(&self) -> Result<Mode, String> {
+        match self.positional()? {
+            Mode::Play(mut target) => {
+                target.credentials = self.credentials(target.credentials.take())?;
+                Ok(Mode::Play(target))
+            }
+            analyze => Ok(analyze),
+        }
+    }
+
+    /// `--user`/`--password` over the URL's userinfo, field by field.
+    fn credentials(&self, from_url: Option<Credentials>) -> Result<Option<Credentials>, String> {
+        let (url_user, url_password) = match from_url {
+            Some(c) => (Some(c.user), Some(c.password)),
+            None => (None, None),
+        };
+        let user = self.user.clone().or(url_user);
+        let password = self.password.clone().or(url_password);
+        match (user, password) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => {
+                Err("--password needs a user: --user USER or rtsp://USER@host/…".into())
+            }
+            (Some(user), password) => Ok(Some(Credentials {
+                user,
+                password: password.unwrap_or_default(),
+            })),
+        }
+    }
+
+    fn positional(&self) -> Result<Mode, String> {
         let t = &self.target;
         match t.as_slice() {
             [cmd, capture] if cmd == "analyze" => Ok(Mode::Analyze(PathBuf::from(capture))),
@@ -121,6 +182,7 @@ impl Args {
                     url,
                     host: host.clone(),
                     port,
+                    credentials: None,
                 }))
             }
             _ => Err(
@@ -138,15 +200,25 @@ fn bracket_v6(host: &str) -> String {
     }
 }
 
-/// Parses `rtsp://host[:port][/path]` (RFC 2326 §3.2; default port 554).
+/// Parses `rtsp://[user[:password]@]host[:port][/path]` (RFC 2326 §3.2;
+/// default port 554). The userinfo (RFC 3986 §3.2.1) becomes the
+/// credentials, percent-decoded, and is removed from the URL that requests
+/// carry.
 pub fn parse_url(url: &str) -> Result<Target, String> {
-    let rest = url
-        .strip_prefix("rtsp://")
-        .or_else(|| url.strip_prefix("RTSP://"))
-        .ok_or_else(|| format!("not an rtsp:// URL: {url:?}"))?;
-    let (authority, _path) = rest.split_once('/').unwrap_or((rest, ""));
-    // Credentials (user:pass@) are not used for connecting.
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let (scheme, rest) = match url.get(..7) {
+        Some(s) if s.eq_ignore_ascii_case("rtsp://") => url.split_at(7),
+        _ => return Err(format!("not an rtsp:// URL: {:?}", redact(url))),
+    };
+    let (authority, path) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let (credentials, authority) = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (Some(userinfo_credentials(userinfo)?), host),
+        None => (None, authority),
+    };
+    let url = format!("{scheme}{authority}{path}");
+    let url = url.as_str();
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (h, after) = v6
             .split_once(']')
@@ -171,7 +243,47 @@ pub fn parse_url(url: &str) -> Result<Target, String> {
         url: url.to_string(),
         host,
         port,
+        credentials,
     })
+}
+
+/// `user[:password]`, percent-decoded (RFC 3986 §2.1, §3.2.1).
+fn userinfo_credentials(userinfo: &str) -> Result<Credentials, String> {
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let bad = || "bad percent-encoding in the URL's user or password".to_string();
+    Ok(Credentials {
+        user: percent_decode(user).ok_or_else(bad)?,
+        password: percent_decode(password).ok_or_else(bad)?,
+    })
+}
+
+/// Decodes `%XX` escapes; `None` if one is malformed or the result is not
+/// UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hex = [bytes.next()?, bytes.next()?];
+            let hex = std::str::from_utf8(&hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+        } else {
+            out.push(b);
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `url` with any userinfo replaced by `***`, for messages.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -195,6 +307,56 @@ mod tests {
         let t = parse_url("rtsp://u:p@[::1]:9000/a/b").unwrap();
         assert_eq!((t.host.as_str(), t.port), ("::1", 9000));
         assert!(parse_url("http://x/").is_err());
+    }
+
+    #[test]
+    fn url_userinfo_becomes_credentials_and_leaves_the_url() {
+        let t = parse_url("rtsp://us%65r:p%40ss:w@127.0.0.1:8554/movie.Mjpeg").unwrap();
+        assert_eq!(t.url, "rtsp://127.0.0.1:8554/movie.Mjpeg");
+        assert_eq!((t.host.as_str(), t.port), ("127.0.0.1", 8554));
+        let c = t.credentials.unwrap();
+        assert_eq!((c.user.as_str(), c.password.as_str()), ("user", "p@ss:w"));
+        assert!(!format!("{c:?}").contains("p@ss"));
+        // No path; user only.
+        let t = parse_url("rtsp://bob@cam").unwrap();
+        assert_eq!(t.url, "rtsp://cam");
+        assert_eq!(t.credentials.unwrap().password, "");
+        assert!(parse_url("rtsp://u:%4@h/x").is_err());
+        assert!(parse_url("rtsp://u:%ff@h/x").is_err(), "not UTF-8");
+        assert_eq!(redact("rtsp://u:secret@h:1/x@y"), "rtsp://***@h:1/x@y");
+    }
+
+    #[test]
+    fn options_win_over_the_url() {
+        let a = Args::parse_from(["rtsp-client", "rtsp://u:p@h/x", "--password", "q"]);
+        let Mode::Play(t) = a.mode().unwrap() else {
+            panic!("not play")
+        };
+        let c = t.credentials.unwrap();
+        assert_eq!((c.user.as_str(), c.password.as_str()), ("u", "q"));
+        let a = Args::parse_from([
+            "rtsp-client",
+            "h",
+            "554",
+            "x",
+            "--user",
+            "v",
+            "--password",
+            "w",
+        ]);
+        let Mode::Play(t) = a.mode().unwrap() else {
+            panic!("not play")
+        };
+        assert_eq!(t.url, "rtsp://h:554/x");
+        let c = t.credentials.unwrap();
+        assert_eq!((c.user.as_str(), c.password.as_str()), ("v", "w"));
+        let a = Args::parse_from(["rtsp-client", "rtsp://h/x", "--password", "w"]);
+        assert!(a.mode().is_err(), "a password without a user");
+        let a = Args::parse_from(["rtsp-client", "rtsp://h/x"]);
+        let Mode::Play(t) = a.mode().unwrap() else {
+            panic!("not play")
+        };
+        assert!(t.credentials.is_none());
     }
 
     #[test]

@@ -8,6 +8,11 @@
 //! not playing" by switching the goal from *play* to *described* once the
 //! SETUP is on its way.
 //!
+//! Credentials (from the URL or `--user`/`--password`) go to the core
+//! session, which answers a 401 by itself (RFC 2326 §12.44, RFC 2617); a
+//! 401 it could not answer becomes one line naming the URL (never the
+//! password) and what to do.
+//!
 //! Call order (the core's): feed input ([`Control::handle_input`],
 //! [`Control::handle_rtcp`], [`Control::handle_timeout`]), then drain
 //! [`Control::poll_transmit`] and [`Control::poll_event`], then sleep until
@@ -18,10 +23,13 @@ mod words;
 use rtsp_core::rtsp::header::MethodSet;
 use rtsp_core::rtsp::StatusCode;
 use rtsp_core::session::client::{
-    self as client, ClientSession, Config, Reception, Request, State, TransportRequest,
+    self as client, AuthClientSession, AuthError, Config, Reception, Request, State,
+    TransportRequest,
 };
 use rtsp_core::session::{Destination, Input, MediaTransport};
 use rtsp_core::{rtp, Instant};
+
+use crate::cli::Credentials;
 
 /// How SETUP asks for the media.
 pub type Setup = TransportRequest;
@@ -71,8 +79,9 @@ pub enum Event {
 /// The lab's view of one RTSP session, over the core client session.
 #[derive(Debug)]
 pub struct Control {
-    session: ClientSession,
+    session: AuthClientSession,
     url: String,
+    credentials: Option<Credentials>,
     /// `setup` asked for SETUP only: stop in Ready.
     setup_only: bool,
     /// The last request written, to name it in answers.
@@ -87,11 +96,13 @@ pub struct Control {
 const USER_AGENT: &str = concat!("rtsp-client/", env!("CARGO_PKG_VERSION"));
 
 impl Control {
-    /// A session for `url`, asking for media as `how`.
-    pub fn new(url: &str, how: Setup) -> Result<Control, String> {
+    /// A session for `url`, asking for media as `how`, answering a 401
+    /// with `credentials`.
+    pub fn new(url: &str, how: Setup, credentials: Option<Credentials>) -> Result<Control, String> {
         Ok(Control {
-            session: new_session(url, how)?,
+            session: new_session(url, how, credentials.as_ref())?,
             url: url.to_string(),
+            credentials,
             setup_only: false,
             rr_sent: 0,
             keepalives: 0,
@@ -103,7 +114,7 @@ impl Control {
     /// Starts over on the same connection with another transport (the
     /// UDP-to-TCP fallback); the next `play` sets up again.
     pub fn restart(&mut self, how: Setup) -> Result<(), String> {
-        self.session = new_session(&self.url, how)?;
+        self.session = new_session(&self.url, how, self.credentials.as_ref())?;
         self.setup_only = false;
         Ok(())
     }
@@ -369,9 +380,16 @@ impl Control {
                 self.pending_answer(format!("{}; session closed", ok("TEARDOWN")));
                 Event::TornDown
             }
-            client::Event::Error { request, status } => {
+            client::Event::Error {
+                request,
+                status,
+                auth,
+            } => {
                 self.setup_only = false;
-                Event::Failed(error_words(request, status))
+                Event::Failed(match auth {
+                    Some(why) => auth_words(&self.url, status, why),
+                    None => error_words(request, status),
+                })
             }
             client::Event::ServerBye => Event::Bye,
         })
@@ -383,7 +401,11 @@ impl Control {
     }
 }
 
-fn new_session(url: &str, how: Setup) -> Result<ClientSession, String> {
+fn new_session(
+    url: &str,
+    how: Setup,
+    credentials: Option<&Credentials>,
+) -> Result<AuthClientSession, String> {
     let ssrc = rtp::Ssrc(random_ssrc());
     let config = Config {
         transport: how,
@@ -391,7 +413,14 @@ fn new_session(url: &str, how: Setup) -> Result<ClientSession, String> {
         ssrc,
         ..Config::default()
     };
-    ClientSession::new(config, url).map_err(|e| format!("{url}: {e}"))
+    let mut session =
+        AuthClientSession::with_auth(config, url).map_err(|e| format!("{url}: {e}"))?;
+    if let Some(c) = credentials {
+        session
+            .set_credentials(&c.user, &c.password)
+            .map_err(|e| format!("cannot use the credentials for {url}: {e}"))?;
+    }
+    Ok(session)
 }
 
 /// Our receiver SSRC: random per RFC 3550 §8.1 (std's hasher is seeded
@@ -420,6 +449,19 @@ fn describe_words(d: &client::Described) -> String {
         s += &format!(", {w}x{h}");
     }
     s
+}
+
+/// A 401 the session could not answer (RFC 2326 §11.4.2), in one line
+/// that names the URL (requests carry it without userinfo) but never the
+/// password.
+fn auth_words(url: &str, status: StatusCode, why: AuthError) -> String {
+    let head = format!("{} {} from {url}", status.as_u16(), status.reason());
+    let fix = "(give them in the URL or with --user/--password)";
+    match why {
+        AuthError::NoCredentials => format!("{head}: missing user/password {fix}"),
+        AuthError::Rejected => format!("{head}: wrong user/password {fix}"),
+        other => format!("{head}: {other}"),
+    }
 }
 
 fn error_words(request: Request, status: StatusCode) -> String {

@@ -196,7 +196,7 @@ impl Player {
                 .map_err(|e| e.to_string())?;
             (Some((a, b)), Setup::Udp { rtp_port: port })
         };
-        let control = Control::new(&opts.target.url, how)?;
+        let control = Control::new(&opts.target.url, how, opts.target.credentials.clone())?;
         println!("connected to {shown} ({})", opts.target.url);
         Ok(Player {
             poll,

@@ -26,9 +26,28 @@
 //!    [`poll_timeout`](ClientSession::poll_timeout) is reached, then step 3.
 //!
 //! Requests from the server on the RTSP connection (RFC 2326 §10 allows a
-//! few) are consumed and ignored. Authentication is not attempted: a 401
-//! ends the goal with [`Event::Error`].
+//! few) are consumed and ignored.
+//!
+//! # Authentication
+//!
+//! A `401 Unauthorized` carrying `WWW-Authenticate` (RFC 2326 §12.44) is
+//! answered once with the credentials given to
+//! [`set_credentials`](ClientSession::set_credentials): the same request is
+//! sent again with `Authorization` (RFC 2326 §12.5), using Digest (RFC 2617
+//! §3.2.2, MD5, `qop=auth` or none) or, only when it is the only scheme
+//! offered, Basic (RFC 2617 §2). Every later request carries
+//! `Authorization` too (Digest computed for its method and URI, with the
+//! nonce count incremented). A 401 to the answer, or one that cannot be
+//! answered, ends the goal with [`Event::Error`] naming the
+//! [`AuthError`].
+//!
+//! The credentials and the challenge take `AUTH` bytes inside the session:
+//! [`ClientSession`] (`AUTH` = 0) keeps none, so a client that never
+//! authenticates pays nothing; [`AuthClientSession`] has room for
+//! [`CLIENT_AUTH_MAX`] bytes and is made with
+//! [`with_auth`](ClientSession::with_auth).
 
+mod auth;
 mod request;
 mod response;
 mod sdp;
@@ -38,8 +57,8 @@ use heapless::Deque;
 
 use super::{Destination, Error, Input, MediaTransport, Timers, Transmit};
 use crate::limits::{
-    RTCP_REPORT_INTERVAL_SECS, RTSP_MAX_HEADERS, SESSION_DEFAULT_TIMEOUT_SECS, SESSION_ID_MAX,
-    SESSION_MAX_EVENTS,
+    CLIENT_AUTH_MAX, RTCP_REPORT_INTERVAL_SECS, RTSP_MAX_HEADERS, SESSION_DEFAULT_TIMEOUT_SECS,
+    SESSION_ID_MAX, SESSION_MAX_EVENTS,
 };
 use crate::rtcp::{self, ReportBlock};
 use crate::rtp::{RtpTimestamp, SeqNo, Ssrc};
@@ -47,7 +66,13 @@ use crate::rtsp::header::MethodSet;
 use crate::rtsp::{self as rtsp_mod, Header, Message, Method, StatusCode};
 use crate::{Duration, Instant};
 
+pub use auth::{AuthError, DigestHex, DigestInput};
 pub use sdp::Described;
+
+/// A client session with room for credentials and a challenge of
+/// [`CLIENT_AUTH_MAX`] bytes (RFC 2617 §2, §3.2.2); make it with
+/// [`ClientSession::with_auth`].
+pub type AuthClientSession = ClientSession<CLIENT_AUTH_MAX>;
 
 /// How the client asks for media (RFC 2326 §12.39).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +183,9 @@ pub enum Event {
         request: Request,
         /// The status code (RFC 2326 §7.1.1).
         status: StatusCode,
+        /// For `401 Unauthorized` (RFC 2326 §11.4.2): why it could not be
+        /// answered (no credentials, wrong ones, an unsupported scheme).
+        auth: Option<AuthError>,
     },
     /// The server sent RTCP BYE (RFC 3550 §6.6): the stream ended.
     ServerBye,
@@ -203,9 +231,9 @@ enum Timer {
 }
 
 /// The client side of one RTSP session. See the [module docs](self) for
-/// the call order.
+/// the call order, and for `AUTH`, the bytes kept for credentials.
 #[derive(Debug)]
-pub struct ClientSession {
+pub struct ClientSession<const AUTH: usize = 0> {
     config: Config,
     urls: urls::Urls,
     session: heapless::String<SESSION_ID_MAX>,
@@ -228,12 +256,13 @@ pub struct ClientSession {
     last_sr: (u32, Instant),
     timers: Timers<2>,
     events: Deque<Event, SESSION_MAX_EVENTS>,
+    auth: auth::Auth<AUTH>,
 }
 
 // Manual: the event queue and `IpAddr` have no defmt impl; the state is
 // what a log line needs.
 #[cfg(feature = "defmt")]
-impl defmt::Format for ClientSession {
+impl<const AUTH: usize> defmt::Format for ClientSession<AUTH> {
     fn format(&self, f: defmt::Formatter<'_>) {
         defmt::write!(
             f,
@@ -245,8 +274,18 @@ impl defmt::Format for ClientSession {
 }
 
 impl ClientSession {
-    /// A session for `url` (`rtsp://host[:port]/path`).
+    /// A session for `url` (`rtsp://host[:port]/path`) that keeps no
+    /// credentials: a 401 ends the goal with [`AuthError::NoCredentials`].
     pub fn new(config: Config, url: &str) -> Result<Self, Error> {
+        Self::with_auth(config, url)
+    }
+}
+
+impl<const AUTH: usize> ClientSession<AUTH> {
+    /// A session for `url` (`rtsp://host[:port]/path`) with room for
+    /// `AUTH` bytes of credentials and challenge (e.g.
+    /// `AuthClientSession::with_auth`).
+    pub fn with_auth(config: Config, url: &str) -> Result<Self, Error> {
         Ok(ClientSession {
             config,
             urls: urls::Urls::new(url)?,
@@ -267,7 +306,15 @@ impl ClientSession {
             last_sr: (0, Instant::ZERO),
             timers: Timers::new(),
             events: Deque::new(),
+            auth: auth::Auth::new(),
         })
+    }
+
+    /// The user and password to answer a `401 Unauthorized` with (RFC 2326
+    /// §12.5; RFC 2617 §2, §3.2.2), copied into the session. Replaces any
+    /// earlier ones and forgets the last challenge.
+    pub fn set_credentials(&mut self, user: &str, password: &str) -> Result<(), AuthError> {
+        self.auth.set(user, password)
     }
 
     /// Goal: learn the stream (OPTIONS, DESCRIBE) and stop there.
@@ -384,6 +431,7 @@ impl ClientSession {
             let len = self.write_request(step, cseq, buf)?;
             self.cseq = cseq;
             self.next = None;
+            self.auth.sent();
             self.outstanding = Some((cseq, step));
             if self.state >= State::Ready {
                 self.arm_keepalive(now);

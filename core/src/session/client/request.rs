@@ -8,7 +8,7 @@ use crate::rtsp::{MessageWriter, Method, SliceSink};
 use crate::session::{Error, MediaTransport};
 use crate::{Duration, Instant};
 
-impl ClientSession {
+impl<const AUTH: usize> ClientSession<AUTH> {
     pub(super) fn write_request(
         &self,
         step: Request,
@@ -31,6 +31,14 @@ impl ClientSession {
             if step != Request::Setup || self.state >= State::Ready {
                 w.header(names::SESSION, id);
             }
+        }
+        if let Some(credentials) = self
+            .auth
+            .authorization(method.as_str(), uri, self.config.ssrc.0)
+        {
+            // The client nonce is our SSRC, drawn at random by the host
+            // (RFC 3550 §8.1), so the server cannot choose it (RFC 2617 §4.9).
+            w.header(names::AUTHORIZATION, credentials);
         }
         match step {
             Request::Describe => {

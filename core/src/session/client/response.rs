@@ -1,13 +1,13 @@
 //! Responses to the client's requests (RFC 2326 §7, §10).
 
-use super::{sdp, ClientSession, Event, Goal, Request, State, Timer};
+use super::{sdp, AuthError, ClientSession, Event, Goal, Request, State, Timer};
 use crate::rtp::{RtpTimestamp, SeqNo, Ssrc};
 use crate::rtsp::header::{self, names, MethodSet, RtpInfoList, Transports};
 use crate::rtsp::{Response, StatusCode};
 use crate::session::MediaTransport;
 use crate::Instant;
 
-impl ClientSession {
+impl<const AUTH: usize> ClientSession<AUTH> {
     pub(super) fn on_response(&mut self, now: Instant, resp: &Response<'_, '_>) {
         let Some((cseq, step)) = self.outstanding else {
             return;
@@ -22,8 +22,22 @@ impl ClientSession {
                 self.timeout_secs = t.max(2);
             }
         }
+        let mut auth = None;
+        if resp.status == StatusCode::Unauthorized {
+            // RFC 2326 §12.44: answer the challenge by sending the same
+            // request again, once.
+            match self.auth.challenged(resp.headers) {
+                Ok(()) => {
+                    self.next = Some(step);
+                    return;
+                }
+                Err(why) => auth = Some(why),
+            }
+        } else {
+            self.auth.answered();
+        }
         if !resp.status.is_success() {
-            self.on_failure(step, resp.status);
+            self.on_failure(step, resp.status, auth);
         } else {
             match step {
                 Request::Options => {
@@ -52,7 +66,7 @@ impl ClientSession {
         self.advance();
     }
 
-    fn on_failure(&mut self, step: Request, status: StatusCode) {
+    fn on_failure(&mut self, step: Request, status: StatusCode, auth: Option<AuthError>) {
         match step {
             // Servers that do not implement OPTIONS can still DESCRIBE.
             Request::Options => self.options_done = true,
@@ -78,6 +92,7 @@ impl ClientSession {
                 self.push_event(Event::Error {
                     request: step,
                     status,
+                    auth,
                 });
             }
         }
@@ -187,6 +202,10 @@ impl ClientSession {
 
     fn fail(&mut self, request: Request, status: StatusCode) {
         self.goal = Goal::None;
-        self.push_event(Event::Error { request, status });
+        self.push_event(Event::Error {
+            request,
+            status,
+            auth: None,
+        });
     }
 }
