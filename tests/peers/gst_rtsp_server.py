@@ -3,12 +3,16 @@
 
 Usage: gst_rtsp_server.py PORT [--path /test] [--files PATTERN | --clip FILE.mjpeg | --raw]
                           [--width W --height H --fps N] [--pattern ball] [--quality Q]
+                          [--digest USER:PASS | --basic USER:PASS]
 
 Serves rtsp://127.0.0.1:PORT/PATH as shared media: by default a moving
 videotestsrc pattern encoded with jpegenc (so the stream changes every frame);
 --clip plays a raw concatenated JPEG file (ffmpeg -f mjpeg) in a loop;
 --files plays multifilesrc location=PATTERN (e.g. frame%03d.jpg) in a loop;
 --raw serves uncompressed video (not JPEG) so clients' refusal can be tested.
+--digest USER:PASS requires RTSP Digest authentication (RFC 2617 §3) for the
+media (GstRTSPAuth offering Digest only); --basic USER:PASS the same with Basic
+only (RFC 2617 §2). Without them anyone may play, as before.
 Prints "READY rtsp://127.0.0.1:PORT/PATH" once listening, then runs until killed.
 Used by the client's end-to-end tests and the server's benchmark.
 """
@@ -19,7 +23,28 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+gi.require_version("GstRtsp", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+
+
+def require_auth(server, factory, method, user_pass):
+    """One method only (GStreamer >= 1.14): the user gets a role that may
+    access and construct the factory's media; anyone else is answered 401."""
+    user, _, password = user_pass.partition(":")
+    role = "user"
+    auth = GstRtspServer.RTSPAuth()
+    auth.set_supported_methods(method)
+    token = GstRtspServer.RTSPToken()
+    token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, role)
+    if method == GstRtsp.RTSPAuthMethod.DIGEST:
+        auth.add_digest(user, password, token)
+    else:
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+    server.set_auth(auth)
+    permissions = GstRtspServer.RTSPPermissions()
+    permissions.add_permission_for_role(role, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)
+    permissions.add_permission_for_role(role, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, True)
+    factory.set_permissions(permissions)
 
 
 def main():
@@ -35,6 +60,10 @@ def main():
     ap.add_argument("--files", help="multifilesrc location pattern, looped")
     ap.add_argument("--raw", action="store_true",
                     help="serve uncompressed RTP video (RFC 4175) instead of JPEG, to test refusal")
+    ap.add_argument("--digest", metavar="USER:PASS",
+                    help="require Digest authentication with this user and password")
+    ap.add_argument("--basic", metavar="USER:PASS",
+                    help="require Basic authentication with this user and password")
     a = ap.parse_args()
 
     Gst.init(None)
@@ -59,6 +88,10 @@ def main():
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(launch)
     factory.set_shared(True)
+    if a.digest:
+        require_auth(server, factory, GstRtsp.RTSPAuthMethod.DIGEST, a.digest)
+    elif a.basic:
+        require_auth(server, factory, GstRtsp.RTSPAuthMethod.BASIC, a.basic)
     server.get_mount_points().add_factory(a.path, factory)
     if server.attach(None) == 0:
         print(f"cannot listen on port {a.port}", file=sys.stderr, flush=True)
