@@ -48,6 +48,7 @@
 //! [`with_auth`](ClientSession::with_auth).
 
 mod auth;
+mod authorization;
 mod request;
 mod response;
 mod sdp;
@@ -66,7 +67,8 @@ use crate::rtsp::header::MethodSet;
 use crate::rtsp::{self as rtsp_mod, Header, Message, Method, StatusCode};
 use crate::{Duration, Instant};
 
-pub use auth::{AuthError, DigestHex, DigestInput};
+pub use auth::AuthError;
+pub use authorization::{DigestHex, DigestInput};
 pub use sdp::Described;
 
 /// A client session with room for credentials and a challenge of
