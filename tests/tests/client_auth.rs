@@ -15,7 +15,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use client_common::{f, report, run_client, start_with, u, Running, Server};
-use rtsp_e2e::Scratch;
+use rtsp_e2e::{wait_until, Scratch, DEADLINE};
 
 const SECONDS: f64 = 2.0;
 const USER: &str = "viewer";
@@ -202,10 +202,20 @@ fn field<'a>(request: &'a str, name: &str) -> &'a str {
 fn the_wire_has_no_userinfo_and_the_exact_basic_token() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
     let server = std::thread::spawn(move || {
-        let (conn, _) = listener.accept().unwrap();
-        conn.set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
+        // Never block for good: a client that does not connect fails the test.
+        let mut conn = None;
+        assert!(
+            wait_until(DEADLINE, || {
+                conn = listener.accept().ok();
+                conn.is_some()
+            }),
+            "the client never connected"
+        );
+        let (conn, _) = conn.unwrap();
+        conn.set_nonblocking(false).unwrap();
+        conn.set_read_timeout(Some(DEADLINE)).unwrap();
         let mut w = conn.try_clone().unwrap();
         let mut r = BufReader::new(conn);
         let mut requests = Vec::new();
