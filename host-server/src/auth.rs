@@ -97,10 +97,12 @@ impl Auth {
     }
 
     /// `WWW-Authenticate` values for a 401 (RFC 2326 §12.44), strongest
-    /// first.
+    /// first. Digest offers `qop="auth"` (RFC 2617 §3.2.1: a server SHOULD),
+    /// so the client's nonce goes into the hash too; a client that ignores
+    /// qop still gets in with the RFC 2069 form, which `check` accepts.
     pub fn challenges(&self) -> Vec<String> {
         let mut v = vec![format!(
-            "Digest realm=\"{REALM}\", nonce=\"{}\", algorithm=MD5",
+            "Digest realm=\"{REALM}\", nonce=\"{}\", qop=\"auth\", algorithm=MD5",
             self.nonce
         )];
         if self.basic {
