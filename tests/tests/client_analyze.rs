@@ -33,6 +33,18 @@ fn analyze(capture: &Path) -> Vec<serde_json::Value> {
     v["streams"].as_array().unwrap().clone()
 }
 
+/// `analyze` of a capture still being written: `None` until it parses.
+fn try_analyze(capture: &Path) -> Option<Vec<serde_json::Value>> {
+    let out = Command::new(bin("rtsp-client"))
+        .arg("analyze")
+        .arg(capture)
+        .arg("--json")
+        .output()
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    v["streams"].as_array().cloned()
+}
+
 fn port_of(addr: &serde_json::Value) -> u16 {
     addr.as_str()
         .unwrap()
@@ -98,7 +110,9 @@ fn client_analyze_matches_tshark_on_tcpdump_capture() {
         relay.rtp_port,
         relay.rtp_port + 1
     );
-    cmd.args(["-i", "lo", "-U", "-n", "-w"])
+    // --immediate-mode: packets reach the file as they arrive, not when a
+    // kernel buffer block fills or times out (up to a second later).
+    cmd.args(["-i", "lo", "-U", "--immediate-mode", "-n", "-w"])
         .arg(&cap)
         .arg(filter);
     let mut dump = Proc::spawn("tcpdump", &mut cmd);
@@ -204,7 +218,7 @@ fn client_analyze_finds_interleaved_rtp_in_tcpdump_capture() {
     let cap = dir.path("lo-tcp.pcap");
     let rep = dir.path("r.json");
     let mut cmd = Command::new(peer("tcpdump"));
-    cmd.args(["-i", "lo", "-U", "-n", "-s", "0", "-w"])
+    cmd.args(["-i", "lo", "-U", "--immediate-mode", "-n", "-s", "0", "-w"])
         .arg(&cap)
         .arg(format!("tcp port {}", srv.port));
     let mut dump = Proc::spawn("tcpdump", &mut cmd);
@@ -223,9 +237,17 @@ fn client_analyze_finds_interleaved_rtp_in_tcpdump_capture() {
         Duration::from_secs(60),
     );
     assert!(ok, "{out}");
+    let r = client_common::report(&rep);
+    let got = client_common::u(&r, "packets_received");
+    // tcpdump may still be writing what the client already read: wait until
+    // the capture holds it all before stopping tcpdump.
+    rtsp_e2e::wait_until(DEADLINE, || {
+        try_analyze(&cap)
+            .and_then(|v| v.first().and_then(|s| s["packets"].as_u64()))
+            .is_some_and(|n| n >= got)
+    });
     dump.interrupt();
     let _ = dump.wait_exit(DEADLINE);
-    let r = client_common::report(&rep);
     let ours = analyze(&cap);
     assert_eq!(ours.len(), 1, "{ours:?}");
     let s = &ours[0];
@@ -233,10 +255,7 @@ fn client_analyze_finds_interleaved_rtp_in_tcpdump_capture() {
     assert_eq!(port_of(&s["src"]), srv.port, "{s}");
     // The capture holds every packet the client got (and possibly a few
     // sent after its last read, before TEARDOWN was answered).
-    let (got, captured) = (
-        client_common::u(&r, "packets_received"),
-        s["packets"].as_u64().unwrap(),
-    );
+    let captured = s["packets"].as_u64().unwrap();
     assert!(
         captured >= got && captured <= got + 40,
         "captured {captured} vs client {got}: {s}"
