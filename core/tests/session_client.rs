@@ -2,6 +2,8 @@
 //! rtsp-server (captured, TCP and UDP) and a live555-style server, plus
 //! error answers and interleaved data (RFC 2326 §10, §12, C.1.1).
 
+mod session_common;
+
 use rtsp_core::limits::RTSP_MAX_HEADERS;
 use rtsp_core::rtp::{RtpTimestamp, SeqNo, Ssrc};
 use rtsp_core::rtsp::{self, header::PortPair, Header, Method, Status, StatusCode};
@@ -9,7 +11,8 @@ use rtsp_core::session::client::{
     AuthError, ClientSession, Config, Event, Request, State, TransportRequest,
 };
 use rtsp_core::session::{Destination, Framerate, Input, MediaTransport};
-use rtsp_core::{Duration, Instant};
+use rtsp_core::Duration;
+use session_common::{header, Scripted};
 
 /// Splits a transcript of responses into messages.
 fn messages(mut bytes: &[u8]) -> Vec<Vec<u8>> {
@@ -25,91 +28,20 @@ fn messages(mut bytes: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
-/// A client driven against canned responses, one per request in order.
-struct Scripted {
-    now: Instant,
-    client: ClientSession,
-    replies: std::collections::VecDeque<Vec<u8>>,
-    requests: Vec<String>,
-    rtcp: Vec<(Destination, Vec<u8>)>,
-    events: Vec<Event>,
-}
-
-impl Scripted {
-    fn new(url: &str, transport: TransportRequest, replies: Vec<Vec<u8>>) -> Self {
-        let config = Config {
-            transport,
-            user_agent: "test-client",
-            ..Config::default()
-        };
-        Scripted {
-            now: Instant::from_micros(10_000_000),
-            client: ClientSession::new(config, url).unwrap(),
-            replies: replies.into(),
-            requests: Vec::new(),
-            rtcp: Vec::new(),
-            events: Vec::new(),
-        }
-    }
-
-    /// Sends every queued request, answering each with the next reply
-    /// while the script lasts.
-    fn run(&mut self) {
-        let mut buf = [0u8; 2048];
-        while let Some(tx) = self
-            .client
-            .poll_transmit(self.now, &mut buf, &mut ())
-            .unwrap()
-        {
-            if tx.destination != Destination::Rtsp {
-                self.rtcp.push((tx.destination, buf[..tx.len].to_vec()));
-                continue;
-            }
-            self.requests
-                .push(String::from_utf8(buf[..tx.len].to_vec()).unwrap());
-            // Out of script: the request stays outstanding.
-            let Some(reply) = self.replies.pop_front() else {
-                return;
-            };
-            assert_eq!(
-                self.client.handle_input(self.now, &reply).unwrap(),
-                Input::Consumed(reply.len())
-            );
-            while let Some(ev) = self.client.poll_event() {
-                self.events.push(ev);
-            }
-        }
-        while let Some(ev) = self.client.poll_event() {
-            self.events.push(ev);
-        }
-    }
-
-    fn advance(&mut self, d: Duration) {
-        let end = self.now + d;
-        while let Some(t) = self.client.poll_timeout().filter(|t| *t <= end) {
-            self.now = t;
-            self.client.handle_timeout(t);
-            self.run();
-        }
-        self.now = end;
-    }
-
-    fn request_line(&self, i: usize) -> &str {
-        self.requests[i].lines().next().unwrap()
-    }
-}
-
-fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
-    message.lines().find_map(|l| {
-        let (n, v) = l.split_once(':')?;
-        n.eq_ignore_ascii_case(name).then(|| v.trim())
-    })
+/// A plain client (no credentials) over `transport` against `replies`.
+fn scripted(url: &str, transport: TransportRequest, replies: Vec<Vec<u8>>) -> Scripted<0> {
+    let config = Config {
+        transport,
+        user_agent: "test-client",
+        ..Config::default()
+    };
+    Scripted::new(ClientSession::new(config, url).unwrap(), replies)
 }
 
 #[test]
 fn gstreamer_server_over_tcp() {
     let replies = messages(include_bytes!("../src/rtsp/testdata/gst_server_tcp.txt"));
-    let mut s = Scripted::new(
+    let mut s = scripted(
         "rtsp://127.0.0.1:18600/test",
         TransportRequest::Tcp,
         replies,
@@ -198,7 +130,7 @@ fn gstreamer_server_over_tcp() {
 #[test]
 fn gstreamer_server_over_udp() {
     let replies = messages(include_bytes!("../src/rtsp/testdata/gst_server_udp.txt"));
-    let mut s = Scripted::new(
+    let mut s = scripted(
         "rtsp://127.0.0.1:18600/test",
         TransportRequest::Udp { rtp_port: 45000 },
         replies,
@@ -258,7 +190,7 @@ a=range:npt=0-12.500\r\nm=video 0 RTP/AVP 26\r\nc=IN IP4 0.0.0.0\r\nb=AS:2000\r\
 
 #[test]
 fn live555_style_server_options_keepalive_and_interleaved_channels() {
-    let mut s = Scripted::new(
+    let mut s = scripted(
         "rtsp://10.0.0.5:8554/cam",
         TransportRequest::Tcp,
         live555_replies(),
@@ -323,7 +255,7 @@ fn absolute_control_urls_and_missing_content_base_resolve() {
     let sdp = "v=0\r\no=- 1 1 IN IP4 h\r\ns=x\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\na=control:rtsp://h/a/audio\r\n\
 m=video 0 RTP/AVP 96\r\na=rtpmap:96 JPEG/90000\r\na=control:rtsp://h/a/video\r\na=x-dimensions:4096,2160\r\n";
     let replies = vec![reply(1, "", ""), reply(2, "", sdp)];
-    let mut s = Scripted::new("rtsp://h/a", TransportRequest::Tcp, replies);
+    let mut s = scripted("rtsp://h/a", TransportRequest::Tcp, replies);
     s.client.describe(s.now);
     s.run();
     let d = s.client.described().unwrap();
@@ -347,7 +279,7 @@ m=video 0 RTP/AVP 96\r\na=rtpmap:96 JPEG/90000\r\na=control:rtsp://h/a/video\r\n
 
     // Relative control without Content-Base: appended to the request URL.
     let sdp = "v=0\r\ns=x\nm=video 0 RTP/AVP 26\na=control:trackID=0\n";
-    let mut s = Scripted::new(
+    let mut s = scripted(
         "rtsp://h:554/live/cam",
         TransportRequest::Tcp,
         vec![reply(1, "", ""), reply(2, "", sdp)],
@@ -376,7 +308,7 @@ fn error_answers_end_the_goal_with_an_event() {
             reply(1, "", ""),
             format!("RTSP/1.0 {code} {reason}\r\nCSeq: 2\r\n\r\n").into_bytes(),
         ];
-        let mut s = Scripted::new("rtsp://h/missing", TransportRequest::Tcp, replies);
+        let mut s = scripted("rtsp://h/missing", TransportRequest::Tcp, replies);
         s.client.play(s.now);
         s.run();
         assert_eq!(
@@ -398,7 +330,7 @@ fn error_answers_end_the_goal_with_an_event() {
         reply(2, "", sdp),
         b"RTSP/1.0 461 Unsupported Transport\r\nCSeq: 3\r\n\r\n".to_vec(),
     ];
-    let mut s = Scripted::new(
+    let mut s = scripted(
         "rtsp://h/x",
         TransportRequest::Udp { rtp_port: 5000 },
         replies,
@@ -418,7 +350,7 @@ fn error_answers_end_the_goal_with_an_event() {
 
 #[test]
 fn stale_responses_and_server_requests_are_ignored() {
-    let mut s = Scripted::new("rtsp://h/x", TransportRequest::Tcp, vec![]);
+    let mut s = scripted("rtsp://h/x", TransportRequest::Tcp, vec![]);
     s.client.play(s.now);
     let mut buf = [0u8; 512];
     let _ = s

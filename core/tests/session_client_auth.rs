@@ -6,14 +6,16 @@
 //! The expected Digest responses were computed outside this crate (Python's
 //! hashlib) from RFC 2617 §3.2.2.1's formulas.
 
+mod session_common;
+
 use rtsp_core::limits::CLIENT_AUTH_MAX;
 use rtsp_core::rtp::Ssrc;
 use rtsp_core::rtsp::StatusCode;
 use rtsp_core::session::client::{
     AuthClientSession, AuthError, ClientSession, Config, Event, Request, State, TransportRequest,
 };
-use rtsp_core::session::{Destination, Input};
-use rtsp_core::{Duration, Instant};
+use rtsp_core::Duration;
+use session_common::{header, Scripted};
 
 const URL: &str = "rtsp://h/movie.Mjpeg";
 const SDP: &str = "v=0\r\nm=video 0 RTP/AVP 26\r\na=control:stream=0\r\n";
@@ -21,94 +23,21 @@ const SDP: &str = "v=0\r\nm=video 0 RTP/AVP 26\r\na=control:stream=0\r\n";
 const RFC_CHALLENGE: &str = "Digest realm=\"testrealm@host.com\", qop=\"auth,auth-int\", \
      nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", opaque=\"5ccc069c403ebaf9f0171e9517f40e41\"";
 
-/// A client driven against canned responses, one per request in order.
-struct Scripted {
-    now: Instant,
-    client: AuthClientSession,
-    replies: std::collections::VecDeque<String>,
-    requests: Vec<String>,
-    events: Vec<Event>,
-}
-
-impl Scripted {
-    fn new(credentials: Option<(&str, &str)>, replies: &[String]) -> Self {
-        let config = Config {
-            transport: TransportRequest::Tcp,
-            user_agent: "test-client",
-            // Our client nonce: RFC 2617 §3.5's "0a4f113b".
-            ssrc: Ssrc(0x0a4f_113b),
-            ..Config::default()
-        };
-        let mut client = AuthClientSession::with_auth(config, URL).unwrap();
-        if let Some((u, p)) = credentials {
-            client.set_credentials(u, p).unwrap();
-        }
-        Scripted {
-            now: Instant::from_micros(10_000_000),
-            client,
-            replies: replies.iter().cloned().collect(),
-            requests: Vec::new(),
-            events: Vec::new(),
-        }
+/// A client with room for credentials (given ones set) against `replies`.
+fn scripted(credentials: Option<(&str, &str)>, replies: &[String]) -> Scripted<CLIENT_AUTH_MAX> {
+    let config = Config {
+        transport: TransportRequest::Tcp,
+        user_agent: "test-client",
+        // Our client nonce: RFC 2617 §3.5's "0a4f113b".
+        ssrc: Ssrc(0x0a4f_113b),
+        ..Config::default()
+    };
+    let mut client = AuthClientSession::with_auth(config, URL).unwrap();
+    if let Some((u, p)) = credentials {
+        client.set_credentials(u, p).unwrap();
     }
-
-    /// Sends every queued request, answering each with the next reply
-    /// while the script lasts.
-    fn run(&mut self) {
-        let mut buf = [0u8; 2048];
-        while let Some(tx) = self
-            .client
-            .poll_transmit(self.now, &mut buf, &mut ())
-            .unwrap()
-        {
-            if tx.destination != Destination::Rtsp {
-                continue;
-            }
-            self.requests
-                .push(String::from_utf8(buf[..tx.len].to_vec()).unwrap());
-            let Some(reply) = self.replies.pop_front() else {
-                return;
-            };
-            assert_eq!(
-                self.client
-                    .handle_input(self.now, reply.as_bytes())
-                    .unwrap(),
-                Input::Consumed(reply.len())
-            );
-            while let Some(ev) = self.client.poll_event() {
-                self.events.push(ev);
-            }
-        }
-        while let Some(ev) = self.client.poll_event() {
-            self.events.push(ev);
-        }
-    }
-
-    /// Fires the timers due within `d` (receiver reports are dropped).
-    fn advance(&mut self, d: Duration) {
-        let end = self.now + d;
-        while let Some(t) = self.client.poll_timeout().filter(|t| *t <= end) {
-            self.now = t;
-            self.client.handle_timeout(t);
-            self.run();
-        }
-        self.now = end;
-    }
-
-    fn line(&self, i: usize) -> &str {
-        self.requests[i].lines().next().unwrap()
-    }
-
-    fn authorization(&self, i: usize) -> Option<&str> {
-        header(&self.requests[i], "Authorization")
-    }
-}
-
-fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
-    message.lines().find_map(|l| {
-        let (n, v) = l.split_once(':')?;
-        n.eq_ignore_ascii_case(name).then(|| v.trim())
-    })
+    let replies = replies.iter().map(|r| r.as_bytes().to_vec()).collect();
+    Scripted::new(client, replies)
 }
 
 fn ok(cseq: u32, extra: &str, body: &str) -> String {
@@ -162,31 +91,31 @@ fn digest_challenge_is_answered_and_every_later_request_carries_it() {
         ),
         ok(5, "Session: abc\r\n", ""),
     ];
-    let mut s = Scripted::new(Some(("Mufasa", "Circle Of Life")), &replies);
+    let mut s = scripted(Some(("Mufasa", "Circle Of Life")), &replies);
     s.client.play(s.now);
     s.run();
 
-    assert_eq!(s.line(0), format!("OPTIONS {URL} RTSP/1.0"));
-    assert_eq!(s.authorization(0), None, "no challenge known yet");
-    assert_eq!(s.line(1), format!("DESCRIBE {URL} RTSP/1.0"));
-    assert_eq!(s.authorization(1), None);
+    assert_eq!(s.request_line(0), format!("OPTIONS {URL} RTSP/1.0"));
+    assert_eq!(s.header(0, "Authorization"), None, "no challenge known yet");
+    assert_eq!(s.request_line(1), format!("DESCRIBE {URL} RTSP/1.0"));
+    assert_eq!(s.header(1, "Authorization"), None);
     // The same request again, with the next CSeq and the answer.
-    assert_eq!(s.line(2), format!("DESCRIBE {URL} RTSP/1.0"));
+    assert_eq!(s.request_line(2), format!("DESCRIBE {URL} RTSP/1.0"));
     assert_eq!(header(&s.requests[2], "CSeq"), Some("3"));
     assert_eq!(
-        s.authorization(2),
+        s.header(2, "Authorization"),
         Some(digest(URL, 1, NONCE, "27565234cf89114b41225df0270897a3").as_str())
     );
     // SETUP and PLAY: their own method and URI, nc counting up.
     let control = format!("{URL}/stream=0");
-    assert_eq!(s.line(3), format!("SETUP {control} RTSP/1.0"));
+    assert_eq!(s.request_line(3), format!("SETUP {control} RTSP/1.0"));
     assert_eq!(
-        s.authorization(3),
+        s.header(3, "Authorization"),
         Some(digest(&control, 2, NONCE, "2be9aaaab26a497683b55f4d51254a76").as_str())
     );
-    assert_eq!(s.line(4), format!("PLAY {URL} RTSP/1.0"));
+    assert_eq!(s.request_line(4), format!("PLAY {URL} RTSP/1.0"));
     assert_eq!(
-        s.authorization(4),
+        s.header(4, "Authorization"),
         Some(digest(URL, 3, NONCE, "f9b3478ed36f6b6031d248bf25ec865d").as_str())
     );
     assert_eq!(s.requests.len(), 5);
@@ -202,17 +131,19 @@ fn digest_challenge_is_answered_and_every_later_request_carries_it() {
     // challenge once, with nc back at 1.
     let stale = "Digest realm=\"testrealm@host.com\", qop=\"auth\", nonce=\"5f2b1a\", \
                  opaque=\"5ccc069c403ebaf9f0171e9517f40e41\", stale=TRUE";
-    s.replies = [unauthorized(6, &[stale]), ok(7, "Session: abc\r\n", "")].into();
+    s.replies = [unauthorized(6, &[stale]), ok(7, "Session: abc\r\n", "")]
+        .map(String::into_bytes)
+        .into();
     s.advance(Duration::from_secs(30));
     assert_eq!(s.requests.len(), 7, "{:#?}", &s.requests[5..]);
-    assert_eq!(s.line(5), format!("GET_PARAMETER {URL} RTSP/1.0"));
+    assert_eq!(s.request_line(5), format!("GET_PARAMETER {URL} RTSP/1.0"));
     assert_eq!(
-        s.authorization(5),
+        s.header(5, "Authorization"),
         Some(digest(URL, 4, NONCE, "d7e348ae0243bf1e33144d3aa45c3d30").as_str())
     );
-    assert_eq!(s.line(6), format!("GET_PARAMETER {URL} RTSP/1.0"));
+    assert_eq!(s.request_line(6), format!("GET_PARAMETER {URL} RTSP/1.0"));
     assert_eq!(
-        s.authorization(6),
+        s.header(6, "Authorization"),
         Some(digest(URL, 1, "5f2b1a", "653ccf0272137a7a0effb9d1af99bd2f").as_str())
     );
     assert_eq!(s.client.state(), State::Playing);
@@ -226,13 +157,13 @@ fn wrong_password_ends_the_goal_with_a_401_error() {
         unauthorized(2, &[RFC_CHALLENGE]),
         unauthorized(3, &[RFC_CHALLENGE]),
     ];
-    let mut s = Scripted::new(Some(("Mufasa", "wrong")), &replies);
+    let mut s = scripted(Some(("Mufasa", "wrong")), &replies);
     s.client.play(s.now);
     s.run();
     // One retry only: OPTIONS, DESCRIBE, DESCRIBE with credentials.
     assert_eq!(s.requests.len(), 3, "{:#?}", s.requests);
     assert!(s
-        .authorization(2)
+        .header(2, "Authorization")
         .unwrap()
         .starts_with("Digest username=\"Mufasa\""));
     let Some(&Event::Error {
@@ -265,13 +196,13 @@ fn basic_only_challenge_gets_basic_credentials() {
         ),
     ];
     // RFC 2617 §2's example user.
-    let mut s = Scripted::new(Some(("Aladdin", "open sesame")), &replies);
+    let mut s = scripted(Some(("Aladdin", "open sesame")), &replies);
     s.client.play(s.now);
     s.run();
-    assert_eq!(s.authorization(1), None);
+    assert_eq!(s.header(1, "Authorization"), None);
     for i in [2, 3] {
         assert_eq!(
-            s.authorization(i),
+            s.header(i, "Authorization"),
             Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
             "{}",
             s.requests[i]
@@ -289,11 +220,11 @@ fn digest_is_preferred_over_basic_and_works_without_qop() {
         "Digest realm=\"rtsp-server\", nonce=\"abc123\", algorithm=MD5",
     ];
     let replies = [public(), unauthorized(2, &challenges), ok(3, "", SDP)];
-    let mut s = Scripted::new(Some(("user", "pass")), &replies);
+    let mut s = scripted(Some(("user", "pass")), &replies);
     s.client.describe(s.now);
     s.run();
     assert_eq!(
-        s.authorization(2),
+        s.header(2, "Authorization"),
         Some(
             "Digest username=\"user\", realm=\"rtsp-server\", nonce=\"abc123\", \
              uri=\"rtsp://h/movie.Mjpeg\", algorithm=MD5, \
@@ -322,7 +253,7 @@ fn challenges_this_client_cannot_answer() {
         &["Digest realm=\"unterminated"][..],
     ] {
         let replies = [public(), unauthorized(2, challenges)];
-        let mut s = Scripted::new(Some(("u", "p")), &replies);
+        let mut s = scripted(Some(("u", "p")), &replies);
         s.client.describe(s.now);
         s.run();
         assert_eq!(s.requests.len(), 2, "no retry for {challenges:?}");
@@ -341,7 +272,7 @@ fn challenges_this_client_cannot_answer() {
 #[test]
 fn without_credentials_a_401_says_so() {
     let replies = [public(), unauthorized(2, &[RFC_CHALLENGE])];
-    let mut s = Scripted::new(None, &replies);
+    let mut s = scripted(None, &replies);
     s.client.describe(s.now);
     s.run();
     assert_eq!(s.requests.len(), 2);
@@ -386,7 +317,7 @@ fn credentials_and_challenges_are_bounded() {
     let nonce = "n".repeat(CLIENT_AUTH_MAX);
     let challenge = format!("Digest realm=\"r\", nonce=\"{nonce}\"");
     let replies = [public(), unauthorized(2, &[&challenge])];
-    let mut s = Scripted::new(Some(("u", "p")), &replies);
+    let mut s = scripted(Some(("u", "p")), &replies);
     s.client.describe(s.now);
     s.run();
     assert_eq!(
@@ -425,13 +356,13 @@ proptest::proptest! {
     fn any_challenge_is_answered_once_or_refused(value in "\\PC{0,300}", digest in proptest::bool::ANY) {
         let value = if digest { format!("Digest {value}") } else { value };
         let replies = [public(), unauthorized(2, &[&value]), unauthorized(3, &[&value])];
-        let mut s = Scripted::new(Some(("u", "p")), &replies);
+        let mut s = scripted(Some(("u", "p")), &replies);
         s.client.describe(s.now);
         s.run();
         let retried = s.requests.len() == 3;
         proptest::prop_assert!(s.requests.len() == 2 || retried, "{:?}", s.requests);
         if retried {
-            proptest::prop_assert!(s.authorization(2).is_some());
+            proptest::prop_assert!(s.header(2, "Authorization").is_some());
         }
         let is_401 = match s.events.as_slice() {
             [Event::Error { status: StatusCode::Unauthorized, auth: Some(a), .. }] => {

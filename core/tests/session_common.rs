@@ -343,3 +343,81 @@ pub fn ask(server: &mut ServerSession, host: &mut TestHost, now: Instant, reques
     assert_eq!(replies.len(), 1, "{replies:?}");
     replies.remove(0)
 }
+
+/// A client session driven against canned responses, one per request in
+/// order, on a virtual clock; what it sends is kept for the assertions.
+#[derive(Debug)]
+pub struct Scripted<const AUTH: usize> {
+    pub now: Instant,
+    pub client: ClientSession<AUTH>,
+    pub replies: std::collections::VecDeque<Vec<u8>>,
+    pub requests: Vec<String>,
+    pub rtcp: Vec<(Destination, Vec<u8>)>,
+    pub events: Vec<client::Event>,
+}
+
+impl<const AUTH: usize> Scripted<AUTH> {
+    pub fn new(client: ClientSession<AUTH>, replies: Vec<Vec<u8>>) -> Self {
+        Scripted {
+            now: Instant::from_micros(10_000_000),
+            client,
+            replies: replies.into(),
+            requests: Vec::new(),
+            rtcp: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Sends every queued request, answering each with the next reply
+    /// while the script lasts.
+    pub fn run(&mut self) {
+        let mut buf = [0u8; 2048];
+        while let Some(tx) = self
+            .client
+            .poll_transmit(self.now, &mut buf, &mut ())
+            .unwrap()
+        {
+            if tx.destination != Destination::Rtsp {
+                self.rtcp.push((tx.destination, buf[..tx.len].to_vec()));
+                continue;
+            }
+            self.requests
+                .push(String::from_utf8(buf[..tx.len].to_vec()).unwrap());
+            // Out of script: the request stays outstanding.
+            let Some(reply) = self.replies.pop_front() else {
+                return;
+            };
+            assert_eq!(
+                self.client.handle_input(self.now, &reply).unwrap(),
+                Input::Consumed(reply.len())
+            );
+            while let Some(ev) = self.client.poll_event() {
+                self.events.push(ev);
+            }
+        }
+        while let Some(ev) = self.client.poll_event() {
+            self.events.push(ev);
+        }
+    }
+
+    /// Fires the timers due within `d`.
+    pub fn advance(&mut self, d: Duration) {
+        let end = self.now + d;
+        while let Some(t) = self.client.poll_timeout().filter(|t| *t <= end) {
+            self.now = t;
+            self.client.handle_timeout(t);
+            self.run();
+        }
+        self.now = end;
+    }
+
+    /// The first line of request `i`.
+    pub fn request_line(&self, i: usize) -> &str {
+        self.requests[i].lines().next().unwrap()
+    }
+
+    /// Header `name` of request `i`.
+    pub fn header(&self, i: usize, name: &str) -> Option<&str> {
+        header(&self.requests[i], name)
+    }
+}
