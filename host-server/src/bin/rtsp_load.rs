@@ -45,6 +45,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use mio::{Events, Interest, Poll, Token};
+use rtsp_core::rtp;
 
 /// Set in the isolated run (`--isolate`): senders are pinned to CPU 0 and
 /// the drain receives with UDP_GRO.
@@ -548,6 +549,40 @@ enum Target<'a> {
     Bare(&'a Path),
 }
 
+/// Sends due keep-alives, waits up to 20 ms for traffic and reads it all:
+/// sender reports always, RTP packets counted when `counting` (else read
+/// and dropped, to keep the queues short).
+fn drain(
+    poll: &mut Poll,
+    events: &mut Events,
+    sessions: &mut [Session],
+    buf: &mut [u8],
+    counting: bool,
+) {
+    keep_alive(sessions);
+    poll.poll(events, Some(Duration::from_millis(20))).unwrap();
+    for ev in events.iter() {
+        let s = &mut sessions[ev.token().0 / 2];
+        if ev.token().0 % 2 == 1 {
+            read_rtcp(s, buf);
+            continue;
+        }
+        while let Ok((len, seg)) = recv_gro(&s.rtp, buf) {
+            if !counting {
+                continue;
+            }
+            // With UDP_GRO one read may hold several datagrams of `seg`
+            // bytes each (the last one shorter).
+            for d in buf[..len].chunks(seg.max(1)) {
+                let header = rtp::Packet::new_checked(d).and_then(|p| rtp::Repr::parse(&p));
+                if let Ok(h) = header {
+                    s.count(h.sequence.0, h.marker, h.timestamp.0);
+                }
+            }
+        }
+    }
+}
+
 /// Opens `n` sessions, drains for a second, then measures `secs` seconds.
 fn measure(target: Target, n: usize, secs: u64) -> Run {
     let mut poll = Poll::new().unwrap();
@@ -618,29 +653,7 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
                 break;
             }
         }
-        keep_alive(&mut sessions);
-        poll.poll(&mut events, Some(Duration::from_millis(20)))
-            .unwrap();
-        for ev in events.iter() {
-            let s = &mut sessions[ev.token().0 / 2];
-            if ev.token().0 % 2 == 1 {
-                read_rtcp(s, &mut buf);
-                continue;
-            }
-            while let Ok((len, seg)) = recv_gro(&s.rtp, &mut buf) {
-                // With UDP_GRO one read may hold several datagrams of `seg`
-                // bytes each (the last one shorter).
-                for d in buf[..len].chunks(seg.max(1)) {
-                    if d.len() >= 12 {
-                        s.count(
-                            u16::from_be_bytes([d[2], d[3]]),
-                            d[1] & 0x80 != 0,
-                            u32::from_be_bytes([d[4], d[5], d[6], d[7]]),
-                        );
-                    }
-                }
-            }
-        }
+        drain(&mut poll, &mut events, &mut sessions, &mut buf, true);
     }
     let (t0, cpu0) = window.unwrap();
     let cpu = cpu_secs(pid) - cpu0;
@@ -657,17 +670,7 @@ fn measure(target: Target, n: usize, secs: u64) -> Run {
     if matches!(target, Target::Rtsp(_)) {
         let end = Instant::now() + Duration::from_secs(8);
         while sessions.iter().any(|s| s.sr.is_none()) && Instant::now() < end {
-            keep_alive(&mut sessions);
-            poll.poll(&mut events, Some(Duration::from_millis(20)))
-                .unwrap();
-            for ev in events.iter() {
-                let s = &mut sessions[ev.token().0 / 2];
-                if ev.token().0 % 2 == 1 {
-                    read_rtcp(s, &mut buf);
-                } else {
-                    while recv_gro(&s.rtp, &mut buf).is_ok() {}
-                }
-            }
+            drain(&mut poll, &mut events, &mut sessions, &mut buf, false);
         }
     }
     let latency = latency(&sessions);
