@@ -55,6 +55,9 @@ pub const JPEG_REORDER_RANGES: usize = 8;
 /// How far back (in 90 kHz ticks, 1 s) a packet's timestamp may lie and still
 /// be taken for a late packet of an old frame rather than a stream restart.
 pub const JPEG_LATE_WINDOW: u32 = 90_000;
+/// Most scans in one JPEG frame the re-coder reads (a progressive frame has
+/// about 10; libjpeg-turbo warns past 1000). More is taken for damage.
+pub const JPEG_MAX_SCANS: usize = 100;
 /// Largest frame the MJPEG `movie.Mjpeg` length prefix can announce (5 digits).
 pub const MJPEG_LAB_MAX_FRAME: usize = 99_999;
 

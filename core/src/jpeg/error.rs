@@ -100,6 +100,19 @@ pub enum Error {
     /// The header says width or height 0 and no SDP `a=x-dimensions` was
     /// given to [`Depacketizer::set_dimensions`](crate::jpeg::Depacketizer::set_dimensions).
     UnknownDimensions,
+    /// A Huffman table (DHT) that is not a prefix code, or a scan using a
+    /// table never defined (T.81 §B.2.4.2, Annex C).
+    HuffmanTable,
+    /// Entropy-coded data that does not decode: a code no table has, a
+    /// coefficient past the block's end, a missing restart marker, or data
+    /// ending before the last MCU (T.81 Annex F, G).
+    EntropyData {
+        /// Byte offset (in the frame) near the undecodable data.
+        offset: usize,
+    },
+    /// A coefficient the baseline K.3 tables cannot code (an AC value
+    /// beyond ±1023 or a DC difference beyond ±2047, T.81 §F.1.2).
+    CoefficientRange,
 }
 
 impl fmt::Display for Error {
@@ -165,6 +178,11 @@ impl fmt::Display for Error {
             Error::UnknownDimensions => {
                 f.write_str("RTP/JPEG size 0 and no a=x-dimensions from the SDP")
             }
+            Error::HuffmanTable => f.write_str("invalid or missing Huffman table"),
+            Error::EntropyData { offset } => {
+                write!(f, "undecodable entropy-coded data near byte {offset}")
+            }
+            Error::CoefficientRange => f.write_str("a DCT coefficient out of the baseline range"),
         }
     }
 }

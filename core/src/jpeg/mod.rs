@@ -80,6 +80,7 @@ mod header;
 mod jfif;
 pub(crate) mod markers;
 mod packetizer;
+pub mod recode;
 mod tables;
 #[cfg(test)]
 mod tests;

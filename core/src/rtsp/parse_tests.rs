@@ -282,3 +282,33 @@ fn written_message_parses_back_identically() {
         Err(Error::BufferTooSmall { required: n })
     );
 }
+
+/// The header-line limit applies to the line as written (`name: value`), so
+/// a 1,024-byte line with no blank after the colon (ended by a bare LF) is
+/// refused rather than accepted and then unwritable (fuzz finding
+/// `rtsp_roundtrip-crash-8f45f9fe`, now a seed of that target).
+#[test]
+fn header_limit_is_on_the_written_form() {
+    use crate::limits::RTSP_MAX_LINE;
+    let mut at_limit = b"OPTIONS * RTSP/1.0\r\nX:".to_vec();
+    at_limit.resize(at_limit.len() + RTSP_MAX_LINE - 2, b'v');
+    at_limit.extend_from_slice(b"\n\r\n");
+    let mut h = headers();
+    assert_eq!(
+        parse(&at_limit, &mut h),
+        Err(Error::LineTooLong {
+            limit: RTSP_MAX_LINE
+        })
+    );
+    // One byte shorter fits, and writes back to exactly the limit.
+    let mut fits = b"OPTIONS * RTSP/1.0\r\nX:".to_vec();
+    fits.resize(fits.len() + RTSP_MAX_LINE - 3, b'v');
+    fits.extend_from_slice(b"\r\n\r\n");
+    let Ok(Status::Complete((m, _))) = parse(&fits, &mut h) else {
+        panic!("a line of {} bytes once written parses", RTSP_MAX_LINE);
+    };
+    let mut out = [0u8; 2 * RTSP_MAX_LINE];
+    let n = m.write(&mut out).unwrap();
+    let mut h2 = headers();
+    assert!(matches!(parse(&out[..n], &mut h2), Ok(Status::Complete(_))));
+}

@@ -282,6 +282,9 @@ fn header_fast(rest: &[u8]) -> Option<(usize, &[u8], usize)> {
     while let [v @ .., b' '] = value {
         value = v;
     }
+    if canonical_header_len(name_len, value) > RTSP_MAX_LINE {
+        return None;
+    }
     Some((name_len, value, end + 2))
 }
 
@@ -451,7 +454,20 @@ fn parse_header(buf: &[u8], pos: usize) -> Result<Option<HeaderLine<'_>>, Error>
     while let [rest @ .., b' ' | b'\t'] = value {
         value = rest;
     }
+    if canonical_header_len(name_len, value) > RTSP_MAX_LINE {
+        return Err(Error::LineTooLong {
+            limit: RTSP_MAX_LINE,
+        });
+    }
     Ok(Some((Span::new(pos..pos + name_len), value, pos + next)))
+}
+
+/// The length of a header line as the writer puts it (`name: value`,
+/// without CRLF). The limit applies to this form, not to the bytes received,
+/// so that whatever the parser accepts can be written and read back: a line
+/// with no blank after the colon is one byte longer once written.
+fn canonical_header_len(name_len: usize, value: &[u8]) -> usize {
+    name_len + 2 + value.len()
 }
 
 #[cfg(test)]
