@@ -91,7 +91,7 @@ pub use frame::{Frame, QuantTable};
 pub use header::{MainHeader, Payload, QuantHeader, RestartHeader, Type};
 pub use jfif::JfifHeader;
 pub use packetizer::{Packetizer, Parts};
-pub use tables::make_tables;
+pub use tables::{estimate_quality, make_tables};
 
 /// RTP payload type 26, assigned to JPEG by RFC 3551 §6 (RFC 2435 §3).
 pub const PAYLOAD_TYPE: u8 = 26;

@@ -28,6 +28,7 @@ mod decode;
 mod encode;
 mod header;
 mod huffman;
+mod progressive;
 #[cfg(test)]
 mod tests;
 
