@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use rtsp_core::jpeg::Frame;
-use rtsp_core::mjpeg::{Error, Format, Frames, Reader};
+use rtsp_core::mjpeg::{Error, Format, Frames, Reader, Skip, SkipReason};
 
 fn ffmpeg_mjpeg(frames: usize) -> Vec<u8> {
     // One file per call: tests run in parallel.
@@ -82,15 +82,23 @@ fn truncated_files_end_with_a_typed_error_at_the_last_frame() {
     assert_eq!(r.next_frame(), Err(Error::Truncated { offset: last + 10 }));
     assert_eq!(r.next_frame(), Ok(None));
 
-    // Garbage between frames is corrupt, with its offset.
+    // Garbage between frames is passed over and reported with its range;
+    // the frames after it are all read.
     let mut bad = frames[0].to_vec();
     bad.extend_from_slice(b"garbage");
     bad.extend_from_slice(frames[1]);
     let got: Vec<_> = Frames::new(&bad).collect();
+    let start = frames[0].len();
     assert_eq!(
-        got[1],
-        Err(Error::Corrupt {
-            offset: frames[0].len()
-        })
+        got,
+        [
+            Ok(frames[0]),
+            Err(Error::Skipped(Skip {
+                start,
+                end: start + 7,
+                reason: SkipReason::Garbage
+            })),
+            Ok(frames[1]),
+        ]
     );
 }

@@ -2,6 +2,8 @@
 //! and their Q scaling, and the ITU-T T.81 Annex K.3 Huffman tables that
 //! Appendix B writes into every rebuilt frame.
 
+use super::QuantTable;
+
 /// Zigzag index -> natural (row-major) index, ITU-T T.81 Figure A.6. DQT
 /// segments and the RFC 2435 §3.1.8 table data are in zigzag order.
 #[rustfmt::skip]
@@ -45,7 +47,14 @@ const CHROMA_QUANTIZER: [u8; 64] = [
 /// The luma and chroma tables (zigzag order, 8-bit) a Q of 1–99 stands for:
 /// RFC 2435 Appendix A `MakeTables`. Q is clamped to 1..=99 as there.
 pub fn make_tables(q: u8) -> ([u8; 64], [u8; 64]) {
-    let factor = u32::from(q.clamp(1, 99));
+    scaled_tables(q.clamp(1, 99))
+}
+
+/// The Annex K tables scaled to an IJG quality of 1–100 (clamped), as
+/// `MakeTables` and libjpeg's `jpeg_quality_scaling` do; at 100 every entry
+/// is 1.
+fn scaled_tables(quality: u8) -> ([u8; 64], [u8; 64]) {
+    let factor = u32::from(quality.clamp(1, 100));
     let scale = if factor < 50 {
         5000 / factor
     } else {
@@ -63,6 +72,42 @@ pub fn make_tables(q: u8) -> ([u8; 64], [u8; 64]) {
         *c = scaled(&CHROMA_QUANTIZER);
     }
     (luma, chroma)
+}
+
+/// The IJG quality (1–100) whose scaled Annex K luma table (T.81 Table K.1,
+/// scaled as RFC 2435 Appendix A and libjpeg do) is closest to `luma`, a
+/// DQT table in zigzag order, 8- or 16-bit (T.81 §B.2.4.1).
+///
+/// A host that must re-encode a frame (e.g. 4:4:4 into RFC 2435's 4:2:0)
+/// uses it to keep roughly the source's fidelity. Closest means the least
+/// sum of absolute differences over the 64 entries; on a tie the higher
+/// quality wins, so an estimate never costs fidelity. Tables of other
+/// encoders (ffmpeg scales the MPEG matrices, not Annex K) get the IJG
+/// quality nearest to them.
+pub fn estimate_quality(luma: QuantTable<'_>) -> u8 {
+    let data = luma.data();
+    let entry = |i: usize| -> u32 {
+        if luma.is_16bit() {
+            let hi = data.get(2 * i).copied().unwrap_or(0);
+            let lo = data.get(2 * i + 1).copied().unwrap_or(0);
+            u32::from(u16::from_be_bytes([hi, lo]))
+        } else {
+            data.get(i).copied().map_or(0, u32::from)
+        }
+    };
+    let mut best = (u32::MAX, 100u8);
+    for quality in (1..=100u8).rev() {
+        let (table, _) = scaled_tables(quality);
+        let distance: u32 = table
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| entry(i).abs_diff(u32::from(t)))
+            .sum();
+        if distance < best.0 {
+            best = (distance, quality);
+        }
+    }
+    best.1
 }
 
 /// One Huffman table as a DHT segment carries it: 16 code-length counts, then
@@ -190,5 +235,46 @@ mod tests {
             let n: usize = t.bits.iter().map(|&b| usize::from(b)).sum();
             assert_eq!(n, t.values.len());
         }
+    }
+
+    #[test]
+    fn estimate_quality_round_trips_make_tables() {
+        for q in 1..=100u8 {
+            let (l, _) = scaled_tables(q);
+            let got = estimate_quality(QuantTable::new(&l).unwrap());
+            // Neighbouring qualities can scale to the same table (all 255 at
+            // the bottom); the estimate must name that very table.
+            assert_eq!(scaled_tables(got).0, l, "q {q} -> {got}");
+            if q >= 25 {
+                assert_eq!(got, q);
+            }
+        }
+        assert!(scaled_tables(100).0.iter().all(|&v| v == 1));
+        // 16-bit DQT entries (T.81 §B.2.4.1, Pq = 1) read the same.
+        let (l, _) = make_tables(75);
+        let wide: [u8; 128] = core::array::from_fn(|i| if i % 2 == 1 { l[i / 2] } else { 0 });
+        assert_eq!(estimate_quality(QuantTable::new(&wide).unwrap()), 75);
+    }
+
+    #[test]
+    fn estimate_quality_of_real_encoders() {
+        // `cjpeg -quality 85` (libjpeg-turbo 2.1), DQT 0 as written.
+        #[rustfmt::skip]
+        let cjpeg85 = [
+            5, 3, 4, 4, 4, 3, 5, 4, 4, 4, 5, 5, 5, 6, 7, 12, 8, 7, 7, 7, 7, 15, 11, 11, 9, 12, 17,
+            15, 18, 18, 17, 15, 17, 17, 19, 22, 28, 23, 19, 20, 26, 21, 17, 17, 24, 33, 24, 26,
+            29, 29, 31, 31, 31, 19, 23, 34, 36, 34, 30, 36, 28, 30, 31, 30,
+        ];
+        assert_eq!(estimate_quality(QuantTable::new(&cjpeg85).unwrap()), 85);
+        // ffmpeg 5.1 `-c:v mjpeg` at its default qscale: the MPEG-1 intra
+        // matrix scaled, not Annex K; the nearest IJG table is a high one.
+        #[rustfmt::skip]
+        let ffmpeg = [
+            8, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 8,
+            8, 8, 7, 7, 7, 6, 6, 7, 7, 8, 8, 8, 8, 9, 9, 9, 8, 8, 8, 8, 9, 9, 10, 10, 10, 12, 12,
+            11, 11, 14, 14, 14, 17, 17, 20,
+        ];
+        let q = estimate_quality(QuantTable::new(&ffmpeg).unwrap());
+        assert!((85..=97).contains(&q), "{q}");
     }
 }
