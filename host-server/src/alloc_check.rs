@@ -86,7 +86,7 @@ fn drain(udp: &UdpSocket, tcp: &mut TcpStream) -> usize {
 #[test]
 fn steady_state_streaming_does_not_allocate() {
     let fps = DEFAULT_FPS;
-    let clip = Arc::new(Clip::load(BUILTIN_NAME, BUILTIN_CLIP, fps).unwrap());
+    let clip = Arc::new(Clip::load(BUILTIN_NAME, BUILTIN_CLIP, fps, true).unwrap());
     let mut cat = Catalog::default();
     cat.insert(BUILTIN_NAME.into(), Source::Clip(clip.clone()));
     let cfg = Config {

@@ -41,9 +41,16 @@ pub struct Args {
 
     /// Live MJPEG from standard input, served at rtsp://HOST:PORT/NAME and
     /// shared by every client of that path, e.g.
-    /// `ffmpeg -f v4l2 -i /dev/video0 -c:v mjpeg -huffman default -f mjpeg - | rtsp-server --live cam=-`.
+    /// `ffmpeg -f v4l2 -i /dev/video0 -c:v mjpeg -f mjpeg - | rtsp-server --live cam=-`.
     #[arg(long, value_name = "NAME=-", value_parser = parse_live)]
     pub live: Option<String>,
+
+    /// Refuse clips (and skip live frames) that only a lossy conversion
+    /// could carry (4:4:4, 4:4:0, 4:1:1, gray, CMYK): without it they are
+    /// decoded and encoded again as 4:2:0. Lossless re-coding (optimized
+    /// Huffman tables, progressive) happens either way.
+    #[arg(long)]
+    pub strict: bool,
 
     /// Frame rate of clips, in frames per second [default: 25, the lab
     /// formats carry no rate]. A live source is sent as frames arrive.

@@ -60,7 +60,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
     let fps = args.fps.unwrap_or(media::DEFAULT_FPS);
     let mut catalog = Catalog::default();
     if let Some(dir) = &args.media {
-        for note in media::scan_dir(dir, fps, &mut catalog)? {
+        for note in media::scan_dir(dir, fps, args.strict, &mut catalog)? {
             tracing::warn!("{note}");
         }
         if catalog.is_empty() {
@@ -68,7 +68,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
         }
     }
     if args.media.is_none() && args.live.is_none() {
-        let clip = Clip::load(media::BUILTIN_NAME, media::BUILTIN_CLIP, fps)?;
+        let clip = Clip::load(media::BUILTIN_NAME, media::BUILTIN_CLIP, fps, true)?;
         catalog.insert(media::BUILTIN_NAME.into(), Source::Clip(Arc::new(clip)));
     }
     let cfg = server::Config {
@@ -103,7 +103,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
         );
     }
     if let Some(name) = args.live_name() {
-        let feed = live::spawn_stdin(name, fps, waker);
+        let feed = live::spawn_stdin(name, fps, args.strict, waker);
         srv.catalog
             .insert(name.into(), Source::Live(feed.live.clone()));
         srv.live = Some(feed);

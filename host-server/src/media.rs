@@ -1,17 +1,27 @@
 //! Media sources: clips held in memory (the built-in clip and every clip
 //! under `--media DIR`) and the catalogue that maps request paths to them.
 //!
-//! A clip is read and checked once, at start: its container is detected from
-//! the bytes (`rtsp_core::mjpeg`), and every frame is analysed with
-//! `rtsp_core::jpeg::Frame::parse`, so a clip RFC 2435 cannot carry is known
-//! before any client asks for it. Its frames are then shared, unchanged, by
-//! every session that plays it; each session keeps only its own position.
+//! A clip is read and prepared once, at start: its container is detected
+//! from the bytes (`rtsp_core::mjpeg`, which passes over damage and reports
+//! it), and every frame goes through `rtsp_core::jpeg::recode::plan`
+//! ([`prepare`]): carried as it is, re-coded losslessly into baseline with
+//! the standard Huffman tables ([`recode`]), or, when only its pixels can be
+//! carried, converted to 4:2:0 ([`convert`], lossy; `--strict` refuses the
+//! clip instead). Damaged frames are skipped and counted. A clip with no
+//! frame that anything here can send is refused, with the reason. Its
+//! frames are then shared, unchanged, by every session that plays it; each
+//! session keeps only its own position.
 //!
 //! Clips are loaded once, at start, and live until the process exits, so
-//! their bytes are kept as `&'static [u8]` (leaked on purpose) and each
-//! frame's analysis (`jpeg::Frame`, a few ranges into those bytes) is kept
-//! beside them: sending a frame to a session never parses it again. At 1 000
-//! clients that saves about 5 µs of JPEG scanning per 30 KB frame per client.
+//! their bytes (and those of re-coded or converted frames) are kept as
+//! `&'static [u8]` (leaked on purpose) and each frame's analysis
+//! (`jpeg::Frame`, a few ranges into those bytes) is kept beside them:
+//! sending a frame to a session never parses it again. At 1 000 clients
+//! that saves about 5 µs of JPEG scanning per 30 KB frame per client.
+
+mod convert;
+pub mod prepare;
+mod recode;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -19,6 +29,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rtsp_core::{jpeg, mjpeg};
+
+use prepare::{Done, Failure, Preparer, Tally};
 
 use crate::live::Live;
 
@@ -45,35 +57,71 @@ pub struct Clip {
     pub height: u16,
     /// Playback rate.
     pub fps: f64,
+    /// What was done to its frames at load.
+    pub tally: Tally,
 }
 
 impl Clip {
-    /// Splits and checks a clip; the error names the reason and the fix.
-    pub fn load(name: &str, data: &'static [u8], fps: f64) -> Result<Clip, String> {
+    /// Splits and prepares a clip; the error names the reason it cannot be
+    /// served. `strict` refuses a clip any frame of which needs a lossy
+    /// conversion.
+    pub fn load(name: &str, data: &'static [u8], fps: f64, strict: bool) -> Result<Clip, String> {
         let format = mjpeg::Format::detect(data)
             .ok_or_else(|| "not MJPEG: neither the lab's movie.Mjpeg format (5-digit lengths) nor concatenated JPEG".to_string())?;
+        let mut prep = Preparer::new(strict);
+        let mut tally = Tally::default();
         let mut frames = Vec::new();
-        for (i, frame) in mjpeg::Frames::new(data).enumerate() {
-            match frame {
-                Ok(f) => match jpeg::Frame::parse(f) {
-                    Ok(frame) => frames.push(frame),
-                    Err(e) => {
-                        return Err(format!(
-                            "frame {i} cannot be sent as RTP/JPEG: {e}{}",
-                            fix_for(&e)
-                        ))
-                    }
-                },
-                // A damaged tail ends the clip; what came before still plays.
-                Err(e) if !frames.is_empty() => {
-                    tracing::warn!("{name}: stops after frame {i}: {e}");
+        let mut first_failure = None;
+        let mut n = 0usize;
+        for item in mjpeg::Frames::new(data) {
+            let bytes = match item {
+                Ok(b) => b,
+                Err(mjpeg::Error::Skipped(s)) => {
+                    tally.skipped(&s);
+                    continue;
+                }
+                // A truncated tail ends the clip; what came before plays.
+                Err(e @ mjpeg::Error::Truncated { offset }) => {
+                    tally.damaged(format!("bytes {offset}..{}", data.len()), "truncated");
+                    first_failure.get_or_insert_with(|| e.to_string());
                     break;
                 }
-                Err(e) => return Err(format!("no frame could be read: {e}")),
+                Err(e) => {
+                    first_failure.get_or_insert_with(|| e.to_string());
+                    break;
+                }
+            };
+            let at = (bytes.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize);
+            let mut out = Vec::new();
+            let prepared = prep.prepare(bytes, &mut out).and_then(|done| {
+                let sent: &'static [u8] = if done == Done::Carried {
+                    bytes
+                } else {
+                    // Kept until exit, like the clip's bytes.
+                    Box::leak(out.into_boxed_slice())
+                };
+                jpeg::Frame::parse(sent)
+                    .map(|f| (f, done))
+                    .map_err(|e| Failure::Damaged(e.to_string()))
+            });
+            match prepared {
+                Ok((frame, done)) => {
+                    tally.done(&done);
+                    frames.push(frame);
+                }
+                Err(Failure::Strict(why)) => return Err(format!("frame {n}: {why}")),
+                Err(Failure::Damaged(why) | Failure::Undecodable(why)) => {
+                    tally.damaged(format!("frame {n} at byte {at}"), &why);
+                    first_failure.get_or_insert_with(|| format!("frame {n}: {why}"));
+                }
             }
+            n += 1;
         }
         let Some(first) = frames.first() else {
-            return Err("the file holds no JPEG frame".into());
+            return Err(match first_failure {
+                Some(why) => format!("no frame can be sent: {why}"),
+                None => "the file holds no JPEG frame".into(),
+            });
         };
         Ok(Clip {
             name: name.into(),
@@ -82,6 +130,7 @@ impl Clip {
             height: first.height(),
             frames,
             fps,
+            tally,
         })
     }
 
@@ -95,10 +144,11 @@ impl Clip {
         self.frames.len() as f64 / self.fps
     }
 
-    /// One line describing the clip for the start banner and logs.
+    /// One line describing the clip for the start banner and logs, with
+    /// what was done to its frames when anything was.
     pub fn summary(&self) -> String {
         format!(
-            "{}x{}, {} fps, {} frames ({:.1} s, {})",
+            "{}x{}, {} fps, {} frames ({:.1} s, {}){}",
             self.width,
             self.height,
             self.fps,
@@ -107,22 +157,13 @@ impl Clip {
             match self.format {
                 mjpeg::Format::Lab => "lab movie.Mjpeg format",
                 _ => "concatenated JPEG",
+            },
+            if self.tally.is_plain() {
+                String::new()
+            } else {
+                format!("; {}", self.tally.summary())
             }
         )
-    }
-}
-
-/// The fix to suggest for a frame RFC 2435 cannot carry.
-fn fix_for(e: &jpeg::Error) -> &'static str {
-    match e {
-        jpeg::Error::NonStandardHuffman => {
-            " (ffmpeg writes optimized Huffman tables unless told otherwise); fix: \
-             `ffmpeg -i IN -c:v mjpeg -huffman default -pix_fmt yuvj420p -f mjpeg OUT.mjpeg`"
-        }
-        _ => {
-            "; RFC 2435 carries only baseline 8-bit YCbCr 4:2:0 or 4:2:2; fix: \
-             `ffmpeg -i IN -c:v mjpeg -huffman default -pix_fmt yuvj420p -f mjpeg OUT.mjpeg`"
-        }
     }
 }
 
@@ -198,7 +239,12 @@ fn percent_decode(s: &str) -> Option<String> {
 
 /// Loads every clip under `dir` into `cat`, following no symlink that leads
 /// outside `dir`. Returns a note per file refused, for the start log.
-pub fn scan_dir(dir: &Path, fps: f64, cat: &mut Catalog) -> Result<Vec<String>, String> {
+pub fn scan_dir(
+    dir: &Path,
+    fps: f64,
+    strict: bool,
+    cat: &mut Catalog,
+) -> Result<Vec<String>, String> {
     let root = dir
         .canonicalize()
         .map_err(|e| format!("--media {}: {e}", dir.display()))?;
@@ -260,8 +306,13 @@ pub fn scan_dir(dir: &Path, fps: f64, cat: &mut Catalog) -> Result<Vec<String>, 
             // are kept too, which costs memory only for a file an operator
             // was told to fix.
             let data: &'static [u8] = Vec::leak(data);
-            match Clip::load(&name, data, fps) {
-                Ok(c) => cat.insert(name, Source::Clip(Arc::new(c))),
+            match Clip::load(&name, data, fps, strict) {
+                Ok(c) => {
+                    if !c.tally.is_plain() {
+                        tracing::info!("{name}: {}", c.tally.summary());
+                    }
+                    cat.insert(name, Source::Clip(Arc::new(c)));
+                }
                 Err(reason) => {
                     let mut msg = String::new();
                     let _ = write!(msg, "{name}: refused: {reason}");
@@ -280,7 +331,8 @@ mod tests {
 
     #[test]
     fn builtin_clip_is_valid() {
-        let c = Clip::load(BUILTIN_NAME, BUILTIN_CLIP, DEFAULT_FPS).unwrap();
+        let c = Clip::load(BUILTIN_NAME, BUILTIN_CLIP, DEFAULT_FPS, true).unwrap();
+        assert!(c.tally.is_plain());
         assert_eq!((c.width, c.height), (320, 240));
         assert_eq!(c.frames.len(), 100);
         assert_eq!(c.format, mjpeg::Format::Lab);

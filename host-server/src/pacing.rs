@@ -167,11 +167,13 @@ impl Server {
                 }
                 Input::End(why) => {
                     tracing::warn!(
-                        "live {}: {why} after {} frames ({} dropped while the loop was busy); \
-                         its sessions get no more frames",
+                        "live {}: {why} after {} frames ({} dropped while the loop was busy, \
+                         {} damaged skipped); its sessions get no more frames",
                         live.name,
                         live.frames_in.load(std::sync::atomic::Ordering::Relaxed),
                         live.frames_dropped
+                            .load(std::sync::atomic::Ordering::Relaxed),
+                        live.frames_damaged
                             .load(std::sync::atomic::Ordering::Relaxed)
                     );
                 }

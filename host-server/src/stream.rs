@@ -140,7 +140,7 @@ mod tests {
     /// the marker on the last one only, over UDP and interleaved alike.
     #[test]
     fn frame_goes_out_whole() {
-        let clip = Clip::load(BUILTIN_NAME, BUILTIN_CLIP, DEFAULT_FPS).unwrap();
+        let clip = Clip::load(BUILTIN_NAME, BUILTIN_CLIP, DEFAULT_FPS, true).unwrap();
         let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
             .unwrap();

@@ -1,0 +1,232 @@
+//! One JPEG frame made carriable by RFC 2435, and the tally of what was done
+//! to a clip's or a live source's frames.
+//!
+//! `rtsp_core::jpeg::recode::plan` decides per frame: carry it as it is,
+//! re-code it losslessly (optimized Huffman tables, progressive, several
+//! scans: the coefficients are kept, the pixels do not change), or convert
+//! it (decode and encode as 4:2:0, lossy). A converted frame is planned
+//! again and must then be carried as it is.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use rtsp_core::jpeg::{self, recode};
+use rtsp_core::mjpeg;
+
+use super::convert;
+use super::recode::recode_into;
+
+/// What was done to a frame that can be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    /// Nothing: it is sent as it is.
+    Carried,
+    /// Re-coded losslessly; why it had to be.
+    Recoded(&'static str),
+    /// Converted to 4:2:0 (lossy): from what, at what quality.
+    Converted {
+        /// The source's sampling or coding ("4:4:4", "gray"...).
+        from: String,
+        /// IJG quality of the re-encode.
+        quality: u8,
+    },
+}
+
+/// Why a frame cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The frame is damaged (or not a JPEG): skip it.
+    Damaged(String),
+    /// Only a lossy conversion could carry it, and `--strict` forbids one.
+    Strict(String),
+    /// It needs a conversion, but nothing here decodes it (12-bit,
+    /// arithmetic, lossless JPEG).
+    Undecodable(String),
+}
+
+/// Frame preparation with scratch buffers kept between frames.
+#[derive(Debug, Default)]
+pub struct Preparer {
+    /// Refuse frames that only a lossy conversion could carry.
+    pub strict: bool,
+    coefficients: Vec<i16>,
+}
+
+impl Preparer {
+    /// A preparer; `strict` refuses lossy conversions.
+    pub fn new(strict: bool) -> Self {
+        Preparer {
+            strict,
+            coefficients: Vec::new(),
+        }
+    }
+
+    /// Makes `jpeg` carriable. On [`Done::Carried`] `out` is left alone
+    /// (send `jpeg`); otherwise `out` holds the frame to send, which
+    /// `jpeg::Frame::parse` accepts.
+    pub fn prepare(&mut self, jpeg: &[u8], out: &mut Vec<u8>) -> Result<Done, Failure> {
+        let plan = recode::plan(jpeg).map_err(|e| Failure::Damaged(e.to_string()))?;
+        let done = match plan {
+            recode::Plan::Carry(_) => return Ok(Done::Carried),
+            recode::Plan::Recode(a) => {
+                recode_into(jpeg, &a, &mut self.coefficients, out)
+                    .map_err(|e| Failure::Damaged(format!("cannot be re-coded: {e}")))?;
+                Done::Recoded(recode_reason(&a))
+            }
+            recode::Plan::Convert(why) => {
+                let from = convert::source_name(&why);
+                if self.strict {
+                    return Err(Failure::Strict(format!(
+                        "{from} needs a lossy conversion to 4:2:0 ({why}), and --strict \
+                         forbids it"
+                    )));
+                }
+                let quality = convert::convert(jpeg, out).map_err(|e| match why {
+                    jpeg::Error::Precision { .. }
+                    | jpeg::Error::Arithmetic
+                    | jpeg::Error::Lossless => {
+                        Failure::Undecodable(format!("{from} JPEG cannot be decoded here ({e})"))
+                    }
+                    _ => Failure::Damaged(format!("{from} frame does not decode: {e}")),
+                })?;
+                Done::Converted { from, quality }
+            }
+        };
+        // What was made must now be carried as it is; anything else is a
+        // bug in the re-coder or the encoder, and the frame is not sent.
+        match recode::plan(out) {
+            Ok(recode::Plan::Carry(_)) => Ok(done),
+            other => Err(Failure::Damaged(format!(
+                "the {} frame is still not RFC 2435 baseline: {other:?}",
+                match done {
+                    Done::Converted { .. } => "converted",
+                    _ => "re-coded",
+                }
+            ))),
+        }
+    }
+}
+
+/// Why a lossless re-code was needed, as the start-up line says it.
+fn recode_reason(a: &recode::Analysis) -> &'static str {
+    if a.progressive() {
+        "progressive → baseline"
+    } else if !a.standard_huffman() {
+        "optimized Huffman → standard"
+    } else if a.scans() > 1 {
+        "several scans → one"
+    } else {
+        "→ one interleaved baseline scan"
+    }
+}
+
+/// Damage ranges kept for the log; the rest are only counted.
+const RANGES_LOGGED: usize = 3;
+
+/// What was done to the frames of a clip or a stretch of live input.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    /// Frames sent as they are.
+    pub carried: u64,
+    /// Frames re-coded losslessly, by reason.
+    pub recoded: BTreeMap<&'static str, u64>,
+    /// Frames converted, by source: count, lowest and highest quality.
+    pub converted: BTreeMap<String, (u64, u8, u8)>,
+    /// Damaged frames and stretches of garbage skipped.
+    pub damaged: u64,
+    /// The first few damages: where and why.
+    pub damage_notes: Vec<String>,
+}
+
+impl Tally {
+    /// Counts a frame that can be sent.
+    pub fn done(&mut self, d: &Done) {
+        match d {
+            Done::Carried => self.carried += 1,
+            Done::Recoded(why) => *self.recoded.entry(why).or_default() += 1,
+            Done::Converted { from, quality } => {
+                let e = self
+                    .converted
+                    .entry(from.clone())
+                    .or_insert((0, *quality, *quality));
+                e.0 += 1;
+                e.1 = e.1.min(*quality);
+                e.2 = e.2.max(*quality);
+            }
+        }
+    }
+
+    /// Counts a damaged frame (or garbage) at `where_`.
+    pub fn damaged(&mut self, where_: String, why: &str) {
+        self.damaged += 1;
+        if self.damage_notes.len() < RANGES_LOGGED {
+            self.damage_notes.push(format!("{where_}: {why}"));
+        }
+    }
+
+    /// Counts bytes the container reader passed over.
+    pub fn skipped(&mut self, s: &mjpeg::Skip) {
+        self.damaged(
+            format!("bytes {}..{}", s.start, s.end),
+            &s.reason.to_string(),
+        );
+    }
+
+    /// Whether anything but carrying happened.
+    pub fn is_plain(&self) -> bool {
+        self.recoded.is_empty() && self.converted.is_empty() && self.damaged == 0
+    }
+
+    /// One line saying what was done, e.g. `100 frames re-coded losslessly
+    /// (optimized Huffman → standard); 2 damaged frames skipped (bytes
+    /// 1234..5678: garbage between frames, ...)`.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for (why, n) in &self.recoded {
+            parts.push(format!("{} re-coded losslessly ({why})", frames(*n)));
+        }
+        for (from, (n, lo, hi)) in &self.converted {
+            let q = if lo == hi {
+                format!("{lo}")
+            } else {
+                format!("{lo}–{hi}")
+            };
+            parts.push(format!(
+                "{} converted {from} → 4:2:0 (lossy, quality ≈ {q})",
+                frames(*n)
+            ));
+        }
+        if self.damaged > 0 {
+            let mut s = format!("{} skipped (", damaged(self.damaged));
+            let _ = write!(s, "{}", self.damage_notes.join("; "));
+            if self.damaged > self.damage_notes.len() as u64 {
+                s.push_str("; …");
+            }
+            s.push(')');
+            parts.push(s);
+        }
+        if parts.is_empty() {
+            return "sent as is".into();
+        }
+        if self.carried > 0 && !(self.recoded.is_empty() && self.converted.is_empty()) {
+            parts.push(format!("{} sent as is", frames(self.carried)));
+        }
+        parts.join("; ")
+    }
+}
+
+fn frames(n: u64) -> String {
+    if n == 1 {
+        "1 frame".into()
+    } else {
+        format!("{n} frames")
+    }
+}
+
+fn damaged(n: u64) -> String {
+    if n == 1 {
+        "1 damaged frame".into()
+    } else {
+        format!("{n} damaged frames")
+    }
+}
