@@ -333,13 +333,8 @@ fn encode_buffered(
                         let block = layout
                             .block(coefficients, c, brow, bcol)
                             .ok_or(Error::Scan)?;
-                        let (dc, acs) = block.split_first().ok_or(Error::Scan)?;
-                        let ac = acs
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, &v)| v != 0)
-                            .map(|(i, &v)| (i + 1, i32::from(v)));
-                        enc.block(c, i32::from(*dc), ac)?;
+                        let dc = block.first().copied().unwrap_or(0);
+                        enc.block(c, i32::from(dc), NonZero::new(block))?;
                     }
                 }
             }
@@ -350,4 +345,49 @@ fn encode_buffered(
     }
     enc.w.flush();
     enc.w.finish().ok_or_else(|| full(&enc, my, my))
+}
+
+/// The non-zero AC coefficients of a block, (zigzag index, value) in order.
+/// A bit mask of them is made first, four coefficients at a time (most
+/// high-frequency quadruples are all zero), so the rest costs one step per
+/// non-zero coefficient.
+struct NonZero<'b> {
+    block: &'b [i16],
+    mask: u64,
+}
+
+impl<'b> NonZero<'b> {
+    #[inline(always)]
+    fn new(block: &'b [i16]) -> Self {
+        let mut mask = 0u64;
+        for (j, quad) in block.chunks_exact(4).enumerate() {
+            if let [a, b, c, d] = *quad {
+                if (a | b | c | d) != 0 {
+                    let bits = u64::from(a != 0)
+                        | u64::from(b != 0) << 1
+                        | u64::from(c != 0) << 2
+                        | u64::from(d != 0) << 3;
+                    mask |= bits << ((4 * j) & 63);
+                }
+            }
+        }
+        NonZero {
+            block,
+            mask: mask & !1,
+        }
+    }
+}
+
+impl Iterator for NonZero<'_> {
+    type Item = (usize, i32);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(usize, i32)> {
+        if self.mask == 0 {
+            return None;
+        }
+        let k = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some((k, i32::from(self.block.get(k).copied().unwrap_or(0))))
+    }
 }

@@ -84,7 +84,9 @@ impl<'o> ScanEncoder<'o> {
     ) -> Result<(), Error> {
         let (dct, act) = tables(comp);
         let pred = self.pred.get_mut(comp).ok_or(Error::Scan)?;
-        let diff = dc - *pred;
+        // Saturating: a damaged scan may push predictions anywhere; the
+        // range check below then refuses it.
+        let diff = dc.saturating_sub(*pred);
         *pred = dc;
         self.last_dc = dc;
         let s = size(diff);

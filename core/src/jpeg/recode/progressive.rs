@@ -174,6 +174,7 @@ pub(super) fn decode_scan(
     let mut restarts = 0u16;
     let mut units = 0usize;
     let ri = usize::from(restart_interval);
+    let first_ac = a.progressive() && p.ss > 0 && p.ah == 0;
     // The MCU grid: whole MCUs when interleaved (padding blocks included),
     // the component's own blocks when not (T.81 §A.2.2, A.2.3).
     let (mx, my) = a.mcus();
@@ -194,6 +195,11 @@ pub(super) fn decode_scan(
                 };
             }
             units += 1;
+            if first_ac && st.eobrun > 0 {
+                // Inside an end-of-band run: nothing to read for this block.
+                st.eobrun -= 1;
+                continue;
+            }
             if p.count == 1 {
                 let sc = p.comps[0];
                 let block = layout
@@ -298,7 +304,7 @@ pub(super) fn sequential(
     if s > MAX_DC_SIZE {
         return Err(Error::CoefficientRange);
     }
-    *pred += r.receive_extend(s);
+    *pred = pred.saturating_add(r.receive_extend(s));
     let mut k = 1usize;
     while k < 64 {
         let rs = act.decode(r)?;
@@ -356,7 +362,7 @@ fn dc_block(
             return Err(Error::CoefficientRange);
         }
         let pred = st.pred.get_mut(comp).ok_or(Error::Scan)?;
-        *pred += r.receive_extend(s);
+        *pred = pred.saturating_add(r.receive_extend(s));
         *slot = to_i16(
             pred.checked_shl(p.al)
                 .filter(|v| v >> p.al == *pred)
@@ -470,13 +476,17 @@ fn ac_refine(
         }
     }
     if st.eobrun > 0 {
-        // The rest of the band is in an end-of-band run: refine only.
-        while k <= p.se {
-            let coef = block.get_mut(k).ok_or(Error::Scan)?;
-            if *coef != 0 {
-                refine(coef, r)?;
+        // The rest of the band is in an end-of-band run: refine only. Most
+        // of it is zero, so look at four coefficients at a time.
+        if let Some(band) = block.get_mut(k..=p.se) {
+            for quad in band.chunks_mut(4) {
+                if quad.iter().all(|&c| c == 0) {
+                    continue;
+                }
+                for coef in quad.iter_mut().filter(|c| **c != 0) {
+                    refine(coef, r)?;
+                }
             }
-            k += 1;
         }
         st.eobrun -= 1;
     }
