@@ -18,6 +18,11 @@
 //! * [`Options::restart_interval`] writes a restart interval (DRI and RSTn
 //!   every N MCUs, T.81 §B.2.4.4), as `jpegtran -restart NB` does.
 //!
+//! Memory: besides the caller's buffers, [`recode`] keeps the eight
+//! Huffman decoding tables a frame may define (T.81 allows four DC and four
+//! AC) on the stack, about 11.5 KiB, so a microcontroller can run it from
+//! a task with 16 KiB of stack.
+//!
 //! [`plan`] tells a host which of three things a frame needs: nothing, a
 //! lossless re-code, or a conversion (pixels decoded and encoded again,
 //! which belongs to hosts that can decode). No function here allocates or

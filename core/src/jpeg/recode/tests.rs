@@ -210,3 +210,10 @@ fn a_short_coefficient_buffer_says_how_much_it_needs() {
         Err(Error::BufferTooSmall { .. })
     ));
 }
+
+#[test]
+fn decoding_tables_fit_the_documented_stack() {
+    // The module docs promise about 11.5 KiB for the eight tables.
+    let eight = 8 * core::mem::size_of::<DecodeTable>();
+    assert!(eight <= 11 * 1024 + 512, "{eight} bytes");
+}
