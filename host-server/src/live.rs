@@ -44,6 +44,8 @@ pub struct Live {
     pub frames_in: AtomicU64,
     /// Frames lost because the loop was behind.
     pub frames_dropped: AtomicU64,
+    /// Media time of the last frame sent, in µs (kept increasing).
+    pub last_media_us: AtomicU64,
     /// Damaged frames and stretches of garbage skipped (and, with
     /// `--strict`, frames only a lossy conversion could carry).
     pub frames_damaged: AtomicU64,
@@ -101,6 +103,7 @@ pub fn spawn_stdin(name: &str, fps: f64, strict: bool, waker: Arc<Waker>) -> Liv
         frames_in: AtomicU64::new(0),
         frames_dropped: AtomicU64::new(0),
         frames_damaged: AtomicU64::new(0),
+        last_media_us: AtomicU64::new(0),
     });
     let (tx, rx) = sync_channel(QUEUE);
     let (back, back_rx) = sync_channel(QUEUE + 2);

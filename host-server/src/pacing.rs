@@ -9,6 +9,7 @@
 //! stay the core's business.
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use rtsp_core::{jpeg, Duration, Instant};
@@ -183,8 +184,15 @@ impl Server {
 
     fn fan_out_live(&mut self, live: &Arc<Live>, frame: &jpeg::Frame<'_>, now: Instant) {
         let mtu = self.cfg.mtu;
-        // Any monotonic clock serves as a live source's media time.
-        let media_time = Duration::from_micros(now.as_micros());
+        // Any monotonic clock serves as a live source's media time, but two
+        // frames handed over in one wake-up must not share an RTP timestamp
+        // (RFC 2435 §3: one timestamp per frame; receivers would see one
+        // frame twice): each frame is at least a millisecond after the last.
+        let us = now
+            .as_micros()
+            .max(live.last_media_us.load(Ordering::Relaxed) + 1_000);
+        live.last_media_us.store(us, Ordering::Relaxed);
+        let media_time = Duration::from_micros(us);
         for idx in 0..self.conns.len() {
             let Server {
                 conns,

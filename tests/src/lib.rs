@@ -87,9 +87,21 @@ pub struct Proc {
 impl Proc {
     /// Starts `cmd` with piped output.
     pub fn spawn(name: &str, cmd: &mut Command) -> Proc {
-        cmd.stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .stdin(Stdio::null());
+        cmd.stdin(Stdio::null());
+        Proc::start(name, cmd)
+    }
+
+    /// Starts `cmd` with piped output and its standard input for the caller
+    /// to write (a live source); closing it ends the input.
+    pub fn spawn_with_stdin(name: &str, cmd: &mut Command) -> (Proc, std::process::ChildStdin) {
+        cmd.stdin(Stdio::piped());
+        let mut p = Proc::start(name, cmd);
+        let stdin = p.child.stdin.take().expect("piped");
+        (p, stdin)
+    }
+
+    fn start(name: &str, cmd: &mut Command) -> Proc {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
