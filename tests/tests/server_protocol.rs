@@ -384,10 +384,14 @@ fn udp_to_another_host_is_refused() {
 }
 
 #[test]
-fn clip_rfc2435_cannot_carry_is_refused_with_the_fix() {
+fn clip_needing_a_lossy_conversion_is_refused_under_strict_with_the_fix() {
     let dir = Scratch::new("server-refused");
-    // ffmpeg's default MJPEG output: optimized Huffman tables.
-    let bad = dir.path("optimized.mjpeg");
+    // 4:4:4 (ffmpeg's choice for RGB sources): RFC 2435 carries only 4:2:0
+    // and 4:2:2, so only a lossy conversion could serve it, which --strict
+    // forbids. (Without --strict it is converted; optimized Huffman tables
+    // and progressive frames are re-coded losslessly either way: see
+    // server_any_jpeg.rs.)
+    let bad = dir.path("yuv444.mjpeg");
     let st = std::process::Command::new(rtsp_e2e::peer("ffmpeg"))
         .args([
             "-v",
@@ -401,18 +405,18 @@ fn clip_rfc2435_cannot_carry_is_refused_with_the_fix() {
             "-c:v",
             "mjpeg",
         ])
-        .args(["-pix_fmt", "yuvj420p", "-f", "mjpeg"])
+        .args(["-pix_fmt", "yuvj444p", "-f", "mjpeg"])
         .arg(&bad)
         .status()
         .unwrap();
     assert!(st.success());
-    let server = Server::start(&["--media", dir.0.to_str().unwrap()]);
-    let line = server.proc.wait_for_line("optimized.mjpeg", DEADLINE);
+    let server = Server::start(&["--strict", "--media", dir.0.to_str().unwrap()]);
+    let line = server.proc.wait_for_line("yuv444.mjpeg", DEADLINE);
     assert!(
-        line.contains("-huffman default"),
-        "start line names the fix: {line}"
+        line.contains("4:4:4") && line.contains("-pix_fmt yuvj420p"),
+        "start line names the reason and the fix: {line}"
     );
-    let url = server.url("optimized.mjpeg");
+    let url = server.url("yuv444.mjpeg");
     let mut c = Client::connect(server.port, &url);
     let started = Instant::now();
     let r = c.request("DESCRIBE", &url, &[]);

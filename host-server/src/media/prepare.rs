@@ -78,7 +78,8 @@ impl Preparer {
                 if self.strict {
                     return Err(Failure::Strict(format!(
                         "{from} needs a lossy conversion to 4:2:0 ({why}), and --strict \
-                         forbids it"
+                         forbids it; fix: drop --strict, or re-encode as 4:2:0: \
+                         `ffmpeg -i IN -c:v mjpeg -pix_fmt yuvj420p -f mjpeg OUT.mjpeg`"
                     )));
                 }
                 let quality = convert::convert(jpeg, out).map_err(|e| match why {
