@@ -231,3 +231,117 @@ fn damaged(n: u64) -> String {
         format!("{n} damaged frames")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+
+    use super::*;
+
+    /// A 64×48 gradient encoded by jpeg-encoder with `sampling` and
+    /// optimized Huffman tables or not.
+    fn encoded(sampling: SamplingFactor, optimized: bool, gray: bool) -> Vec<u8> {
+        let (w, h) = (64u16, 48u16);
+        let px: Vec<u8> = (0..usize::from(w) * usize::from(h))
+            .flat_map(|i| {
+                let (x, y) = (i % 64, i / 64);
+                [(x * 4) as u8, (y * 5) as u8, ((x + y) * 2) as u8]
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut e = Encoder::new(&mut out, 85);
+        e.set_sampling_factor(sampling);
+        e.set_optimized_huffman_tables(optimized);
+        if gray {
+            let luma: Vec<u8> = px.chunks(3).map(|p| p[0]).collect();
+            e.encode(&luma, w, h, ColorType::Luma).unwrap();
+        } else {
+            e.encode(&px, w, h, ColorType::Rgb).unwrap();
+        }
+        out
+    }
+
+    fn prepared(jpeg: &[u8], strict: bool) -> (Result<Done, Failure>, Vec<u8>) {
+        let mut out = Vec::new();
+        let r = Preparer::new(strict).prepare(jpeg, &mut out);
+        (r, out)
+    }
+
+    #[test]
+    fn each_plan_ends_in_a_frame_rfc_2435_carries() {
+        let (r, out) = prepared(&encoded(SamplingFactor::F_2_2, false, false), false);
+        assert_eq!(r, Ok(Done::Carried));
+        assert!(out.is_empty(), "carried frames are sent from the input");
+
+        let (r, out) = prepared(&encoded(SamplingFactor::F_2_2, true, false), false);
+        assert_eq!(r, Ok(Done::Recoded("optimized Huffman → standard")));
+        assert!(jpeg::Frame::parse(&out).is_ok());
+
+        for (sampling, gray, from) in [
+            (SamplingFactor::F_1_1, false, "4:4:4"),
+            (SamplingFactor::F_2_2, true, "gray"),
+        ] {
+            let src = encoded(sampling, false, gray);
+            let (r, out) = prepared(&src, false);
+            assert_eq!(
+                r,
+                Ok(Done::Converted {
+                    from: from.into(),
+                    quality: 85
+                }),
+                "{from}"
+            );
+            let f = jpeg::Frame::parse(&out).unwrap();
+            assert_eq!((f.width(), f.height()), (64, 48));
+            assert_eq!(f.kind(), jpeg::Type::Yuv420);
+            let (r, _) = prepared(&src, true);
+            assert!(matches!(r, Err(Failure::Strict(_))), "{from}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn damage_and_nothing_decodable_are_failures_not_panics() {
+        let good = encoded(SamplingFactor::F_2_2, true, false);
+        for cut in [0, 2, 20, good.len() / 2, good.len() - 2] {
+            let (r, _) = prepared(&good[..cut], false);
+            assert!(matches!(r, Err(Failure::Damaged(_))), "cut {cut}: {r:?}");
+        }
+        // A 12-bit frame (SOF1, P = 12): plan says convert, nothing here
+        // decodes it.
+        let mut twelve = encoded(SamplingFactor::F_1_1, false, false);
+        let sof = twelve.windows(2).position(|w| w == [0xff, 0xc0]).unwrap();
+        twelve[sof + 1] = 0xc1;
+        twelve[sof + 4] = 12;
+        let (r, _) = prepared(&twelve, false);
+        assert!(matches!(r, Err(Failure::Undecodable(_))), "{r:?}");
+    }
+
+    #[test]
+    fn the_tally_says_what_was_done() {
+        let mut t = Tally::default();
+        assert!(t.is_plain());
+        for _ in 0..3 {
+            t.done(&Done::Recoded("optimized Huffman → standard"));
+        }
+        t.done(&Done::Carried);
+        t.skipped(&mjpeg::Skip {
+            start: 1234,
+            end: 5678,
+            reason: mjpeg::SkipReason::Garbage,
+        });
+        assert_eq!(
+            t.summary(),
+            "3 frames re-coded losslessly (optimized Huffman → standard); 1 damaged frame \
+             skipped (bytes 1234..5678: garbage between frames); 1 frame sent as is"
+        );
+        let mut t = Tally::default();
+        t.done(&Done::Converted {
+            from: "4:4:4".into(),
+            quality: 85,
+        });
+        assert_eq!(
+            t.summary(),
+            "1 frame converted 4:4:4 → 4:2:0 (lossy, quality ≈ 85)"
+        );
+    }
+}
