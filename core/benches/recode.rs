@@ -8,12 +8,14 @@
 //! `cargo bench -p rtsp-core --bench recode -- --test` runs everything once
 //! (a quick check that it works).
 //!
-//! Ours is measured in-process, with buffers reused as a server reuses
-//! them. jpegtran runs as a process (input from the page cache, output to
-//! /dev/null); its cost is its CPU time (user + system, `getrusage` of the
-//! children) minus that of the same command on a 16×16 frame of the same
-//! kind, i.e. without its start-up. Wall time (median run minus the 16×16
-//! median) is printed beside it.
+//! Both sides are charged CPU time (user + system, `getrusage`), so that
+//! other work on a busy machine does not count, and are measured in
+//! alternating rounds, so that a change of load hits both alike. Ours runs
+//! in-process, with buffers reused as a server reuses them. jpegtran runs as
+//! a process (input from the page cache, output to /dev/null); its cost is
+//! the children's CPU time minus that of the same command on a 16×16 frame of
+//! the same kind, i.e. without its start-up. Median wall times (jpegtran's
+//! minus its 16×16 median) are printed beside them.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -63,46 +65,53 @@ fn cjpeg(dir: &Path, name: &str, ppm: &[u8], args: &[&str]) -> PathBuf {
     out
 }
 
-/// CPU time of the children waited for so far (user + system).
-fn children_cpu() -> Duration {
-    let u = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage");
+/// CPU time (user + system) of this process, or of the children waited for
+/// so far.
+fn cpu(who: UsageWho) -> Duration {
+    let u = getrusage(who).expect("getrusage");
     let t =
         |tv: nix::sys::time::TimeVal| Duration::new(tv.tv_sec() as u64, tv.tv_usec() as u32 * 1000);
     t(u.user_time()) + t(u.system_time())
 }
 
-/// `jpegtran -copy none FILE > /dev/null`, `runs` times: mean CPU time and
-/// median wall time per run.
-fn jpegtran(file: &Path, runs: usize) -> (Duration, Duration) {
-    let mut wall = Vec::with_capacity(runs);
-    let cpu0 = children_cpu();
-    for _ in 0..runs {
-        let t = Instant::now();
-        let st = Command::new("jpegtran")
-            .args(["-copy", "none"])
-            .arg(file)
-            .stdout(Stdio::null())
-            .status()
-            .expect("jpegtran (libjpeg-turbo) must be installed");
-        wall.push(t.elapsed());
-        assert!(st.success());
-    }
-    let cpu = (children_cpu() - cpu0) / runs as u32;
-    wall.sort();
-    (cpu, wall[runs / 2])
+/// CPU time and wall times of `runs` runs.
+#[derive(Default)]
+struct Times {
+    cpu: Duration,
+    wall: Vec<Duration>,
 }
 
-/// Median time of `f` over `runs` runs.
-fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut t: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed()
-        })
-        .collect();
-    t.sort();
-    t[runs / 2]
+impl Times {
+    fn cpu_per_run(&self) -> Duration {
+        self.cpu / self.wall.len() as u32
+    }
+
+    fn median_wall(&mut self) -> Duration {
+        self.wall.sort();
+        self.wall[self.wall.len() / 2]
+    }
+}
+
+/// Runs `f` `runs` times into `t`, charging `who`'s CPU time.
+fn measure(t: &mut Times, who: UsageWho, runs: usize, mut f: impl FnMut()) {
+    let cpu0 = cpu(who);
+    for _ in 0..runs {
+        let s = Instant::now();
+        f();
+        t.wall.push(s.elapsed());
+    }
+    t.cpu += cpu(who) - cpu0;
+}
+
+/// `jpegtran -copy none FILE > /dev/null`.
+fn jpegtran(file: &Path) {
+    let st = Command::new("jpegtran")
+        .args(["-copy", "none"])
+        .arg(file)
+        .stdout(Stdio::null())
+        .status()
+        .expect("jpegtran (libjpeg-turbo) must be installed");
+    assert!(st.success());
 }
 
 struct Case {
@@ -114,7 +123,8 @@ struct Case {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--test");
-    let (ours_runs, tool_runs) = if quick { (1, 1) } else { (101, 101) };
+    // Rounds of runs of each: ours, jpegtran, jpegtran on 16×16.
+    let (rounds, runs) = if quick { (1, 1) } else { (10, 12) };
     let mut c = Criterion::default()
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
@@ -164,60 +174,83 @@ fn main() {
             b.iter(&mut run)
         });
         g.finish();
-        let ours = median(ours_runs, || {
-            black_box(run());
+        let (mut ours, mut tool, mut tiny) = (Times::default(), Times::default(), Times::default());
+        for _ in 0..rounds {
+            measure(&mut ours, UsageWho::RUSAGE_SELF, runs, || {
+                black_box(run());
+            });
+            measure(&mut tool, UsageWho::RUSAGE_CHILDREN, runs, || {
+                jpegtran(&case.file)
+            });
+            measure(&mut tiny, UsageWho::RUSAGE_CHILDREN, runs, || {
+                jpegtran(&case.tiny)
+            });
+        }
+        rows.push(Row {
+            name: &case.name,
+            len_in: case.jpeg.len(),
+            len_out: len,
+            ours_cpu: ours.cpu_per_run(),
+            ours_wall: ours.median_wall(),
+            tool_cpu: tool.cpu_per_run().saturating_sub(tiny.cpu_per_run()),
+            tool_wall: tool.median_wall().saturating_sub(tiny.median_wall()),
+            startup_cpu: tiny.cpu_per_run(),
+            startup_wall: tiny.median_wall(),
         });
-        let (cpu, wall) = jpegtran(&case.file, tool_runs);
-        let (tiny_cpu, tiny_wall) = jpegtran(&case.tiny, tool_runs);
-        rows.push((
-            case,
-            len,
-            ours,
-            cpu.saturating_sub(tiny_cpu),
-            wall.saturating_sub(tiny_wall),
-            tiny_cpu,
-            tiny_wall,
-        ));
     }
     c.final_summary();
     let _ = std::fs::remove_dir_all(&dir);
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     println!(
-        "\nRe-code time per frame, ours (in-process, median of {ours_runs}) beside `jpegtran -copy none` \
-         ({tool_runs} runs, start-up subtracted):\n"
+        "\nRe-code time per frame: ours in-process, `jpegtran -copy none` with its start-up subtracted \
+         ({} runs each, in {rounds} alternating rounds):\n",
+        rounds * runs
     );
-    println!(
-        "| frame | in → out | ours | jpegtran CPU | ours ÷ jpegtran | jpegtran wall | ours ÷ wall |"
-    );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (case, len, ours, cpu, wall, _, _) in &rows {
+    println!("| frame | in → out | ours CPU | jpegtran CPU | ours ÷ jpegtran | ours wall | jpegtran wall | ours ÷ jpegtran (wall) |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for r in &rows {
         println!(
-            "| {} | {} → {} KB | {:.2} ms | {:.2} ms | {:.2}× | {:.2} ms | {:.2}× |",
-            case.name,
-            case.jpeg.len() / 1000,
-            len / 1000,
-            ms(*ours),
-            ms(*cpu),
-            ours.as_secs_f64() / cpu.as_secs_f64(),
-            ms(*wall),
-            ours.as_secs_f64() / wall.as_secs_f64(),
+            "| {} | {} → {} KB | {:.2} ms | {:.2} ms | {:.2}× | {:.2} ms | {:.2} ms | {:.2}× |",
+            r.name,
+            r.len_in / 1000,
+            r.len_out / 1000,
+            ms(r.ours_cpu),
+            ms(r.tool_cpu),
+            ratio(r.ours_cpu, r.tool_cpu),
+            ms(r.ours_wall),
+            ms(r.tool_wall),
+            ratio(r.ours_wall, r.tool_wall),
         );
     }
-    if let Some((_, _, _, _, _, tiny_cpu, tiny_wall)) = rows.first() {
+    for r in &rows {
         println!(
-            "\njpegtran start-up subtracted (16×16 frame): {:.2} ms CPU, {:.2} ms wall.",
-            ms(*tiny_cpu),
-            ms(*tiny_wall)
+            "jpegtran start-up subtracted ({}, 16×16): {:.2} ms CPU, {:.2} ms wall",
+            r.name,
+            ms(r.startup_cpu),
+            ms(r.startup_wall)
         );
     }
-    println!("\nLive path, 720p25 (re-coded once per frame, shared by every session):");
-    for (case, _, ours, ..) in rows.iter().filter(|r| r.0.name.starts_with("720p")) {
+    println!("\nLive path, 720p25 (each frame re-coded once, shared by every session):");
+    for r in rows.iter().filter(|r| r.name.starts_with("720p")) {
         println!(
-            "  {}: {:.2} ms per frame = {:.1}% of one core at 25 fps",
-            case.name,
-            ms(*ours),
-            ours.as_secs_f64() * 25.0 * 100.0
+            "  {}: {:.2} ms CPU per frame = {:.1}% of one core at 25 fps",
+            r.name,
+            ms(r.ours_cpu),
+            r.ours_cpu.as_secs_f64() * 25.0 * 100.0
         );
     }
+}
+
+struct Row<'a> {
+    name: &'a str,
+    len_in: usize,
+    len_out: usize,
+    ours_cpu: Duration,
+    ours_wall: Duration,
+    tool_cpu: Duration,
+    tool_wall: Duration,
+    startup_cpu: Duration,
+    startup_wall: Duration,
 }
