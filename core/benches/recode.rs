@@ -103,6 +103,24 @@ fn measure(t: &mut Times, who: UsageWho, runs: usize, mut f: impl FnMut()) {
     t.cpu += cpu(who) - cpu0;
 }
 
+/// The entropy-coded segment of a one-scan frame: after the SOS segment (the
+/// last 0xFFDA: entropy-coded data has none).
+fn scan(jpeg: &[u8]) -> &[u8] {
+    let sos = jpeg.windows(2).rposition(|w| w == [0xff, 0xda]).unwrap();
+    let len = usize::from(u16::from_be_bytes([jpeg[sos + 2], jpeg[sos + 3]]));
+    &jpeg[sos + 2 + len..]
+}
+
+fn jpegtran_output(file: &Path) -> Vec<u8> {
+    let out = Command::new("jpegtran")
+        .args(["-copy", "none"])
+        .arg(file)
+        .output()
+        .expect("jpegtran (libjpeg-turbo) must be installed");
+    assert!(out.status.success());
+    out.stdout
+}
+
 /// `jpegtran -copy none FILE > /dev/null`.
 fn jpegtran(file: &Path) {
     let st = Command::new("jpegtran")
@@ -168,6 +186,20 @@ fn main() {
             .unwrap()
         };
         let len = run();
+        assert!(
+            scan(&out[..len]) == scan(&jpegtran_output(&case.file)),
+            "{}: the scan differs from jpegtran's",
+            case.name
+        );
+        let mut run = || {
+            recode::recode(
+                black_box(&case.jpeg),
+                Options::default(),
+                &mut coefficients,
+                &mut out,
+            )
+            .unwrap()
+        };
         let mut g = c.benchmark_group(format!("recode/{}", case.name));
         g.throughput(Throughput::Bytes(case.jpeg.len() as u64));
         g.bench_function(BenchmarkId::new("ours", case.jpeg.len()), |b| {
