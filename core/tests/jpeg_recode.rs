@@ -341,6 +341,7 @@ fn cjpeg_optimized() {
             case(Tool::Cjpeg(&["-optimize", "-sample", "2x1"]), 100, 75),
             case(Tool::Cjpeg(&["-optimize", "-quality", "95"]), 1000, 563),
             case(Tool::Cjpeg(&["-sample", "2x1"]), 33, 17),
+            case(Tool::Cjpeg(&["-optimize"]), 17, 9),
         ],
     );
 }
@@ -355,6 +356,9 @@ fn cjpeg_progressive() {
             case(Tool::Cjpeg(&["-progressive", "-quality", "90"]), 1000, 563),
             case(Tool::Cjpeg(&["-progressive"]), 2100, 40),
             case(Tool::Cjpeg(&["-progressive", "-restart", "3B"]), 100, 75),
+            case(Tool::Cjpeg(&["-progressive", "-sample", "2x1"]), 33, 17),
+            case(Tool::Cjpeg(&["-progressive", "-sample", "2x1"]), 40, 2100),
+            case(Tool::Cjpeg(&["-progressive"]), 1, 1),
         ],
     );
 }
