@@ -35,7 +35,13 @@ pub fn check() -> Result<Summary, jpeg::Error> {
         max_frame: 0,
     };
     for bytes in mjpeg::Frames::new(CLIP) {
-        let Ok(bytes) = bytes else { break };
+        // Damage between frames is passed over (the reader goes on after a
+        // skip); any other container error ends the clip.
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) if e.is_skip() => continue,
+            Err(_) => break,
+        };
         let frame = jpeg::Frame::parse(bytes)?;
         if summary.frames == 0 {
             summary.width = frame.width();
@@ -72,6 +78,7 @@ impl Looping {
                 match bytes.map(jpeg::Frame::parse) {
                     Ok(Ok(frame)) => return Some(frame),
                     Ok(Err(e)) => defmt::warn!("clip frame skipped: {}", e),
+                    Err(e) if e.is_skip() => defmt::warn!("clip damage skipped: {}", e),
                     Err(e) => {
                         defmt::warn!("clip container error: {}", e);
                         break;
