@@ -263,6 +263,47 @@ fn absurd_huffman_tables() {
     }
 }
 
+/// Scan headers that name no frame component, or (progressive) spectral
+/// selection and successive approximation T.81 §G.1.1.1.1 forbids.
+#[test]
+fn bad_scan_headers() {
+    let dir = TempDir::new("recode-sos");
+    let mut b = Bufs::new();
+    for (what, jpeg) in frames(&dir) {
+        let scans: Vec<Seg> = segments(&jpeg)
+            .into_iter()
+            .filter(|s| s.marker == 0xda)
+            .collect();
+        let mut j = jpeg.clone();
+        j[scans[0].body + 1] = 9;
+        assert_eq!(b.attempt(&j, 0), Err(Error::Scan), "{what}: component 9");
+        if !what.starts_with("progressive") {
+            continue;
+        }
+        for (i, s) in scans.iter().enumerate() {
+            let at = s.body + 1 + 2 * usize::from(jpeg[s.body]);
+            let [ss, se, ahal] = [jpeg[at], jpeg[at + 1], jpeg[at + 2]];
+            let mut bad = vec![
+                [ss, 64, ahal],      // Se beyond 63
+                [ss, se, ahal | 14], // Al of 14
+            ];
+            if ss == 0 {
+                bad.push([0, 5, ahal]); // DC with AC
+            } else {
+                bad.push([se + 1, se, ahal]); // Ss > Se
+            }
+            for p in bad {
+                let mut j = jpeg.clone();
+                j[at..at + 3].copy_from_slice(&p);
+                assert!(
+                    b.attempt(&j, 0).is_err(),
+                    "{what}: scan {i} with Ss, Se, AhAl {p:?}"
+                );
+            }
+        }
+    }
+}
+
 /// Rewrites the frame size in the SOF.
 fn resize(jpeg: &[u8], w: u16, h: u16) -> Vec<u8> {
     let mut j = jpeg.to_vec();
