@@ -275,6 +275,12 @@ fn stream(
                             n += 1;
                             Ok(())
                         })?;
+                        // The buffered path holds coefficients as i16
+                        // (T.81 §F.1.1.5 bounds them far tighter): refuse a
+                        // running DC beyond that here too, so both agree.
+                        if i16::try_from(sc.pred).is_err() {
+                            return Err(Error::CoefficientRange);
+                        }
                         if col * h + bx >= sc.blocks.0 || row * v + by >= sc.blocks.1 {
                             enc.padding_block(c)?;
                         } else {
