@@ -308,7 +308,9 @@ pub fn scan_dir(
             let data: &'static [u8] = Vec::leak(data);
             match Clip::load(&name, data, fps, strict) {
                 Ok(c) => {
-                    if !c.tally.is_plain() {
+                    if c.tally.damaged > 0 {
+                        tracing::warn!("{name}: {}", c.tally.summary());
+                    } else if !c.tally.is_plain() {
                         tracing::info!("{name}: {}", c.tally.summary());
                     }
                     cat.insert(name, Source::Clip(Arc::new(c)));
