@@ -20,6 +20,11 @@
 //! which iteration goes on; every other error ends it. A truncated last
 //! frame still ends the input cleanly with [`Error::Truncated`].
 //!
+//! A file is told by its first bytes ([`Format::detect`]); a [`Reader`]
+//! joining a stream mid-frame (a pipe from a camera already running) also
+//! passes over what comes before the first frame start, if one comes
+//! before its buffer fills.
+//!
 //! Frames are only split here; use
 //! [`jpeg::recode::plan`](crate::jpeg::recode::plan) or
 //! [`jpeg::Frame::parse`](crate::jpeg::Frame::parse) to check what RFC 2435

@@ -1,7 +1,19 @@
 //! [`Reader`]: frames one at a time from an [`embedded_io::Read`], with the
 //! same resynchronisation as [`Frames`](super::Frames).
 
-use super::{lab_len, merge, step, Error, Format, Input, Skip, Step, LAB_PREFIX};
+use super::{
+    find_sync, lab_len, merge, step, Error, Format, Input, Skip, SkipReason, Step, LAB_PREFIX,
+};
+
+/// The first frame start in `data` and the format it belongs to: an SOI
+/// behind a valid lab length prefix is the lab format, any other raw.
+fn first_frame_start(data: &[u8]) -> Option<(usize, Format)> {
+    let soi = find_sync(Format::Raw, data, 0)?;
+    match soi.checked_sub(LAB_PREFIX) {
+        Some(p) if data.get(p..soi).and_then(lab_len).is_some() => Some((p, Format::Lab)),
+        _ => Some((soi, Format::Raw)),
+    }
+}
 
 /// Reads frames one at a time from an [`embedded_io::Read`] into a caller
 /// buffer, which must hold the largest frame (plus its 5-byte prefix).
@@ -101,7 +113,27 @@ impl<R: embedded_io::Read, B: AsRef<[u8]> + AsMut<[u8]>> Reader<R, B> {
                 if avail.is_empty() {
                     return Ok(None);
                 }
-                self.format = Some(Format::detect(avail).ok_or(Error::UnknownFormat)?);
+                match Format::detect(avail) {
+                    Some(f) => self.format = Some(f),
+                    // A stream joined mid-frame (a pipe from a camera that
+                    // was already running) starts with the rest of a frame:
+                    // pass over it to the first frame start, if one comes
+                    // before the buffer fills.
+                    None => match first_frame_start(avail) {
+                        Some((at, f)) => {
+                            self.format = Some(f);
+                            if at > 0 {
+                                merge(&mut self.pending, offset, at, SkipReason::Garbage);
+                                self.start += at;
+                            }
+                            continue;
+                        }
+                        None if self.eof || avail.len() >= self.buf.as_ref().len() => {
+                            return Err(Error::UnknownFormat);
+                        }
+                        None => {}
+                    },
+                }
             }
             if let Some(format) = self.format {
                 if avail.is_empty() && self.eof {

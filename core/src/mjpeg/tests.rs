@@ -325,3 +325,30 @@ fn truncation_after_damage_still_ends_cleanly() {
     );
     assert_eq!(read_all(&data, 32), got);
 }
+
+#[test]
+fn a_reader_joining_mid_frame_skips_to_the_first_frame_start() {
+    for format in [Format::Lab, Format::Raw] {
+        let (data, _) = clip(format, 0, &[]);
+        // Join in the middle of frame 0: its tail is garbage.
+        let per = data.len() / 30;
+        let joined = &data[per / 2..];
+        let got = read_all(joined, 64);
+        assert_eq!(
+            got[0],
+            Err(Error::Skipped(Skip {
+                start: 0,
+                end: per - per / 2,
+                reason: SkipReason::Garbage
+            })),
+            "{format:?}"
+        );
+        assert_eq!(good(&got), (1..30).collect::<std::vec::Vec<u8>>());
+        // A file is still told by its first bytes: no guessing at names.
+        assert_eq!(items(joined), [Err(Error::UnknownFormat)]);
+    }
+    // Input with no frame start within a buffer's worth is not MJPEG.
+    let noise = [0x55u8; 200];
+    assert_eq!(read_all(&noise, 64), [Err(Error::UnknownFormat)]);
+    assert_eq!(read_all(&noise[..10], 64), [Err(Error::UnknownFormat)]);
+}
