@@ -46,8 +46,8 @@ pub struct Live {
     pub frames_dropped: AtomicU64,
     /// Media time of the last frame sent, in µs (kept increasing).
     pub last_media_us: AtomicU64,
-    /// Damaged frames and stretches of garbage skipped (and, with
-    /// `--strict`, frames only a lossy conversion could carry).
+    /// Damaged frames and stretches of garbage skipped, and, with
+    /// `--strict`, frames only a lossy conversion could carry.
     pub frames_damaged: AtomicU64,
 }
 
@@ -154,9 +154,12 @@ fn read_loop(
                             Err(TrySendError::Disconnected(_)) => return,
                         }
                     }
-                    Err(
-                        Failure::Damaged(why) | Failure::Undecodable(why) | Failure::Strict(why),
-                    ) => {
+                    Err(Failure::Strict(why)) => {
+                        live.frames_damaged.fetch_add(1, Ordering::Relaxed);
+                        log.tally.refused(&why);
+                        spare = Some(buf);
+                    }
+                    Err(Failure::Damaged(why) | Failure::Undecodable(why)) => {
                         live.frames_damaged.fetch_add(1, Ordering::Relaxed);
                         log.tally.damaged(format!("frame {n}"), &why);
                         spare = Some(buf);
@@ -200,7 +203,7 @@ impl RateLog {
             None => "so far".into(),
         };
         let line = self.tally.summary();
-        if self.tally.damaged > 0 {
+        if self.tally.damaged > 0 || self.tally.refused > 0 {
             tracing::warn!("live {name} ({since}): {line}");
         } else {
             tracing::info!("live {name} ({since}): {line}");

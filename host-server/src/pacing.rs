@@ -169,7 +169,7 @@ impl Server {
                 Input::End(why) => {
                     tracing::warn!(
                         "live {}: {why} after {} frames ({} dropped while the loop was busy, \
-                         {} damaged skipped); its sessions get no more frames",
+                         {} skipped as damaged or refused); its sessions get no more frames",
                         live.name,
                         live.frames_in.load(std::sync::atomic::Ordering::Relaxed),
                         live.frames_dropped

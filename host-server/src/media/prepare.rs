@@ -137,6 +137,11 @@ pub struct Tally {
     pub damaged: u64,
     /// The first few damages: where and why.
     pub damage_notes: Vec<String>,
+    /// Frames refused because only a lossy conversion could carry them
+    /// (`--strict`, live input), and the first reason.
+    pub refused: u64,
+    /// Why the first refused frame was refused.
+    pub refused_note: Option<String>,
 }
 
 impl Tally {
@@ -165,6 +170,12 @@ impl Tally {
         }
     }
 
+    /// Counts a frame refused under `--strict`.
+    pub fn refused(&mut self, why: &str) {
+        self.refused += 1;
+        self.refused_note.get_or_insert_with(|| why.to_string());
+    }
+
     /// Counts bytes the container reader passed over.
     pub fn skipped(&mut self, s: &mjpeg::Skip) {
         self.damaged(
@@ -175,7 +186,10 @@ impl Tally {
 
     /// Whether anything but carrying happened.
     pub fn is_plain(&self) -> bool {
-        self.recoded.is_empty() && self.converted.is_empty() && self.damaged == 0
+        self.recoded.is_empty()
+            && self.converted.is_empty()
+            && self.damaged == 0
+            && self.refused == 0
     }
 
     /// One line saying what was done, e.g. `100 frames re-coded losslessly
@@ -205,6 +219,9 @@ impl Tally {
             }
             s.push(')');
             parts.push(s);
+        }
+        if let Some(why) = &self.refused_note {
+            parts.push(format!("{} refused ({why})", frames(self.refused)));
         }
         if parts.is_empty() {
             return "sent as is".into();
