@@ -8,6 +8,8 @@
 //!   carry.
 //! * [`Packetizer`] cuts a frame into RTP packets, one at a time into a
 //!   caller buffer, the scan data borrowed from the frame.
+//! * [`recode`] turns any Huffman-coded 4:2:0 or 4:2:2 JPEG into that one
+//!   scan with the standard tables, losslessly (T.81 Annex F, G).
 //! * [`Depacketizer`] reassembles packets into a complete JFIF that any
 //!   decoder opens (RFC 2435 Appendix B), dropping and counting every frame
 //!   with a gap.
@@ -25,10 +27,15 @@
 //!
 //! Adding 64 to the type says restart markers are present (§3.1.7).
 //!
-//! **Grayscale** frames are refused ([`Error::Grayscale`]): RFC 2435 has no
-//! single-component type, and a receiver rebuilds every frame with three
-//! components, so no standard receiver could show one. Encode grayscale as
-//! 4:2:0 with flat chroma instead; it costs a few bytes per MCU.
+//! **Grayscale** frames are refused by [`Frame::parse`]
+//! ([`Error::Grayscale`]): RFC 2435 has no single-component type, and a
+//! receiver rebuilds every frame with three components, so no standard
+//! receiver could show one. They must become 4:2:0 with flat chroma first,
+//! as the server's conversion does.
+//!
+//! **Anything else Huffman-coded** that RFC 2435 cannot carry as it is
+//! (optimized tables, progressive, several scans) is re-coded losslessly by
+//! [`recode`]; [`recode::plan`] tells which of the three a frame needs.
 
 //! ## Example
 //!

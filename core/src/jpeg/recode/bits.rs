@@ -169,6 +169,13 @@ impl<'a> BitReader<'a> {
     }
 }
 
+/// Bits waiting to be written, right-aligned: see [`BitWriter::pending`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pending {
+    acc: u64,
+    bits: u32,
+}
+
 /// Writes entropy-coded data MSB first into a caller buffer (T.81
 /// §F.1.2.3), stuffing a 0x00 after each 0xFF.
 #[derive(Debug)]
@@ -192,14 +199,34 @@ impl<'o> BitWriter<'o> {
         }
     }
 
-    /// Appends the low `n` bits of `value` (`n` + pending ≤ 64).
+    /// The bits not written yet. A hot loop keeps them in a local (a
+    /// register) and hands them to [`put_in`](BitWriter::put_in): in the
+    /// writer they would be stored to memory on every code, as the
+    /// compiler cannot tell the output buffer from the writer itself.
     #[inline(always)]
-    pub fn put(&mut self, value: u32, n: u32) {
-        self.acc = (self.acc << n) | u64::from(value);
-        self.bits += n;
-        if self.bits >= 32 {
-            self.bits -= 32;
-            self.word((self.acc >> self.bits) as u32);
+    pub fn pending(&self) -> Pending {
+        Pending {
+            acc: self.acc,
+            bits: self.bits,
+        }
+    }
+
+    /// Gives back what [`pending`](BitWriter::pending) took.
+    #[inline(always)]
+    pub fn set_pending(&mut self, p: Pending) {
+        self.acc = p.acc;
+        self.bits = p.bits;
+    }
+
+    /// Appends the low `n` bits of `value` (`n` + pending ≤ 64) to bits
+    /// taken with [`pending`](BitWriter::pending).
+    #[inline(always)]
+    pub fn put_in(&mut self, p: &mut Pending, value: u32, n: u32) {
+        p.acc = (p.acc << n) | u64::from(value);
+        p.bits += n;
+        if p.bits >= 32 {
+            p.bits -= 32;
+            self.word((p.acc >> p.bits) as u32);
         }
     }
 

@@ -131,7 +131,7 @@ pub(super) fn recode(
                 let reader = BitReader::new(seg.entropy, seg.entropy_start);
                 if a.streams() {
                     let start = header_len.unwrap_or(0);
-                    let end = stream(
+                    let end = super::stream::stream(
                         a,
                         &scan,
                         &tables,
@@ -207,103 +207,9 @@ fn write_header(
     .emit(out)
 }
 
-/// What [`stream`] keeps per component.
-struct StreamComponent<'t> {
-    comp: super::header::Component,
-    dc: Option<&'t DecodeTable>,
-    ac: Option<&'t DecodeTable>,
-    pred: i32,
-    blocks: (usize, usize),
-}
-
-/// The one interleaved sequential scan, block by block straight into the
-/// output: no coefficient buffer.
-#[allow(clippy::too_many_arguments)]
-fn stream(
-    a: &Analysis,
-    scan: &ScanParams,
-    tables: &Tables,
-    mut r: BitReader<'_>,
-    restart_in: u16,
-    options: Options,
-    out: &mut [u8],
-    start: usize,
-) -> Result<usize, Error> {
-    if scan.count != 3 {
-        return Err(Error::Scan);
-    }
-    let (mx, my) = a.mcus();
-    let mut enc = ScanEncoder::new(BitWriter::new(out, start), options.restart_interval);
-    let mut restarts = 0u16;
-    // Per component: its frame entry, its tables, its DC prediction and how
-    // many of its blocks hold samples.
-    let mut comps = [0, 1, 2].map(|c| StreamComponent {
-        comp: a.components.get(c).copied().unwrap_or_default(),
-        dc: scan
-            .comps
-            .get(c)
-            .and_then(|s| tables.dc.get(usize::from(s.td))),
-        ac: scan
-            .comps
-            .get(c)
-            .and_then(|s| tables.ac.get(usize::from(s.ta))),
-        pred: 0,
-        blocks: a.component_blocks(c),
-    });
-    let mut ac = [(0usize, 0i32); 63];
-    for row in 0..my {
-        for col in 0..mx {
-            let i = row * mx + col;
-            if restart_in != 0 && i != 0 && i % usize::from(restart_in) == 0 {
-                r.restart(restarts)?;
-                restarts = restarts.wrapping_add(1);
-                comps.iter_mut().for_each(|c| c.pred = 0);
-            }
-            enc.start_mcu();
-            for (c, sc) in comps.iter_mut().enumerate() {
-                let (Some(dct), Some(act)) = (sc.dc, sc.ac) else {
-                    return Err(Error::HuffmanTable);
-                };
-                let (h, v) = (usize::from(sc.comp.h), usize::from(sc.comp.v));
-                for by in 0..v {
-                    for bx in 0..h {
-                        let mut n = 0;
-                        progressive::sequential(dct, act, &mut r, &mut sc.pred, |k, value| {
-                            if let Some(slot) = ac.get_mut(n) {
-                                *slot = (k, value);
-                            }
-                            n += 1;
-                            Ok(())
-                        })?;
-                        // The buffered path holds coefficients as i16
-                        // (T.81 §F.1.1.5 bounds them far tighter): refuse a
-                        // running DC beyond that here too, so both agree.
-                        if i16::try_from(sc.pred).is_err() {
-                            return Err(Error::CoefficientRange);
-                        }
-                        if col * h + bx >= sc.blocks.0 || row * v + by >= sc.blocks.1 {
-                            enc.padding_block(c)?;
-                        } else {
-                            enc.block(c, sc.pred, ac.iter().take(n).copied())?;
-                        }
-                    }
-                }
-            }
-            if r.overrun() {
-                return Err(r.error());
-            }
-        }
-        if enc.w.finish().is_none() {
-            return Err(full(&enc, row + 1, my));
-        }
-    }
-    enc.w.flush();
-    enc.w.finish().ok_or_else(|| full(&enc, my, my))
-}
-
 /// [`Error::BufferTooSmall`] with an estimate of the room the whole scan
 /// needs, from what `done` of `rows` MCU rows took.
-fn full(enc: &ScanEncoder<'_>, done: usize, rows: usize) -> Error {
+pub(super) fn full(enc: &ScanEncoder<'_>, done: usize, rows: usize) -> Error {
     let written = enc.w.written();
     Error::BufferTooSmall {
         required: written.saturating_mul(rows.max(1)) / done.max(1) + 2,
@@ -354,8 +260,7 @@ fn encode_buffered(
 }
 
 /// The non-zero AC coefficients of a block, (zigzag index, value) in order.
-/// A bit mask of them is made first, four coefficients at a time (most
-/// high-frequency quadruples are all zero), so the rest costs one step per
+/// A bit mask of them is made first, so the rest costs one step per
 /// non-zero coefficient.
 struct NonZero<'b> {
     block: &'b [i16],
@@ -365,17 +270,15 @@ struct NonZero<'b> {
 impl<'b> NonZero<'b> {
     #[inline(always)]
     fn new(block: &'b [i16]) -> Self {
+        // Eight at a time with constant shifts, which compiles to vector
+        // compares and a byte mask, no branch per coefficient.
         let mut mask = 0u64;
-        for (j, quad) in block.chunks_exact(4).enumerate() {
-            if let [a, b, c, d] = *quad {
-                if (a | b | c | d) != 0 {
-                    let bits = u64::from(a != 0)
-                        | u64::from(b != 0) << 1
-                        | u64::from(c != 0) << 2
-                        | u64::from(d != 0) << 3;
-                    mask |= bits << ((4 * j) & 63);
-                }
+        for (j, oct) in block.chunks_exact(8).enumerate() {
+            let mut m = 0u64;
+            for (i, &v) in oct.iter().enumerate() {
+                m |= u64::from(v != 0) << i;
             }
+            mask |= m << ((8 * j) & 63);
         }
         NonZero {
             block,

@@ -1,8 +1,9 @@
 //! Encoding blocks into one interleaved baseline scan with the K.3 tables
 //! (T.81 §F.1.2), as libjpeg-turbo's `jpegtran` writes it.
 
-use super::bits::BitWriter;
-use super::huffman::{EncodeTable, STANDARD};
+use super::bits::{BitWriter, Pending};
+use super::huffman::{EncodeTable, CHROMA_AC_CODES, CHROMA_DC_CODES, LUMA_AC_CODES, LUMA_DC_CODES};
+
 use crate::jpeg::Error;
 
 /// Largest DC difference category the K.3 DC tables code (T.81 Table F.1).
@@ -82,18 +83,8 @@ impl<'o> ScanEncoder<'o> {
         dc: i32,
         ac: impl Iterator<Item = (usize, i32)>,
     ) -> Result<(), Error> {
-        let (dct, act) = tables(comp);
-        let pred = self.pred.get_mut(comp).ok_or(Error::Scan)?;
-        // Saturating: a damaged scan may push predictions anywhere; the
-        // range check below then refuses it.
-        let diff = dc.saturating_sub(*pred);
-        *pred = dc;
-        self.last_dc = dc;
-        let s = size(diff);
-        if s > MAX_DC_SIZE {
-            return Err(Error::CoefficientRange);
-        }
-        self.code(dct, s as usize, extra_bits(diff, s), s);
+        let mut b = self.block_writer();
+        b.dc(comp, dc)?;
         let mut last = 0usize;
         for (k, v) in ac {
             let mut run = k.wrapping_sub(last + 1);
@@ -101,20 +92,97 @@ impl<'o> ScanEncoder<'o> {
                 return Err(Error::CoefficientRange);
             }
             while run >= 16 {
-                self.code(act, ZRL, 0, 0);
+                b.zrl();
                 run -= 16;
             }
             let s = size(v);
-            if s > MAX_AC_SIZE {
-                return Err(Error::CoefficientRange);
-            }
-            self.code(act, (run << 4) | s as usize, extra_bits(v, s), s);
+            b.ac((run << 4) as u8 | s as u8, extra_bits(v, s))?;
             last = k;
         }
         if last != 63 {
-            self.code(act, EOB, 0, 0);
+            b.eob();
         }
+        b.finish();
         Ok(())
+    }
+
+    /// A writer for one block's codes (see [`BitWriter::pending`]); call
+    /// [`BlockWriter::finish`] after the last one.
+    #[inline(always)]
+    pub fn block_writer(&mut self) -> BlockWriter<'_, 'o> {
+        let pending = self.w.pending();
+        BlockWriter {
+            enc: self,
+            pending,
+            ac_table: &LUMA_AC_CODES,
+        }
+    }
+}
+
+/// Writes the codes of one block.
+#[derive(Debug)]
+pub(super) struct BlockWriter<'e, 'o> {
+    enc: &'e mut ScanEncoder<'o>,
+    pending: Pending,
+    /// The AC table of the block (luma or chroma).
+    ac_table: &'static EncodeTable,
+}
+
+impl BlockWriter<'_, '_> {
+    /// The block's DC value, coded as the difference from the prediction
+    /// (T.81 §F.1.2.1).
+    #[inline(always)]
+    pub fn dc(&mut self, comp: usize, dc: i32) -> Result<(), Error> {
+        let pred = self.enc.pred.get_mut(comp).ok_or(Error::Scan)?;
+        // Saturating: a damaged scan may push predictions anywhere; the
+        // range check below then refuses it.
+        let diff = dc.saturating_sub(*pred);
+        *pred = dc;
+        self.enc.last_dc = dc;
+        // RFC 2435 Appendix B: luma tables for Y, chroma ones for Cb, Cr.
+        let dc_table = if comp == 0 {
+            self.ac_table = &LUMA_AC_CODES;
+            &LUMA_DC_CODES
+        } else {
+            self.ac_table = &CHROMA_AC_CODES;
+            &CHROMA_DC_CODES
+        };
+        let s = size(diff);
+        if s > MAX_DC_SIZE {
+            return Err(Error::CoefficientRange);
+        }
+        self.code(dc_table, s as usize, extra_bits(diff, s), s);
+        Ok(())
+    }
+
+    /// One AC symbol (run << 4 | size, T.81 §F.1.2.2) and its `size` extra
+    /// bits.
+    #[inline(always)]
+    pub fn ac(&mut self, run_size: u8, extra: u32) -> Result<(), Error> {
+        let s = u32::from(run_size & 15);
+        if s > MAX_AC_SIZE {
+            return Err(Error::CoefficientRange);
+        }
+        self.code(self.ac_table, usize::from(run_size), extra, s);
+        Ok(())
+    }
+
+    /// A run of 16 zero coefficients.
+    #[inline(always)]
+    pub fn zrl(&mut self) {
+        self.code(self.ac_table, ZRL, 0, 0);
+    }
+
+    /// End of block.
+    #[inline(always)]
+    pub fn eob(&mut self) {
+        self.code(self.ac_table, EOB, 0, 0);
+    }
+
+    /// Hands the pending bits back to the scan's writer.
+    #[inline(always)]
+    pub fn finish(self) {
+        self.enc.w.set_pending(self.pending);
     }
 
     /// A symbol's code followed by `n` extra bits (at most 16 + 11 bits).
@@ -122,17 +190,8 @@ impl<'o> ScanEncoder<'o> {
     fn code(&mut self, t: &EncodeTable, symbol: usize, extra: u32, n: u32) {
         let c = t.codes.get(symbol).copied().unwrap_or(0);
         let len = c & 0xff;
-        self.w.put(((c >> 8) << n) | extra, len + n);
-    }
-}
-
-/// The K.3 tables of a component: luma for the first, chroma for the others
-/// (RFC 2435 Appendix B).
-#[inline(always)]
-fn tables(comp: usize) -> (&'static EncodeTable, &'static EncodeTable) {
-    if comp == 0 {
-        (&STANDARD[0], &STANDARD[1])
-    } else {
-        (&STANDARD[2], &STANDARD[3])
+        self.enc
+            .w
+            .put_in(&mut self.pending, ((c >> 8) << n) | extra, len + n);
     }
 }

@@ -97,6 +97,12 @@ impl DecodeTable {
     #[inline(always)]
     pub fn decode(&self, r: &mut BitReader<'_>) -> Result<u8, Error> {
         r.ensure(16);
+        self.decode_ready(r)
+    }
+
+    /// [`decode`](DecodeTable::decode) when at least 16 bits are ready.
+    #[inline(always)]
+    pub fn decode_ready(&self, r: &mut BitReader<'_>) -> Result<u8, Error> {
         let peek = r.peek(LOOKAHEAD);
         let entry = self.lookup.get(peek as usize).copied().unwrap_or(0);
         if entry != 0 {
@@ -152,13 +158,14 @@ impl EncodeTable {
     }
 }
 
-/// The K.3 tables as encoder codes: [luma DC, luma AC, chroma DC, chroma AC].
-pub(super) static STANDARD: [EncodeTable; 4] = [
-    EncodeTable::from_k3(&LUMA_DC),
-    EncodeTable::from_k3(&LUMA_AC),
-    EncodeTable::from_k3(&CHROMA_DC),
-    EncodeTable::from_k3(&CHROMA_AC),
-];
+/// Encoder codes of T.81 Table K.3 (luma DC).
+pub(super) static LUMA_DC_CODES: EncodeTable = EncodeTable::from_k3(&LUMA_DC);
+/// Encoder codes of T.81 Table K.5 (luma AC).
+pub(super) static LUMA_AC_CODES: EncodeTable = EncodeTable::from_k3(&LUMA_AC);
+/// Encoder codes of T.81 Table K.4 (chroma DC).
+pub(super) static CHROMA_DC_CODES: EncodeTable = EncodeTable::from_k3(&CHROMA_DC);
+/// Encoder codes of T.81 Table K.6 (chroma AC).
+pub(super) static CHROMA_AC_CODES: EncodeTable = EncodeTable::from_k3(&CHROMA_AC);
 
 /// Whether every table in a DHT segment body is one of the K.3 tables
 /// under the class it is defined for (RFC 2435 Appendix B rebuilds those).

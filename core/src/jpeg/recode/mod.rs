@@ -34,6 +34,7 @@ mod encode;
 mod header;
 mod huffman;
 mod progressive;
+mod stream;
 #[cfg(test)]
 mod tests;
 

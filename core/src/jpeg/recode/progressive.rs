@@ -9,7 +9,7 @@ use super::Analysis;
 use crate::jpeg::Error;
 
 /// Largest DC difference category of 8-bit samples (T.81 Table F.1).
-const MAX_DC_SIZE: u32 = 11;
+pub(super) const MAX_DC_SIZE: u32 = 11;
 
 /// One scan component: which frame component, and its DC and AC tables.
 #[derive(Debug, Clone, Copy, Default)]
@@ -416,6 +416,17 @@ fn ac_first(
     Ok(())
 }
 
+/// One correction bit for a coefficient already non-zero (T.81 §G.1.2.3):
+/// it moves away from zero by `p1` when the bit is set and that bit of its
+/// magnitude is not yet. Wrapping: a damaged scan can only make a value the
+/// encoder's range check then refuses, never a panic.
+#[inline(always)]
+fn refine(coef: &mut i16, r: &mut BitReader<'_>, p1: i16) {
+    if r.bits(1) != 0 && *coef & p1 == 0 {
+        *coef = coef.wrapping_add(if *coef >= 0 { p1 } else { -p1 });
+    }
+}
+
 /// A refinement pass over a band (T.81 §G.1.2.3): one more bit for every
 /// coefficient already non-zero, and new coefficients of magnitude 1.
 fn ac_refine(
@@ -428,17 +439,6 @@ fn ac_refine(
     let p1: i16 = 1 << p.al; // al ≤ 13
     let m1: i16 = -p1;
     let mut k = p.ss;
-    let refine = |coef: &mut i16, r: &mut BitReader<'_>| -> Result<(), Error> {
-        if r.bits(1) != 0 && *coef & p1 == 0 {
-            *coef = if *coef >= 0 {
-                coef.checked_add(p1)
-            } else {
-                coef.checked_add(m1)
-            }
-            .ok_or(Error::CoefficientRange)?;
-        }
-        Ok(())
-    };
     if st.eobrun == 0 {
         while k <= p.se {
             let rs = act.decode(r)?;
@@ -459,7 +459,7 @@ fn ac_refine(
             while k <= p.se {
                 let coef = block.get_mut(k).ok_or(Error::Scan)?;
                 if *coef != 0 {
-                    refine(coef, r)?;
+                    refine(coef, r, p1);
                 } else {
                     if run == 0 {
                         break;
@@ -484,7 +484,7 @@ fn ac_refine(
                     continue;
                 }
                 for coef in quad.iter_mut().filter(|c| **c != 0) {
-                    refine(coef, r)?;
+                    refine(coef, r, p1);
                 }
             }
         }

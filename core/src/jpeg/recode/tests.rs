@@ -2,7 +2,7 @@
 //! are compared in `core/tests/jpeg_recode.rs`.
 
 use super::bits::{BitReader, BitWriter};
-use super::huffman::{DecodeTable, STANDARD};
+use super::huffman::{DecodeTable, CHROMA_AC_CODES, CHROMA_DC_CODES, LUMA_AC_CODES, LUMA_DC_CODES};
 use super::*;
 use std::vec;
 use std::vec::Vec;
@@ -58,7 +58,13 @@ fn run(jpeg: &[u8], options: Options) -> Result<Vec<u8>, Error> {
 #[test]
 fn standard_codes_are_those_of_t81_annex_k() {
     let code = |t: usize, symbol: usize| {
-        let c = STANDARD[t].codes[symbol];
+        let table = [
+            &LUMA_DC_CODES,
+            &LUMA_AC_CODES,
+            &CHROMA_DC_CODES,
+            &CHROMA_AC_CODES,
+        ][t];
+        let c = table.codes[symbol];
         (c >> 8, c & 0xff)
     };
     // Table K.3: luma DC category 0 is 00, category 11 is 111111110.
@@ -112,14 +118,18 @@ fn decode_reads_short_and_long_codes() {
 fn writer_stuffs_ff_and_pads_with_ones() {
     let mut buf = [0u8; 16];
     let mut w = BitWriter::new(&mut buf, 0);
-    w.put(0xff, 8);
-    w.put(0b101, 3);
+    let mut p = w.pending();
+    w.put_in(&mut p, 0xff, 8);
+    w.put_in(&mut p, 0b101, 3);
+    w.set_pending(p);
     w.flush();
     let n = w.finish().unwrap();
     assert_eq!(&buf[..n], &[0xff, 0x00, 0b1011_1111]);
     let mut tiny = [0u8; 1];
     let mut w = BitWriter::new(&mut tiny, 0);
-    w.put(0xffff, 16);
+    let mut p = w.pending();
+    w.put_in(&mut p, 0xffff, 16);
+    w.set_pending(p);
     w.flush();
     assert_eq!(w.finish(), None);
 }
