@@ -123,12 +123,10 @@ impl<'a> BitReader<'a> {
             return 0;
         }
         let v = self.bits(n) as i32;
-        // A leading 0 bit marks a negative value: v - (2^n - 1).
-        if v < (1 << (n - 1)) {
-            v - (1 << n) + 1
-        } else {
-            v
-        }
+        // A leading 0 bit marks a negative value: v - (2^n - 1). Without a
+        // branch, as signs are unpredictable.
+        let negative = i32::from(v < (1 << (n - 1)));
+        v - negative * ((1 << n) - 1)
     }
 
     /// Whether bits past the data were used.

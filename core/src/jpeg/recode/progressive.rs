@@ -140,6 +140,19 @@ impl Layout {
         coefs.get_mut(i..i + 64)
     }
 
+    /// Blocks `0..cols` of block row `row` of component `c`, contiguous.
+    fn row_mut<'c>(
+        &self,
+        coefs: &'c mut [i16],
+        c: usize,
+        row: usize,
+        cols: usize,
+    ) -> Option<&'c mut [i16]> {
+        let i = self.index(c, row, 0)?;
+        let w = *self.width.get(c)?;
+        coefs.get_mut(i..i + cols.min(w) * 64)
+    }
+
     fn index(&self, c: usize, row: usize, col: usize) -> Option<usize> {
         let (w, h, start) = (
             *self.width.get(c)?,
@@ -161,74 +174,136 @@ pub(super) fn decode_scan(
     a: &Analysis,
     p: &ScanParams,
     tables: &Tables,
-    mut r: BitReader<'_>,
+    r: BitReader<'_>,
     restart_interval: u16,
     coefs: &mut [i16],
 ) -> Result<(), Error> {
     check_tables(p, tables)?;
-    let layout = Layout::new(a);
-    let mut st = ScanState {
-        pred: [0; 3],
-        eobrun: 0,
+    let dc = |sc: &ScanComponent| tables.dc.get(usize::from(sc.td)).ok_or(Error::HuffmanTable);
+    let ac = |sc: &ScanComponent| tables.ac.get(usize::from(sc.ta)).ok_or(Error::HuffmanTable);
+    let walk = Walk {
+        a,
+        p,
+        restart_interval,
     };
-    let mut restarts = 0u16;
-    let mut units = 0usize;
-    let ri = usize::from(restart_interval);
-    let first_ac = a.progressive() && p.ss > 0 && p.ah == 0;
-    // The MCU grid: whole MCUs when interleaved (padding blocks included),
-    // the component's own blocks when not (T.81 §A.2.2, A.2.3).
-    let (mx, my) = a.mcus();
-    let (cols, rows) = if p.count > 1 {
-        (mx, my)
+    // One loop per kind of scan, so that no block asks again which it is.
+    if !a.progressive() {
+        walk.run(r, coefs, false, |sc, r, st, block| {
+            sequential_block(sc.index, dc(sc)?, ac(sc)?, r, st, block)
+        })
+    } else if p.ss == 0 {
+        walk.run(r, coefs, false, |sc, r, st, block| {
+            dc_block(p, sc.index, dc(sc)?, r, st, block)
+        })
     } else {
-        let c = p.comps[0].index;
-        a.component_blocks(c)
-    };
-    for row in 0..rows {
-        for col in 0..cols {
-            if ri != 0 && units != 0 && units % ri == 0 {
-                r.restart(restarts)?;
-                restarts = restarts.wrapping_add(1);
-                st = ScanState {
-                    pred: [0; 3],
-                    eobrun: 0,
-                };
-            }
-            units += 1;
-            if first_ac && st.eobrun > 0 {
-                // Inside an end-of-band run: nothing to read for this block.
-                st.eobrun -= 1;
-                continue;
-            }
+        // AC scans have one component (checked by `ScanParams::parse`).
+        let act = ac(&p.comps[0])?;
+        if p.ah == 0 {
+            walk.run(r, coefs, true, |_, r, st, block| {
+                ac_first(p, act, r, st, block)
+            })
+        } else {
+            walk.run(r, coefs, false, |_, r, st, block| {
+                ac_refine(p, act, r, st, block)
+            })
+        }
+    }
+}
+
+/// The order of a scan's blocks (T.81 §A.2): whole MCUs when interleaved
+/// (padding blocks included), the component's own blocks row by row when
+/// not; and its restart intervals.
+struct Walk<'s> {
+    a: &'s Analysis,
+    p: &'s ScanParams,
+    restart_interval: u16,
+}
+
+impl Walk<'_> {
+    /// Calls `f` on every block of the scan in order. With `eob_runs`, a
+    /// block inside an end-of-band run is passed over without a call: it
+    /// has nothing to read (T.81 §G.1.2.2).
+    #[inline(always)]
+    fn run(
+        &self,
+        mut r: BitReader<'_>,
+        coefs: &mut [i16],
+        eob_runs: bool,
+        mut f: impl FnMut(
+            &ScanComponent,
+            &mut BitReader<'_>,
+            &mut ScanState,
+            &mut [i16],
+        ) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let (a, p) = (self.a, self.p);
+        let layout = Layout::new(a);
+        let mut st = ScanState {
+            pred: [0; 3],
+            eobrun: 0,
+        };
+        let mut restarts = 0u16;
+        let mut units = 0usize;
+        let ri = usize::from(self.restart_interval);
+        let (mx, my) = a.mcus();
+        let (cols, rows) = if p.count > 1 {
+            (mx, my)
+        } else {
+            a.component_blocks(p.comps[0].index)
+        };
+        for row in 0..rows {
             if p.count == 1 {
-                let sc = p.comps[0];
-                let block = layout
-                    .block_mut(coefs, sc.index, row, col)
+                let sc = &p.comps[0];
+                let blocks = layout
+                    .row_mut(coefs, sc.index, row, cols)
                     .ok_or(Error::Scan)?;
-                decode_block(a, p, sc, tables, &mut r, &mut st, block)?;
+                for block in blocks.chunks_exact_mut(64) {
+                    if ri != 0 && units != 0 && units % ri == 0 {
+                        r.restart(restarts)?;
+                        restarts = restarts.wrapping_add(1);
+                        st = ScanState {
+                            pred: [0; 3],
+                            eobrun: 0,
+                        };
+                    }
+                    units += 1;
+                    if eob_runs && st.eobrun > 0 {
+                        st.eobrun -= 1;
+                        continue;
+                    }
+                    f(sc, &mut r, &mut st, block)?;
+                }
             } else {
-                for sc in p.components() {
-                    let comp = a.components.get(sc.index).ok_or(Error::Scan)?;
-                    for by in 0..usize::from(comp.v) {
-                        for bx in 0..usize::from(comp.h) {
-                            let (brow, bcol) = (
-                                row * usize::from(comp.v) + by,
-                                col * usize::from(comp.h) + bx,
-                            );
-                            let block = layout
-                                .block_mut(coefs, sc.index, brow, bcol)
-                                .ok_or(Error::Scan)?;
-                            decode_block(a, p, *sc, tables, &mut r, &mut st, block)?;
+                for col in 0..cols {
+                    if ri != 0 && units != 0 && units % ri == 0 {
+                        r.restart(restarts)?;
+                        restarts = restarts.wrapping_add(1);
+                        st = ScanState {
+                            pred: [0; 3],
+                            eobrun: 0,
+                        };
+                    }
+                    units += 1;
+                    for sc in p.components() {
+                        let comp = a.components.get(sc.index).ok_or(Error::Scan)?;
+                        let (h, v) = (usize::from(comp.h), usize::from(comp.v));
+                        for by in 0..v {
+                            for bx in 0..h {
+                                let block = layout
+                                    .block_mut(coefs, sc.index, row * v + by, col * h + bx)
+                                    .ok_or(Error::Scan)?;
+                                f(sc, &mut r, &mut st, block)?;
+                            }
                         }
                     }
                 }
             }
+            if r.overrun() {
+                return Err(r.error());
+            }
         }
-        if r.overrun() {
-            return Err(r.error());
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Every table the scan decodes with must be defined (T.81 §B.2.4.2),
@@ -253,36 +328,6 @@ pub(super) fn check_tables(p: &ScanParams, tables: &Tables) -> Result<(), Error>
 /// error rather than the implied K.3 default).
 fn tables_from_frame(tables: &Tables) -> bool {
     (0..2).any(|class| (0..4).any(|id| tables.is_defined(class, id)))
-}
-
-fn decode_block(
-    a: &Analysis,
-    p: &ScanParams,
-    sc: ScanComponent,
-    tables: &Tables,
-    r: &mut BitReader<'_>,
-    st: &mut ScanState,
-    block: &mut [i16],
-) -> Result<(), Error> {
-    let dct = tables
-        .dc
-        .get(usize::from(sc.td))
-        .ok_or(Error::HuffmanTable)?;
-    let act = tables
-        .ac
-        .get(usize::from(sc.ta))
-        .ok_or(Error::HuffmanTable)?;
-    if !a.progressive() {
-        return sequential_block(sc.index, dct, act, r, st, block);
-    }
-    if p.ss == 0 {
-        return dc_block(p, sc.index, dct, r, st, block);
-    }
-    if p.ah == 0 {
-        ac_first(p, act, r, st, block)
-    } else {
-        ac_refine(p, act, r, st, block)
-    }
 }
 
 fn to_i16(v: i32) -> Result<i16, Error> {
@@ -422,9 +467,11 @@ fn ac_first(
 /// encoder's range check then refuses, never a panic.
 #[inline(always)]
 fn refine(coef: &mut i16, r: &mut BitReader<'_>, p1: i16) {
-    if r.bits(1) != 0 && *coef & p1 == 0 {
-        *coef = coef.wrapping_add(if *coef >= 0 { p1 } else { -p1 });
-    }
+    // Branch-free: correction bits and signs are unpredictable.
+    let bit = r.bits(1) as i16;
+    let unset = i16::from(*coef & p1 == 0);
+    let sign = *coef >> 15; // 0 or -1
+    *coef = coef.wrapping_add((bit & unset) * ((p1 ^ sign) - sign));
 }
 
 /// A refinement pass over a band (T.81 §G.1.2.3): one more bit for every
