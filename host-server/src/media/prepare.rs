@@ -82,13 +82,19 @@ impl Preparer {
                          `ffmpeg -i IN -c:v mjpeg -pix_fmt yuvj420p -f mjpeg OUT.mjpeg`"
                     )));
                 }
-                let quality = convert::convert(jpeg, out).map_err(|e| match why {
-                    jpeg::Error::Precision { .. }
-                    | jpeg::Error::Arithmetic
-                    | jpeg::Error::Lossless => {
+                let quality = convert::convert(jpeg, out).map_err(|e| match (e, why) {
+                    (convert::ConvertError::Unsupported(e), _) => {
                         Failure::Undecodable(format!("{from} JPEG cannot be decoded here ({e})"))
                     }
-                    _ => Failure::Damaged(format!("{from} frame does not decode: {e}")),
+                    (
+                        convert::ConvertError::Failed(e),
+                        jpeg::Error::Precision { .. }
+                        | jpeg::Error::Arithmetic
+                        | jpeg::Error::Lossless,
+                    ) => Failure::Undecodable(format!("{from} JPEG cannot be decoded here ({e})")),
+                    (convert::ConvertError::Failed(e), _) => {
+                        Failure::Damaged(format!("{from} frame does not decode: {e}"))
+                    }
                 })?;
                 Done::Converted { from, quality }
             }
@@ -331,6 +337,34 @@ mod tests {
         twelve[sof + 4] = 12;
         let (r, _) = prepared(&twelve, false);
         assert!(matches!(r, Err(Failure::Undecodable(_))), "{r:?}");
+    }
+
+    /// zune-jpeg decodes a sequential frame split into several scans to
+    /// wrong pixels, silently: such a frame needing conversion is refused
+    /// with the reason, never converted into garbage. (cjpeg makes one.)
+    #[test]
+    fn several_sequential_scans_needing_conversion_are_refused() {
+        let dir = std::env::temp_dir().join(format!("rtsp-server-scans-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ppm = dir.join("in.ppm");
+        let mut bytes = b"P6\n32 16\n255\n".to_vec();
+        bytes.extend((0..32 * 16 * 3).map(|i| (i * 7 % 251) as u8));
+        std::fs::write(&ppm, bytes).unwrap();
+        let script = dir.join("scans");
+        std::fs::write(&script, "0: 0 63 0 0;\n1: 0 63 0 0;\n2: 0 63 0 0;\n").unwrap();
+        let out = std::process::Command::new("cjpeg")
+            .args(["-sample", "1x1", "-scans"])
+            .arg(&script)
+            .arg(&ppm)
+            .output()
+            .expect("cjpeg (libjpeg-turbo-progs) must be installed");
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(out.status.success());
+        let (r, _) = prepared(&out.stdout, false);
+        match r {
+            Err(Failure::Undecodable(why)) => assert!(why.contains("3 scans"), "{why}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! for the coefficient layout (T.81 §A.2).
 
 use crate::jpeg::markers::{Segments, DAC, DHT, DQT, SOS};
-use crate::jpeg::{Error, Type};
+use crate::jpeg::{Error, QuantTable, Type};
 use crate::limits::JPEG_MAX_SCANS;
 
 /// One frame component (T.81 §B.2.2): identifier, sampling factors and
@@ -281,4 +281,55 @@ fn check_scan_components(b: &[u8], comps: &[Component; 3], bad: Error) -> Result
         last = Some(index);
     }
     Ok(())
+}
+
+/// What any JPEG frame says of itself before its scans are decoded,
+/// whether or not it can be re-coded: what a host converting its pixels
+/// needs to know (T.81 §B.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Outline<'a> {
+    /// The first component's quantization table (Y, or gray), as defined
+    /// when the first scan starts.
+    pub luma: Option<QuantTable<'a>>,
+    /// SOF2 or another progressive SOF (T.81 Table B.1).
+    pub progressive: bool,
+    /// Scans in the frame.
+    pub scans: usize,
+}
+
+impl<'a> Outline<'a> {
+    /// Walks the markers of `jpeg`; `None` when they do not parse.
+    pub fn parse(jpeg: &'a [u8]) -> Option<Outline<'a>> {
+        let mut dqt = [None::<&[u8]>; 4];
+        let mut luma_tq = None;
+        let mut outline = Outline {
+            luma: None,
+            progressive: false,
+            scans: 0,
+        };
+        for seg in Segments::new(jpeg).ok()? {
+            let seg = seg.ok()?;
+            match seg.marker {
+                // SOFn: every 0xCn but DHT, JPG and DAC.
+                0xc0..=0xcf if !matches!(seg.marker, DHT | 0xc8 | DAC) => {
+                    outline.progressive = matches!(seg.marker, 0xc2 | 0xc6 | 0xca | 0xce);
+                    luma_tq = seg.body.get(8).map(|tq| usize::from(tq & 3));
+                }
+                DQT => {
+                    read_dqt(seg.body, &mut dqt, Error::Malformed { offset: seg.offset }).ok()?
+                }
+                SOS => {
+                    if outline.scans == 0 {
+                        outline.luma = luma_tq
+                            .and_then(|tq| dqt.get(tq).copied().flatten())
+                            .and_then(QuantTable::new);
+                    }
+                    outline.scans += 1;
+                }
+                _ => {}
+            }
+        }
+        Some(outline)
+    }
 }

@@ -38,7 +38,7 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
-pub use header::Analysis;
+pub use header::{Analysis, Outline};
 
 use super::{Error, Frame};
 

@@ -227,3 +227,23 @@ fn decoding_tables_fit_the_documented_stack() {
     let eight = 8 * core::mem::size_of::<DecodeTable>();
     assert!(eight <= 11 * 1024 + 512, "{eight} bytes");
 }
+
+#[test]
+fn outlines_any_frame_even_those_not_recoded() {
+    let progressive = encode(33, 17, |e| e.set_progressive(true));
+    let o = Outline::parse(&progressive).unwrap();
+    assert!(o.progressive && o.scans > 1, "{o:?}");
+    // jpeg-encoder at quality 80 writes the Annex K luma table scaled.
+    let luma = o.luma.unwrap();
+    assert_eq!(crate::jpeg::estimate_quality(luma), 80);
+    // A gray frame: Plan::Convert, but its outline is read all the same.
+    let mut gray = Vec::new();
+    jpeg_encoder::Encoder::new(&mut gray, 60)
+        .encode(&[128u8; 16 * 8], 16, 8, jpeg_encoder::ColorType::Luma)
+        .unwrap();
+    assert!(matches!(plan(&gray), Ok(Plan::Convert(Error::Grayscale))));
+    let o = Outline::parse(&gray).unwrap();
+    assert_eq!((o.progressive, o.scans), (false, 1));
+    assert_eq!(crate::jpeg::estimate_quality(o.luma.unwrap()), 60);
+    assert_eq!(Outline::parse(b"not a jpeg"), None);
+}
