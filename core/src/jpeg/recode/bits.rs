@@ -167,6 +167,39 @@ impl<'a> BitReader<'a> {
     }
 }
 
+/// Counts the MCUs of a scan and reads the RSTn that ends each restart
+/// interval (T.81 §B.2.4.4, F.2.2.5).
+#[derive(Debug)]
+pub(super) struct Restarts {
+    interval: usize,
+    units: usize,
+    count: u16,
+}
+
+impl Restarts {
+    pub fn new(interval: u16) -> Self {
+        Restarts {
+            interval: usize::from(interval),
+            units: 0,
+            count: 0,
+        }
+    }
+
+    /// Call before each MCU: reads the marker when an interval ends here,
+    /// and says so (the caller then restarts its DC predictions and
+    /// end-of-band run).
+    #[inline(always)]
+    pub fn before_unit(&mut self, r: &mut BitReader<'_>) -> Result<bool, Error> {
+        let ends = self.interval != 0 && self.units != 0 && self.units % self.interval == 0;
+        self.units += 1;
+        if ends {
+            r.restart(self.count)?;
+            self.count = self.count.wrapping_add(1);
+        }
+        Ok(ends)
+    }
+}
+
 /// Bits waiting to be written, right-aligned: see [`BitWriter::pending`].
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Pending {

@@ -2,7 +2,7 @@
 //! Annex G: spectral selection and successive approximation) and sequential
 //! frames split into several scans (T.81 §F.2, non-interleaved).
 
-use super::bits::BitReader;
+use super::bits::{BitReader, Restarts};
 use super::decode::Tables;
 use super::huffman::DecodeTable;
 use super::Analysis;
@@ -164,6 +164,7 @@ impl Layout {
 }
 
 /// Decoding state that lives across the blocks of one scan.
+#[derive(Default)]
 struct ScanState {
     pred: [i32; 3],
     eobrun: u32,
@@ -238,13 +239,8 @@ impl Walk<'_> {
     ) -> Result<(), Error> {
         let (a, p) = (self.a, self.p);
         let layout = Layout::new(a);
-        let mut st = ScanState {
-            pred: [0; 3],
-            eobrun: 0,
-        };
-        let mut restarts = 0u16;
-        let mut units = 0usize;
-        let ri = usize::from(self.restart_interval);
+        let mut st = ScanState::default();
+        let mut restarts = Restarts::new(self.restart_interval);
         let (mx, my) = a.mcus();
         let (cols, rows) = if p.count > 1 {
             (mx, my)
@@ -258,15 +254,9 @@ impl Walk<'_> {
                     .row_mut(coefs, sc.index, row, cols)
                     .ok_or(Error::Scan)?;
                 for block in blocks.chunks_exact_mut(64) {
-                    if ri != 0 && units != 0 && units % ri == 0 {
-                        r.restart(restarts)?;
-                        restarts = restarts.wrapping_add(1);
-                        st = ScanState {
-                            pred: [0; 3],
-                            eobrun: 0,
-                        };
+                    if restarts.before_unit(&mut r)? {
+                        st = ScanState::default();
                     }
-                    units += 1;
                     if eob_runs && st.eobrun > 0 {
                         st.eobrun -= 1;
                         continue;
@@ -275,15 +265,9 @@ impl Walk<'_> {
                 }
             } else {
                 for col in 0..cols {
-                    if ri != 0 && units != 0 && units % ri == 0 {
-                        r.restart(restarts)?;
-                        restarts = restarts.wrapping_add(1);
-                        st = ScanState {
-                            pred: [0; 3],
-                            eobrun: 0,
-                        };
+                    if restarts.before_unit(&mut r)? {
+                        st = ScanState::default();
                     }
-                    units += 1;
                     for sc in p.components() {
                         let comp = a.components.get(sc.index).ok_or(Error::Scan)?;
                         let (h, v) = (usize::from(comp.h), usize::from(comp.v));

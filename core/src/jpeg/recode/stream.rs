@@ -3,7 +3,7 @@
 //! its extra bits passed through (T.81 §F.1.2.2, F.2.2.2), with no
 //! coefficient buffer.
 
-use super::bits::{BitReader, BitWriter};
+use super::bits::{BitReader, BitWriter, Restarts};
 use super::decode::{full, Tables};
 use super::encode::ScanEncoder;
 use super::huffman::DecodeTable;
@@ -38,7 +38,7 @@ pub(super) fn stream(
     }
     let (mx, my) = a.mcus();
     let mut enc = ScanEncoder::new(BitWriter::new(out, start), options.restart_interval);
-    let mut restarts = 0u16;
+    let mut restarts = Restarts::new(restart_in);
     // Per component: its frame entry, its tables, its DC prediction and how
     // many of its blocks hold samples.
     let mut comps = [0, 1, 2].map(|c| StreamComponent {
@@ -56,10 +56,7 @@ pub(super) fn stream(
     });
     for row in 0..my {
         for col in 0..mx {
-            let i = row * mx + col;
-            if restart_in != 0 && i != 0 && i % usize::from(restart_in) == 0 {
-                r.restart(restarts)?;
-                restarts = restarts.wrapping_add(1);
+            if restarts.before_unit(&mut r)? {
                 comps.iter_mut().for_each(|c| c.pred = 0);
             }
             enc.start_mcu();
