@@ -40,6 +40,11 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub frames: Option<u64>,
 
+    /// Start playing at this position in the presentation (PLAY with
+    /// `Range: npt=SECS-`, RFC 2326 §12.29), e.g. 2.5.
+    #[arg(long, value_name = "SECS", value_parser = parse_start)]
+    pub start: Option<std::time::Duration>,
+
     /// Ask for RTP interleaved on the RTSP connection (RFC 2326 §10.12)
     /// instead of UDP.
     #[arg(long)]
@@ -190,6 +195,11 @@ impl Args {
             ),
         }
     }
+}
+
+fn parse_start(text: &str) -> Result<std::time::Duration, String> {
+    crate::prompt::parse_seconds(text)
+        .ok_or_else(|| format!("{text:?} is not a position in seconds (e.g. 2.5)"))
 }
 
 fn bracket_v6(host: &str) -> String {

@@ -27,7 +27,7 @@ use rtsp_core::session::client::{
     TransportRequest,
 };
 use rtsp_core::session::{Destination, Input, MediaTransport};
-use rtsp_core::{rtp, Instant};
+use rtsp_core::{rtp, Duration, Instant};
 
 use crate::cli::Credentials;
 
@@ -90,6 +90,10 @@ pub struct Control {
     announced_public: bool,
     /// Translated events waiting for the player (an answer, then its event).
     queue: std::collections::VecDeque<Event>,
+    /// `--start`: the position the first PLAY starts from.
+    start: Option<Duration>,
+    /// `start`, until a PLAY has used it.
+    start_pending: Option<Duration>,
 }
 
 /// The user agent, also our RTCP SDES CNAME (RFC 3550 §6.5.1).
@@ -98,7 +102,12 @@ const USER_AGENT: &str = concat!("rtsp-client/", env!("CARGO_PKG_VERSION"));
 impl Control {
     /// A session for `url`, asking for media as `how`, answering a 401
     /// with `credentials`.
-    pub fn new(url: &str, how: Setup, credentials: Option<Credentials>) -> Result<Control, String> {
+    pub fn new(
+        url: &str,
+        how: Setup,
+        credentials: Option<Credentials>,
+        start: Option<Duration>,
+    ) -> Result<Control, String> {
         Ok(Control {
             session: new_session(url, how, credentials.as_ref())?,
             url: url.to_string(),
@@ -108,6 +117,8 @@ impl Control {
             keepalives: 0,
             announced_public: false,
             queue: std::collections::VecDeque::new(),
+            start,
+            start_pending: start,
         })
     }
 
@@ -116,6 +127,8 @@ impl Control {
     pub fn restart(&mut self, how: Setup) -> Result<(), String> {
         self.session = new_session(&self.url, how, self.credentials.as_ref())?;
         self.setup_only = false;
+        // Nothing played over the first transport: start where asked.
+        self.start_pending = self.start;
         Ok(())
     }
 
@@ -213,7 +226,7 @@ impl Control {
             State::Playing => Err("already playing".into()),
             State::Ready => {
                 self.setup_only = false;
-                self.session.play(now);
+                self.play_or_start(now);
                 Ok(())
             }
         }
@@ -222,7 +235,27 @@ impl Control {
     /// `--play`: everything up to PLAY at once.
     pub fn play_now(&mut self, now: Instant) {
         self.setup_only = false;
-        self.session.play(now);
+        self.play_or_start(now);
+    }
+
+    /// `seek SECS`: PLAY from `at` (`Range: npt=SECS-`, RFC 2326 §12.29);
+    /// a playing session is paused first (the core's `play_from`).
+    pub fn seek(&mut self, now: Instant, at: std::time::Duration) -> Result<(), String> {
+        if !self.has_session() {
+            return Err("no session yet: setup first".into());
+        }
+        self.setup_only = false;
+        self.start_pending = None;
+        self.session.play_from(now, duration(at));
+        Ok(())
+    }
+
+    /// PLAY, from `--start` the first time.
+    fn play_or_start(&mut self, now: Instant) {
+        match self.start_pending.take() {
+            Some(at) => self.session.play_from(now, at),
+            None => self.session.play(now),
+        }
     }
 
     /// `pause`: PAUSE a playing session.
@@ -399,6 +432,12 @@ impl Control {
     fn pending_answer(&mut self, text: String) {
         self.queue.push_back(Event::Answer(text));
     }
+}
+
+/// A std duration as the core's (microseconds; a position past u64
+/// microseconds, 584,000 years, is clamped).
+pub fn duration(d: std::time::Duration) -> Duration {
+    Duration::from_micros(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 fn new_session(

@@ -19,6 +19,7 @@ impl Player {
             Command::Setup => self.control.setup(now),
             Command::Play => self.control.play(now),
             Command::Pause => self.control.pause(now),
+            Command::Seek(at) => self.control.seek(now, at),
             Command::TogglePlay => {
                 if self.control.is_playing() {
                     self.control.pause(now)
@@ -396,6 +397,7 @@ fn command_name(c: Command) -> &'static str {
         Command::Setup => "setup",
         Command::Play => "play",
         Command::Pause => "pause",
+        Command::Seek(_) => "seek",
         Command::TogglePlay => "play/pause",
         Command::Teardown => "teardown",
         Command::Describe => "describe",

@@ -48,6 +48,8 @@ pub enum Command {
     Play,
     /// PAUSE.
     Pause,
+    /// PLAY from a position (`Range: npt=SECS-`), pausing first if playing.
+    Seek(Duration),
     /// PLAY when paused or ready, PAUSE when playing (window key P/Space).
     TogglePlay,
     /// TEARDOWN.
@@ -102,6 +104,8 @@ pub struct Options {
     pub pcap: Option<PathBuf>,
     /// `--plot`.
     pub plot: Option<PathBuf>,
+    /// `--start`: where the first PLAY starts in the presentation.
+    pub start: Option<Duration>,
 }
 
 impl Options {
@@ -119,6 +123,7 @@ impl Options {
             save_frames: a.save_frames.clone(),
             pcap: a.pcap.clone(),
             plot: a.plot.clone(),
+            start: a.start,
         }
     }
 }
@@ -196,7 +201,12 @@ impl Player {
                 .map_err(|e| e.to_string())?;
             (Some((a, b)), Setup::Udp { rtp_port: port })
         };
-        let control = Control::new(&opts.target.url, how, opts.target.credentials.clone())?;
+        let control = Control::new(
+            &opts.target.url,
+            how,
+            opts.target.credentials.clone(),
+            opts.start.map(crate::control::duration),
+        )?;
         println!("connected to {shown} ({})", opts.target.url);
         Ok(Player {
             poll,

@@ -247,6 +247,9 @@ pub struct ClientSession<const AUTH: usize = 0> {
     report_due: bool,
     /// PAUSE succeeded since the last PLAY: the next PLAY resumes (no Range).
     resuming: bool,
+    /// A position asked for by [`play_from`](Self::play_from) that no PLAY
+    /// has reached yet: the next PLAY carries `Range: npt=<it>-`.
+    seek: Option<Duration>,
     state: State,
     goal: Goal,
     public: MethodSet,
@@ -299,6 +302,7 @@ impl<const AUTH: usize> ClientSession<AUTH> {
             options_done: false,
             report_due: false,
             resuming: false,
+            seek: None,
             state: State::Init,
             goal: Goal::None,
             public: MethodSet::EMPTY,
@@ -332,6 +336,20 @@ impl<const AUTH: usize> ClientSession<AUTH> {
         self.advance();
     }
 
+    /// Goal: play from `position` in the presentation (a seek): the next
+    /// PLAY carries `Range: npt=<position>-` (RFC 2326 §12.29), also after
+    /// a PAUSE, where [`play`](Self::play) would resume. From `Init` it
+    /// sets up first, as `play` does. A playing session is paused first:
+    /// RFC 2326 §10.5 queues a PLAY that arrives while one is active, so
+    /// PAUSE then PLAY is the seek that every RFC 2326 server understands
+    /// (ffmpeg seeks the same way). The events are those of the steps:
+    /// [`Event::Paused`], then [`Event::Playing`].
+    pub fn play_from(&mut self, _now: Instant, position: Duration) {
+        self.goal = Goal::Playing;
+        self.seek = Some(position);
+        self.advance();
+    }
+
     /// Goal: pause a playing session. [`Error::InvalidState`] unless
     /// playing or on the way to it.
     pub fn pause(&mut self, _now: Instant) -> Result<(), Error> {
@@ -339,6 +357,7 @@ impl<const AUTH: usize> ClientSession<AUTH> {
             return Err(Error::InvalidState);
         }
         self.goal = Goal::Paused;
+        self.seek = None;
         self.advance();
         Ok(())
     }
@@ -533,6 +552,7 @@ impl<const AUTH: usize> ClientSession<AUTH> {
             (Goal::Described | Goal::Playing, State::Init) => Some(Request::Describe),
             (Goal::Playing, State::Described) => Some(Request::Setup),
             (Goal::Playing, State::Ready) => Some(Request::Play),
+            (Goal::Playing, State::Playing) if self.seek.is_some() => Some(Request::Pause),
             (Goal::Paused, State::Playing) => Some(Request::Pause),
             (Goal::TornDown, State::Ready | State::Playing) => Some(Request::Teardown),
             (Goal::TornDown, State::Init | State::Described) => {

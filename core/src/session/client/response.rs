@@ -67,6 +67,10 @@ impl<const AUTH: usize> ClientSession<AUTH> {
     }
 
     fn on_failure(&mut self, step: Request, status: StatusCode, auth: Option<AuthError>) {
+        if matches!(step, Request::Play | Request::Pause) {
+            // The seek failed with its step: the host asks again if it wants.
+            self.seek = None;
+        }
         match step {
             // Servers that do not implement OPTIONS can still DESCRIBE.
             Request::Options => self.options_done = true,
@@ -176,6 +180,7 @@ impl<const AUTH: usize> ClientSession<AUTH> {
         let control = control.rsplit('/').next().unwrap_or(control);
         let info = info.and_then(|l| l.find(control));
         self.state = State::Playing;
+        self.seek = None;
         self.timers
             .set(Timer::Report as usize, now + self.config.report_interval);
         self.push_event(Event::Playing {
@@ -196,12 +201,14 @@ impl<const AUTH: usize> ClientSession<AUTH> {
         self.timers.stop(Timer::Report as usize);
         self.report_due = false;
         self.resuming = false;
+        self.seek = None;
         self.goal = Goal::None;
         self.push_event(Event::TornDown);
     }
 
     fn fail(&mut self, request: Request, status: StatusCode) {
         self.goal = Goal::None;
+        self.seek = None;
         self.push_event(Event::Error {
             request,
             status,
