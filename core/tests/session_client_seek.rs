@@ -13,14 +13,6 @@ use session_common::*;
 
 const CLIP: &str = "rtsp://127.0.0.1:8554/clip.mjpeg";
 
-fn methods(p: &Pair) -> Vec<&str> {
-    p.wire
-        .requests
-        .iter()
-        .map(|r| r.split(' ').next().unwrap())
-        .collect()
-}
-
 /// The `Range` of the last request, which must be a PLAY.
 fn last_play_range(p: &Pair) -> Option<&str> {
     let last = p.wire.requests.last().unwrap();

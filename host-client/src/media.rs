@@ -48,8 +48,9 @@ pub struct Media {
     pub width: u16,
     /// Frame height of the last complete frame.
     pub height: u16,
-    /// Complete frames whose rebuilt JFIF did not parse (counted as dropped).
-    pub corrupt_frames: u64,
+    /// Frames the depacketizer has given up so far, already passed on to
+    /// the statistics (which count every frame, once).
+    drops_counted: u64,
     /// `--frames N`: once N frames are complete the run is ending, and
     /// media still in flight is neither counted nor saved.
     pub frame_limit: Option<u64>,
@@ -89,7 +90,7 @@ impl Media {
             foreign_payload_type: None,
             width: 0,
             height: 0,
-            corrupt_frames: 0,
+            drops_counted: 0,
             frame_limit: None,
             not_rtp: 0,
             packets_seen: 0,
@@ -105,16 +106,15 @@ impl Media {
         self.depack.set_dimensions(width, height);
     }
 
-    /// Complete frames delivered.
+    /// Complete frames delivered (the statistics' count).
     pub fn frames_complete(&self) -> u64 {
-        self.depack
-            .frames_complete()
-            .saturating_sub(self.corrupt_frames)
+        self.metrics.frames_complete()
     }
 
-    /// Frames dropped: gaps, overflow, inconsistency, or a corrupt rebuild.
+    /// Frames dropped: gaps, overflow, inconsistency, or a corrupt rebuild
+    /// (the statistics' count).
     pub fn frames_dropped(&self) -> u64 {
-        self.depack.frames_dropped() + self.corrupt_frames
+        self.metrics.frames_dropped()
     }
 
     /// Handles one RTP packet arriving at `now_us`. Returns true when it
@@ -144,12 +144,25 @@ impl Media {
             Some(_) => {}
         }
         self.metrics.on_packet(now_us, &pkt);
-        let frame = match self.depack.push(&pkt) {
+        let completed = self.reassemble(now_us, &pkt);
+        // Frames the depacketizer gave up go to the statistics once, after
+        // the frame's borrow of its buffer has ended.
+        let dropped = self.depack.frames_dropped();
+        for _ in self.drops_counted..dropped {
+            self.metrics.on_frame(now_us, false, 0);
+        }
+        self.drops_counted = dropped;
+        completed
+    }
+
+    /// Feeds one packet to the depacketizer; a frame it completes goes to
+    /// the statistics, the window and `--save-frames`. True when it did.
+    fn reassemble(&mut self, now_us: u64, pkt: &rtp::Packet<&[u8]>) -> bool {
+        let frame = match self.depack.push(pkt) {
             Ok(Some(frame)) => frame,
             _ => return false,
         };
         let Ok(parsed) = jpeg::Frame::parse(frame) else {
-            self.corrupt_frames += 1;
             self.metrics.on_frame(now_us, false, frame.len());
             return false;
         };

@@ -69,8 +69,6 @@ struct Stream {
     pt: u8,
     first_us: u64,
     last_us: u64,
-    markers: u64,
-    payload_bytes: u64,
     tcp: bool,
 }
 
@@ -159,22 +157,21 @@ fn account(
             pt: pkt.payload_type(),
             first_us: ts_us,
             last_us: ts_us,
-            markers: 0,
-            payload_bytes: 0,
             tcp,
         }
     });
     s.metrics.on_packet(ts_us, &pkt);
     s.last_us = ts_us;
-    s.markers += u64::from(pkt.marker());
-    s.payload_bytes += pkt.payload().len() as u64;
+    if pkt.marker() {
+        // The marker ends a frame (RFC 2435 §3.1): the frame rate counts
+        // them, as complete frames, without reassembling.
+        s.metrics.on_frame(ts_us, true, 0);
+    }
 }
 
 fn report(k: &Key, s: &Stream) -> StreamReport {
     let dur = (s.last_us.saturating_sub(s.first_us)) as f64 / 1e6;
     let m = &s.metrics;
-    let expected = m.expected();
-    let lost = m.lost();
     StreamReport {
         src: k.0.to_string(),
         dst: k.1.to_string(),
@@ -182,28 +179,16 @@ fn report(k: &Key, s: &Stream) -> StreamReport {
         ssrc: format!("0x{:08X}", k.2),
         payload_type: s.pt,
         packets: m.received(),
-        expected,
-        lost,
-        loss_percent: if expected > 0 {
-            lost as f64 * 100.0 / expected as f64
-        } else {
-            0.0
-        },
+        expected: m.expected(),
+        lost: m.lost(),
+        loss_percent: m.lost_percent(),
         duplicates: m.duplicates(),
         reordered: m.reordered(),
         max_delta_ms: m.max_delta_ms(),
         mean_jitter_ms: m.mean_jitter_ms(),
         max_jitter_ms: m.max_jitter_ms(),
-        fps: if dur > 0.0 {
-            s.markers.saturating_sub(1) as f64 / dur
-        } else {
-            0.0
-        },
-        payload_kbps: if dur > 0.0 {
-            s.payload_bytes as f64 * 8.0 / dur / 1000.0
-        } else {
-            0.0
-        },
+        fps: m.fps_overall(),
+        payload_kbps: m.payload_kbps_overall(),
         duration_s: dur,
     }
 }

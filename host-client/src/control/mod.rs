@@ -23,10 +23,10 @@ mod words;
 use rtsp_core::rtsp::header::MethodSet;
 use rtsp_core::rtsp::StatusCode;
 use rtsp_core::session::client::{
-    self as client, AuthClientSession, AuthError, Config, Reception, Request, State,
+    self as client, AuthClientSession, AuthError, Config, Received, Reception, Request, State,
     TransportRequest,
 };
-use rtsp_core::session::{Destination, Input, MediaTransport};
+use rtsp_core::session::{Destination, MediaTransport};
 use rtsp_core::{rtp, Duration, Instant};
 
 use crate::cli::Credentials;
@@ -277,7 +277,11 @@ impl Control {
     }
 
     /// Bytes from the RTSP connection (see the core's `handle_input`).
-    pub fn handle_input<'a>(&mut self, now: Instant, input: &'a [u8]) -> Result<Input<'a>, String> {
+    pub fn handle_input<'a>(
+        &mut self,
+        now: Instant,
+        input: &'a [u8],
+    ) -> Result<Received<'a>, String> {
         self.session
             .handle_input(now, input)
             .map_err(|e| format!("the server sent something that is not RTSP ({e})"))
@@ -424,6 +428,10 @@ impl Control {
                     None => error_words(request, status),
                 })
             }
+            client::Event::NotJpeg => {
+                self.setup_only = false;
+                Event::Failed(not_mjpeg(self.session.described()))
+            }
             client::Event::ServerBye => Event::Bye,
         })
     }
@@ -474,6 +482,21 @@ fn random_ssrc() -> u32 {
             .as_nanos(),
     );
     h.finish() as u32
+}
+
+/// A DESCRIBE answer without JPEG video, naming what it offers instead
+/// (RFC 4566 §6 `a=rtpmap`), as the core read it.
+fn not_mjpeg(offered: Option<client::Described>) -> String {
+    let offer = match offered {
+        Some(client::Described {
+            encoding: Some(name),
+            clock_rate,
+            ..
+        }) => format!("{name}/{clock_rate}"),
+        Some(d) => format!("payload type {}", d.payload_type),
+        None => "no video at all".into(),
+    };
+    format!("the stream is not MJPEG (the SDP offers {offer}); this client plays RTP/JPEG (RFC 2435) only")
 }
 
 fn describe_words(d: &client::Described) -> String {

@@ -90,7 +90,7 @@ impl Player {
                         if let Transmit::Interleaved(n) = t {
                             // Our RR, captured as tcpdump would see it.
                             let ch = self.control.interleaved_rtcp_channel().unwrap_or(1);
-                            let path = self.tcp_path(
+                            let path = super::tcp_path(
                                 ch,
                                 media::Path {
                                     src: self.local,
@@ -137,9 +137,6 @@ impl Player {
                 println!("{text} (session {})", self.control.state_name());
             }
             Event::Described { size, payload_type } => {
-                if let Some(offer) = self.not_jpeg.take() {
-                    return Err(not_mjpeg(&offer));
-                }
                 self.media.payload_type = payload_type;
                 if let Some((w, h)) = size {
                     self.media.set_dimensions(w, h);
@@ -177,12 +174,6 @@ impl Player {
                 self.prompt();
             }
             Event::Failed(text) => {
-                // The core refuses an SDP without JPEG video itself (as 415);
-                // say what the server offered instead.
-                let text = match self.not_jpeg.take() {
-                    Some(offer) => not_mjpeg(&offer),
-                    None => text,
-                };
                 // A refused request in --play mode ends the run: nothing will come.
                 if self.opts.auto_play && self.leaving.is_none() {
                     return Err(text);
@@ -305,9 +296,9 @@ impl Player {
     /// The metrics so far.
     pub(super) fn report(&self, now: Instant) -> Report {
         let m = &self.media.metrics;
+        // Rates over the time spent playing, which only the host knows
+        // (pauses excluded); loss and jitter are the core's figures.
         let dur = self.played_us(now) as f64 / 1e6;
-        let expected = m.expected();
-        let lost = m.lost();
         Report {
             url: self.opts.target.url.clone(),
             transport: if self.tcp_media { "tcp" } else { "udp" }.into(),
@@ -326,13 +317,9 @@ impl Player {
                 0.0
             },
             packets_received: m.received(),
-            packets_expected: expected,
-            packets_lost: lost,
-            loss_percent: if expected > 0 {
-                lost as f64 * 100.0 / expected as f64
-            } else {
-                0.0
-            },
+            packets_expected: m.expected(),
+            packets_lost: m.lost(),
+            loss_percent: m.lost_percent(),
             jitter_ms: m.jitter_ms(),
             duplicates: m.duplicates(),
             reordered: m.reordered(),
@@ -386,10 +373,6 @@ impl Player {
             crate::prompt::print_prompt();
         }
     }
-}
-
-fn not_mjpeg(offer: &str) -> String {
-    format!("the stream is not MJPEG (the SDP offers {offer}); this client plays RTP/JPEG (RFC 2435) only")
 }
 
 fn command_name(c: Command) -> &'static str {

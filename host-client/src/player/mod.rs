@@ -16,10 +16,7 @@ use std::time::Duration;
 use embedded_time::Clock;
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token, Waker};
-use rtsp_core::limits::RTSP_MAX_HEADERS;
-use rtsp_core::rtsp::{self, Header, Message, Status};
-use rtsp_core::sdp::SessionDescription;
-use rtsp_core::session::Input;
+use rtsp_core::session::client::Received;
 use rtsp_core::Instant;
 
 mod drive;
@@ -156,8 +153,6 @@ pub struct Player {
     next_status: u64,
     /// TEARDOWN sent to switch to TCP; SETUP again when it is answered.
     fallback_pending: bool,
-    /// The DESCRIBE answer offered no JPEG video: what it offered instead.
-    not_jpeg: Option<String>,
     /// The last SETUP chose interleaved media (for the report).
     tcp_media: bool,
     /// Set when leaving: the deadline for the TEARDOWN answer.
@@ -229,7 +224,6 @@ impl Player {
             samples: Vec::new(),
             next_status: 0,
             fallback_pending: false,
-            not_jpeg: None,
             tcp_media: false,
             leaving: None,
             udp_check: None,
@@ -340,95 +334,44 @@ impl Player {
             if data.is_empty() {
                 break;
             }
-            if data.first() != Some(&b'$') {
-                if let Some(offer) = not_jpeg(data) {
-                    self.not_jpeg = Some(offer);
+            // The core reads the `$` framing (RFC 2326 §10.12): what comes
+            // back is a packet, already on its channel.
+            let received = self.control.handle_input(now, data)?;
+            let from_server = media::Path {
+                src: self.server,
+                dst: self.local,
+            };
+            match received {
+                Received::Partial => break,
+                Received::Consumed(_) => {}
+                Received::Rtp { packet, .. } => {
+                    let ch = self.control.interleaved_rtp_channel().unwrap_or(0);
+                    let path = tcp_path(ch, from_server);
+                    self.media.on_rtp(now.as_micros(), path, packet);
                 }
-            } else if let (Some(&ch), Some(ch_rtcp)) =
-                (data.get(1), self.control.interleaved_rtcp_channel())
-            {
-                // Interleaved RTCP goes to the session; capture it first.
-                let len = data
-                    .get(2..4)
-                    .map_or(0, |l| usize::from(u16::from_be_bytes([l[0], l[1]])));
-                if ch == ch_rtcp && data.len() >= 4 + len {
-                    let path = self.tcp_path(
-                        ch,
-                        media::Path {
-                            src: self.server,
-                            dst: self.local,
-                        },
-                    );
-                    self.media.capture(path, &data[4..4 + len]);
+                Received::Rtcp { packet, .. } => {
+                    let ch = self.control.interleaved_rtcp_channel().unwrap_or(1);
+                    self.media.capture(tcp_path(ch, from_server), packet);
                 }
             }
-            let data = self.rxbuf.data();
-            match self.control.handle_input(now, data)? {
-                Input::Partial => break,
-                Input::Consumed(n) => self.rxbuf.consume(n),
-                Input::Rtp { consumed, packet } => {
-                    let ch = self.control.interleaved_rtp_channel().unwrap_or(0);
-                    let path = self.tcp_path(
-                        ch,
-                        media::Path {
-                            src: self.server,
-                            dst: self.local,
-                        },
-                    );
-                    self.media.on_rtp(now.as_micros(), path, packet);
-                    self.rxbuf.consume(consumed);
-                }
+            if let Some(n) = received.consumed() {
+                self.rxbuf.consume(n);
             }
         }
         Ok(open)
     }
 }
 
-/// Looks at a complete response before the session does: a DESCRIBE
-/// answer whose SDP (RFC 4566) has no JPEG video is refused, naming what
-/// it offers instead.
-fn not_jpeg(data: &[u8]) -> Option<String> {
-    {
-        let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
-        let Ok(Status::Complete((Message::Response(r), _))) = rtsp::parse(data, &mut headers)
-        else {
-            return None;
-        };
-        if r.body.is_empty()
-            || !r
-                .header_str("Content-Type")
-                .is_some_and(|t| t.contains("sdp"))
-        {
-            return None;
-        }
-        let sdp = SessionDescription::parse(r.body).ok()?;
-        if sdp.jpeg_video().is_some() {
-            return None;
-        }
-        let offer = sdp
-            .media()
-            .find(|m| m.kind.eq_ignore_ascii_case("video"))
-            .and_then(|m| {
-                let pt = m.payload_types().next()?;
-                Some(m.rtpmap(pt).map_or(format!("payload type {pt}"), |map| {
-                    format!("{}/{}", map.encoding, map.clock_rate)
-                }))
-            })
-            .unwrap_or_else(|| "no video at all".to_string());
-        Some(offer)
+/// Interleaved packets are captured as UDP between synthetic ports.
+pub(super) fn tcp_path(channel: u8, p: media::Path) -> media::Path {
+    let port = crate::pcap_out::INTERLEAVED_BASE_PORT + u16::from(channel);
+    media::Path {
+        src: SocketAddr::new(p.src.ip(), port),
+        dst: SocketAddr::new(p.dst.ip(), port),
     }
 }
 
 impl Player {
-    /// Interleaved packets are captured as UDP between synthetic ports.
-    fn tcp_path(&self, channel: u8, p: media::Path) -> media::Path {
-        let port = crate::pcap_out::INTERLEAVED_BASE_PORT + u16::from(channel);
-        media::Path {
-            src: SocketAddr::new(p.src.ip(), port),
-            dst: SocketAddr::new(p.dst.ip(), port),
-        }
-    }
-
     fn read_udp(&mut self, now: Instant) {
         let Some((rtp, rtcp)) = &self.udp else { return };
         let t = now.as_micros();
