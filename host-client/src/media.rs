@@ -15,6 +15,7 @@ use rtsp_core::jpeg::{self, Depacketizer};
 use rtsp_core::limits::JPEG_MAX_HEADER;
 use rtsp_core::rtp;
 
+use crate::error::Error;
 use crate::metrics::StreamMetrics;
 use crate::pcap_out::PcapWriter;
 use crate::window::FrameSlot;
@@ -71,15 +72,16 @@ impl Media {
         save_dir: Option<PathBuf>,
         pcap: Option<&std::path::Path>,
         slot: Option<Arc<FrameSlot>>,
-    ) -> Result<Media, String> {
+    ) -> Result<Media, Error> {
+        let create = |path: &std::path::Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Create { path, source }
+        };
         if let Some(d) = &save_dir {
-            std::fs::create_dir_all(d)
-                .map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+            std::fs::create_dir_all(d).map_err(create(d))?;
         }
         let pcap = match pcap {
-            Some(p) => Some(
-                PcapWriter::create(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?,
-            ),
+            Some(p) => Some(PcapWriter::create(p).map_err(create(p))?),
             None => None,
         };
         Ok(Media {
@@ -132,6 +134,14 @@ impl Media {
             return false;
         };
         self.packets_seen += 1;
+        tracing::trace!(
+            "RTP seq {} ts {} marker {} {} bytes from {}",
+            pkt.sequence_number().0,
+            pkt.timestamp().0,
+            pkt.marker(),
+            data.len(),
+            path.src
+        );
         if pkt.payload_type() != self.payload_type {
             let n = self.foreign_payload_type.map_or(0, |(_, n)| n);
             self.foreign_payload_type = Some((pkt.payload_type(), n + 1));

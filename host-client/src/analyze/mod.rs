@@ -16,6 +16,7 @@
 mod capture;
 mod tcp;
 
+use crate::error::Error;
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -75,7 +76,7 @@ struct Stream {
 type Key = (SocketAddr, SocketAddr, u32);
 
 /// Runs the analysis and prints the report; returns the process exit code.
-pub fn run(path: &Path, json: bool) -> Result<i32, String> {
+pub fn run(path: &Path, json: bool) -> Result<i32, Error> {
     // Pass 1: RTP ports negotiated by RTSP (client and server, RTP = even).
     let mut rtsp_ports: BTreeSet<u16> = BTreeSet::new();
     capture::for_each(path, |d| {

@@ -30,6 +30,7 @@ use rtsp_core::session::{Destination, MediaTransport};
 use rtsp_core::{rtp, Duration, Instant};
 
 use crate::cli::Credentials;
+use crate::error::Error;
 
 /// How SETUP asks for the media.
 pub type Setup = TransportRequest;
@@ -70,8 +71,8 @@ pub enum Event {
     Paused,
     /// TEARDOWN answered.
     TornDown,
-    /// A request was refused; the text says why.
-    Failed(String),
+    /// A request was refused, or the stream cannot be played.
+    Failed(Refusal),
     /// The server ended the stream (RTCP BYE).
     Bye,
 }
@@ -107,7 +108,7 @@ impl Control {
         how: Setup,
         credentials: Option<Credentials>,
         start: Option<Duration>,
-    ) -> Result<Control, String> {
+    ) -> Result<Control, Error> {
         Ok(Control {
             session: new_session(url, how, credentials.as_ref())?,
             url: url.to_string(),
@@ -124,7 +125,7 @@ impl Control {
 
     /// Starts over on the same connection with another transport (the
     /// UDP-to-TCP fallback); the next `play` sets up again.
-    pub fn restart(&mut self, how: Setup) -> Result<(), String> {
+    pub fn restart(&mut self, how: Setup) -> Result<(), Error> {
         self.session = new_session(&self.url, how, self.credentials.as_ref())?;
         self.setup_only = false;
         // Nothing played over the first transport: start where asked.
@@ -184,31 +185,31 @@ impl Control {
     }
 
     /// `options`: what the server supports (OPTIONS is sent once, first).
-    pub fn options(&mut self, now: Instant) -> Result<Option<String>, String> {
+    pub fn options(&mut self, now: Instant) -> Option<String> {
         let public = self.session.public();
         if public != MethodSet::EMPTY {
-            return Ok(Some(format!("the server supports {public}")));
+            return Some(format!("the server supports {public}"));
         }
         self.session.describe(now);
-        Ok(None)
+        None
     }
 
     /// `describe`: the stream, from DESCRIBE (sent once).
-    pub fn describe(&mut self, now: Instant) -> Result<Option<String>, String> {
+    pub fn describe(&mut self, now: Instant) -> Option<String> {
         if let Some(d) = self.session.described() {
-            return Ok(Some(describe_words(&d)));
+            return Some(describe_words(&d));
         }
         self.session.describe(now);
-        Ok(None)
+        None
     }
 
     /// `setup`: OPTIONS, DESCRIBE and SETUP as needed, then stop in Ready.
-    pub fn setup(&mut self, now: Instant) -> Result<(), String> {
+    pub fn setup(&mut self, now: Instant) -> Result<(), NotNow> {
         if self.has_session() {
-            return Err("already set up: teardown first".into());
+            return Err(NotNow::AlreadySetUp);
         }
         if self.session.is_busy() && self.setup_only {
-            return Err("a SETUP is already on its way".into());
+            return Err(NotNow::SetupOnItsWay);
         }
         self.setup_only = true;
         self.session.play(now);
@@ -220,10 +221,10 @@ impl Control {
     }
 
     /// `play`: PLAY a session that is set up (the lab's order).
-    pub fn play(&mut self, now: Instant) -> Result<(), String> {
+    pub fn play(&mut self, now: Instant) -> Result<(), NotNow> {
         match self.session.state() {
-            State::Init | State::Described => Err("no session yet: setup first".into()),
-            State::Playing => Err("already playing".into()),
+            State::Init | State::Described => Err(NotNow::NoSession),
+            State::Playing => Err(NotNow::AlreadyPlaying),
             State::Ready => {
                 self.setup_only = false;
                 self.play_or_start(now);
@@ -240,9 +241,9 @@ impl Control {
 
     /// `seek SECS`: PLAY from `at` (`Range: npt=SECS-`, RFC 2326 §12.29);
     /// a playing session is paused first (the core's `play_from`).
-    pub fn seek(&mut self, now: Instant, at: std::time::Duration) -> Result<(), String> {
+    pub fn seek(&mut self, now: Instant, at: std::time::Duration) -> Result<(), NotNow> {
         if !self.has_session() {
-            return Err("no session yet: setup first".into());
+            return Err(NotNow::NoSession);
         }
         self.setup_only = false;
         self.start_pending = None;
@@ -259,18 +260,18 @@ impl Control {
     }
 
     /// `pause`: PAUSE a playing session.
-    pub fn pause(&mut self, now: Instant) -> Result<(), String> {
+    pub fn pause(&mut self, now: Instant) -> Result<(), NotNow> {
         match self.session.state() {
-            State::Init | State::Described => Err("no session yet: setup first".into()),
-            State::Ready => Err("not playing".into()),
-            State::Playing => self.session.pause(now).map_err(|e| e.to_string()),
+            State::Init | State::Described => Err(NotNow::NoSession),
+            State::Ready => Err(NotNow::NotPlaying),
+            State::Playing => self.session.pause(now).map_err(NotNow::Session),
         }
     }
 
     /// `teardown`: TEARDOWN the session.
-    pub fn teardown(&mut self, now: Instant) -> Result<(), String> {
+    pub fn teardown(&mut self, now: Instant) -> Result<(), NotNow> {
         if !self.has_session() {
-            return Err("no session to tear down".into());
+            return Err(NotNow::NothingToTearDown);
         }
         self.session.teardown(now);
         Ok(())
@@ -281,10 +282,10 @@ impl Control {
         &mut self,
         now: Instant,
         input: &'a [u8],
-    ) -> Result<Received<'a>, String> {
+    ) -> Result<Received<'a>, Error> {
         self.session
             .handle_input(now, input)
-            .map_err(|e| format!("the server sent something that is not RTSP ({e})"))
+            .map_err(Error::NotRtsp)
     }
 
     /// An RTCP packet from the server (sender reports, BYE).
@@ -310,12 +311,12 @@ impl Control {
         now: Instant,
         buf: &mut [u8],
         reception: &mut R,
-    ) -> Result<Option<Transmit>, String> {
+    ) -> Result<Option<Transmit>, Error> {
         let was_ready = self.has_session();
         let Some(t) = self
             .session
             .poll_transmit(now, buf, reception)
-            .map_err(|e| e.to_string())?
+            .map_err(Error::Session)?
         else {
             return Ok(None);
         };
@@ -424,13 +425,17 @@ impl Control {
             } => {
                 self.setup_only = false;
                 Event::Failed(match auth {
-                    Some(why) => auth_words(&self.url, status, why),
-                    None => error_words(request, status),
+                    Some(why) => Refusal::Auth {
+                        url: self.url.clone(),
+                        status,
+                        why,
+                    },
+                    None => Refusal::Status { request, status },
                 })
             }
             client::Event::NotJpeg => {
                 self.setup_only = false;
-                Event::Failed(not_mjpeg(self.session.described()))
+                Event::Failed(Refusal::NotMjpeg(self.session.described()))
             }
             client::Event::ServerBye => Event::Bye,
         })
@@ -452,7 +457,7 @@ fn new_session(
     url: &str,
     how: Setup,
     credentials: Option<&Credentials>,
-) -> Result<AuthClientSession, String> {
+) -> Result<AuthClientSession, Error> {
     let ssrc = rtp::Ssrc(random_ssrc());
     let config = Config {
         transport: how,
@@ -460,12 +465,17 @@ fn new_session(
         ssrc,
         ..Config::default()
     };
-    let mut session =
-        AuthClientSession::with_auth(config, url).map_err(|e| format!("{url}: {e}"))?;
+    let mut session = AuthClientSession::with_auth(config, url).map_err(|source| Error::Url {
+        url: url.into(),
+        source,
+    })?;
     if let Some(c) = credentials {
         session
             .set_credentials(&c.user, &c.password)
-            .map_err(|e| format!("cannot use the credentials for {url}: {e}"))?;
+            .map_err(|source| Error::Credentials {
+                url: url.into(),
+                source,
+            })?;
     }
     Ok(session)
 }
@@ -484,21 +494,6 @@ fn random_ssrc() -> u32 {
     h.finish() as u32
 }
 
-/// A DESCRIBE answer without JPEG video, naming what it offers instead
-/// (RFC 4566 §6 `a=rtpmap`), as the core read it.
-fn not_mjpeg(offered: Option<client::Described>) -> String {
-    let offer = match offered {
-        Some(client::Described {
-            encoding: Some(name),
-            clock_rate,
-            ..
-        }) => format!("{name}/{clock_rate}"),
-        Some(d) => format!("payload type {}", d.payload_type),
-        None => "no video at all".into(),
-    };
-    format!("the stream is not MJPEG (the SDP offers {offer}); this client plays RTP/JPEG (RFC 2435) only")
-}
-
 fn describe_words(d: &client::Described) -> String {
     let mut s = format!("stream: payload type {}", d.payload_type);
     if d.payload_type == rtsp_core::jpeg::PAYLOAD_TYPE {
@@ -511,6 +506,86 @@ fn describe_words(d: &client::Described) -> String {
         s += &format!(", {w}x{h}");
     }
     s
+}
+
+/// Why a command cannot be carried out in the session's state (RFC 2326
+/// A.1); the prompt prints it after "cannot <command>:".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotNow {
+    /// No SETUP yet (Init).
+    NoSession,
+    /// SETUP again while set up.
+    AlreadySetUp,
+    /// `setup` while its SETUP is in flight.
+    SetupOnItsWay,
+    /// `play` while playing.
+    AlreadyPlaying,
+    /// `pause` while not playing.
+    NotPlaying,
+    /// `teardown` without a session.
+    NothingToTearDown,
+    /// The core refused the goal.
+    Session(rtsp_core::session::Error),
+}
+
+impl std::fmt::Display for NotNow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotNow::NoSession => f.write_str("no session yet: setup first"),
+            NotNow::AlreadySetUp => f.write_str("already set up: teardown first"),
+            NotNow::SetupOnItsWay => f.write_str("a SETUP is already on its way"),
+            NotNow::AlreadyPlaying => f.write_str("already playing"),
+            NotNow::NotPlaying => f.write_str("not playing"),
+            NotNow::NothingToTearDown => f.write_str("no session to tear down"),
+            NotNow::Session(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Why a request failed, from the server's answer or the core's reading
+/// of it; `Display` says it in plain words, in one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The server answered with an error status (RFC 2326 §7.1.1).
+    Status {
+        /// What we asked.
+        request: Request,
+        /// The answer.
+        status: StatusCode,
+    },
+    /// A 401 the session could not answer (RFC 2326 §11.4.2).
+    Auth {
+        /// The URL (requests carry it without userinfo; never the password).
+        url: String,
+        /// The status (401).
+        status: StatusCode,
+        /// Why the core could not answer it.
+        why: AuthError,
+    },
+    /// The DESCRIBE answer has no JPEG video: what it offers, as the core
+    /// read it (RFC 4566 §6 `a=rtpmap`), `None` for no video at all.
+    NotMjpeg(Option<client::Described>),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Status { request, status } => f.write_str(&error_words(*request, *status)),
+            Refusal::Auth { url, status, why } => f.write_str(&auth_words(url, *status, *why)),
+            Refusal::NotMjpeg(offered) => {
+                let offer = match offered {
+                    Some(client::Described {
+                        encoding: Some(name),
+                        clock_rate,
+                        ..
+                    }) => format!("{name}/{clock_rate}"),
+                    Some(d) => format!("payload type {}", d.payload_type),
+                    None => "no video at all".into(),
+                };
+                write!(f, "the stream is not MJPEG (the SDP offers {offer}); this client plays RTP/JPEG (RFC 2435) only")
+            }
+        }
+    }
 }
 
 /// A 401 the session could not answer (RFC 2326 §11.4.2), in one line

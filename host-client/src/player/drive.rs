@@ -9,12 +9,14 @@ use rtsp_core::Instant;
 
 use super::{Command, Player, TEARDOWN_GRACE_US};
 use crate::control::{Event, Setup, Transmit};
+use crate::error::Error;
 use crate::media;
 use crate::report::Report;
 
 impl Player {
     /// Acts on one command; prints why when it is not valid now.
     pub(super) fn command(&mut self, now: Instant, c: Command) {
+        tracing::debug!("command: {c:?}");
         let r = match c {
             Command::Setup => self.control.setup(now),
             Command::Play => self.control.play(now),
@@ -28,8 +30,16 @@ impl Player {
                 }
             }
             Command::Teardown => self.control.teardown(now),
-            Command::Describe => self.control.describe(now).map(|t| self.say(t)),
-            Command::Options => self.control.options(now).map(|t| self.say(t)),
+            Command::Describe => {
+                let t = self.control.describe(now);
+                self.say(t);
+                Ok(())
+            }
+            Command::Options => {
+                let t = self.control.options(now);
+                self.say(t);
+                Ok(())
+            }
             Command::Stats => {
                 println!("{}", self.report(now).summary());
                 self.prompt();
@@ -77,7 +87,7 @@ impl Player {
     /// Drains the session's transmits and events.
     /// Events may queue new requests (DESCRIBE answered → SETUP), so this
     /// loops until both queues are empty.
-    pub(super) fn drive(&mut self, now: Instant) -> Result<(), String> {
+    pub(super) fn drive(&mut self, now: Instant) -> Result<(), Error> {
         loop {
             let mut idle = true;
             while let Some(t) =
@@ -85,6 +95,17 @@ impl Player {
                     .poll_transmit(now, &mut self.tx_buf, &mut self.media.metrics)?
             {
                 idle = false;
+                match t {
+                    Transmit::Rtsp(n) => {
+                        tracing::debug!("sent: {}", first_line(&self.tx_buf[..n]));
+                    }
+                    Transmit::Interleaved(n) => {
+                        tracing::debug!("sent: RTCP receiver report, {n} bytes interleaved");
+                    }
+                    Transmit::Rtcp { len, port } => {
+                        tracing::debug!("sent: RTCP receiver report, {len} bytes to port {port}");
+                    }
+                }
                 match t {
                     Transmit::Rtsp(n) | Transmit::Interleaved(n) => {
                         if let Transmit::Interleaved(n) = t {
@@ -102,7 +123,7 @@ impl Player {
                         }
                         self.txbuf
                             .send(&mut self.tcp, &self.tx_buf[..n])
-                            .map_err(|e| format!("RTSP connection failed: {e}"))?
+                            .map_err(Error::Connection)?
                     }
                     Transmit::Rtcp { len, port } => self.send_rtcp(len, port),
                 }
@@ -115,9 +136,7 @@ impl Player {
                 break;
             }
         }
-        self.txbuf
-            .flush(&mut self.tcp)
-            .map_err(|e| format!("RTSP connection failed: {e}"))
+        self.txbuf.flush(&mut self.tcp).map_err(Error::Connection)
     }
 
     fn send_rtcp(&mut self, n: usize, port: u16) {
@@ -131,7 +150,8 @@ impl Player {
             .capture(media::Path { src, dst }, &self.tx_buf[..n]);
     }
 
-    fn on_event(&mut self, now: Instant, ev: Event) -> Result<(), String> {
+    fn on_event(&mut self, now: Instant, ev: Event) -> Result<(), Error> {
+        tracing::debug!("event: {ev:?}");
         match ev {
             Event::Answer(text) => {
                 println!("{text} (session {})", self.control.state_name());
@@ -173,12 +193,12 @@ impl Player {
                 }
                 self.prompt();
             }
-            Event::Failed(text) => {
+            Event::Failed(why) => {
                 // A refused request in --play mode ends the run: nothing will come.
                 if self.opts.auto_play && self.leaving.is_none() {
-                    return Err(text);
+                    return Err(Error::Refused(why));
                 }
-                println!("{text} (session {})", self.control.state_name());
+                println!("{why} (session {})", self.control.state_name());
                 self.prompt();
             }
             Event::Bye => {
@@ -373,6 +393,15 @@ impl Player {
             crate::prompt::print_prompt();
         }
     }
+}
+
+/// The start line of an RTSP message (RFC 2326 §6.1, §7.1), for the log.
+pub(super) fn first_line(message: &[u8]) -> std::borrow::Cow<'_, str> {
+    let end = message
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(message.len());
+    String::from_utf8_lossy(&message[..end])
 }
 
 fn command_name(c: Command) -> &'static str {

@@ -23,6 +23,7 @@ mod drive;
 
 use crate::cli::{Args, Target};
 use crate::control::{Control, Setup};
+use crate::error::{failed_to, Error};
 use crate::media::{self, Media};
 use crate::net::{self, RxBuf, TxBuf};
 use crate::report::Sample;
@@ -169,16 +170,18 @@ pub struct Player {
 
 impl Player {
     /// Connects to the server; one clear error line if it cannot.
-    pub fn connect(opts: Options, slot: Option<Arc<FrameSlot>>) -> Result<Player, String> {
+    pub fn connect(opts: Options, slot: Option<Arc<FrameSlot>>) -> Result<Player, Error> {
         let shown = format!("{}:{}", opts.target.host, opts.target.port);
         let server = opts.target.resolve()?;
         let mut tcp = net::connect(server, &shown)?;
-        let local = tcp.local_addr().map_err(|e| e.to_string())?;
-        let poll = Poll::new().map_err(|e| e.to_string())?;
-        let waker = Arc::new(Waker::new(poll.registry(), WAKE).map_err(|e| e.to_string())?);
+        let local = tcp
+            .local_addr()
+            .map_err(failed_to("read the RTSP connection's address"))?;
+        let poll = Poll::new().map_err(failed_to("make a poll"))?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKE).map_err(failed_to("make a waker"))?);
         poll.registry()
             .register(&mut tcp, RTSP, Interest::READABLE)
-            .map_err(|e| e.to_string())?;
+            .map_err(failed_to("poll the RTSP connection"))?;
         let mut media = Media::new(opts.save_frames.clone(), opts.pcap.as_deref(), slot.clone())?;
         media.frame_limit = opts.frames;
         let (tx, rx) = mpsc::channel();
@@ -187,13 +190,16 @@ impl Player {
             (None, Setup::Tcp)
         } else {
             let (mut a, mut b) = net::bind_pair(local.ip())?;
-            let port = a.local_addr().map_err(|e| e.to_string())?.port();
+            let port = a
+                .local_addr()
+                .map_err(failed_to("read the RTP port"))?
+                .port();
             poll.registry()
                 .register(&mut a, RTP, Interest::READABLE)
-                .map_err(|e| e.to_string())?;
+                .map_err(failed_to("poll the RTP socket"))?;
             poll.registry()
                 .register(&mut b, RTCP, Interest::READABLE)
-                .map_err(|e| e.to_string())?;
+                .map_err(failed_to("poll the RTCP socket"))?;
             (Some((a, b)), Setup::Udp { rtp_port: port })
         };
         let control = Control::new(
@@ -252,7 +258,7 @@ impl Player {
     }
 
     /// Runs until quit, end of duration/frames, or the server goes away.
-    pub fn run(mut self) -> Result<(), String> {
+    pub fn run(mut self) -> Result<(), Error> {
         let mut events = Events::with_capacity(16);
         if self.opts.auto_play {
             let now = self.now();
@@ -263,7 +269,10 @@ impl Player {
             let timeout = self.next_wakeup(now);
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
-                    break Err(format!("poll failed: {e}"));
+                    break Err(Error::Local {
+                        doing: "poll",
+                        source: e,
+                    });
                 }
             }
             let now = self.now();
@@ -293,7 +302,7 @@ impl Player {
                 break if self.leaving.is_some() {
                     Ok(())
                 } else {
-                    Err("the server closed the RTSP connection".into())
+                    Err(Error::Closed)
                 };
             }
             if let Some(deadline) = self.leaving {
@@ -322,12 +331,12 @@ impl Player {
         Duration::from_micros(at - n + 500)
     }
 
-    fn read_rtsp(&mut self, now: Instant) -> Result<bool, String> {
+    fn read_rtsp(&mut self, now: Instant) -> Result<bool, Error> {
         let open = match self.rxbuf.fill(&mut self.tcp) {
             Ok(open) => open,
             // A reset is the server going away, as a close is.
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => false,
-            Err(e) => return Err(format!("RTSP connection failed: {e}")),
+            Err(e) => return Err(Error::Connection(e)),
         };
         loop {
             let data = self.rxbuf.data();
@@ -343,7 +352,11 @@ impl Player {
             };
             match received {
                 Received::Partial => break,
-                Received::Consumed(_) => {}
+                Received::Consumed(n) => {
+                    if data.first() != Some(&b'$') {
+                        tracing::debug!("received: {}", drive::first_line(&data[..n]));
+                    }
+                }
                 Received::Rtp { packet, .. } => {
                     let ch = self.control.interleaved_rtp_channel().unwrap_or(0);
                     let path = tcp_path(ch, from_server);
