@@ -203,7 +203,7 @@ impl Args {
 }
 
 fn parse_start(text: &str) -> Result<std::time::Duration, String> {
-    crate::prompt::parse_seconds(text)
+    crate::command::parse_seconds(text)
         .ok_or_else(|| format!("{text:?} is not a position in seconds (e.g. 2.5)"))
 }
 

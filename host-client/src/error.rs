@@ -10,7 +10,8 @@ use std::path::PathBuf;
 
 use rtsp_core::session;
 
-use crate::control::Refusal;
+use rtsp_core::rtsp::StatusCode;
+use rtsp_core::session::client::{self as client, AuthError, Request};
 
 /// A mistake on the command line (exit status 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +97,8 @@ pub enum Error {
         server: String,
         /// Why.
         source: io::Error,
+        /// How long connecting was given.
+        timeout: std::time::Duration,
     },
     /// A local socket, the poll or the waker failed.
     Local {
@@ -166,7 +169,11 @@ impl fmt::Display for Error {
                 source: Some(e),
             } => write!(f, "cannot resolve host {host:?}: {e}"),
             Error::Resolve { host, source: None } => write!(f, "host {host:?} has no address"),
-            Error::Connect { server, source } => match source.kind() {
+            Error::Connect {
+                server,
+                source,
+                timeout,
+            } => match source.kind() {
                 io::ErrorKind::ConnectionRefused => write!(
                     f,
                     "connection to {server} refused: no RTSP server is listening on that port"
@@ -174,7 +181,7 @@ impl fmt::Display for Error {
                 io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => write!(
                     f,
                     "cannot reach {server}: no answer within {} s",
-                    crate::net::CONNECT_TIMEOUT.as_secs()
+                    timeout.as_secs()
                 ),
                 _ => write!(f, "cannot connect to {server}: {source}"),
             },
@@ -240,6 +247,83 @@ pub fn failed_to(doing: &'static str) -> impl FnOnce(io::Error) -> Error {
     move |source| Error::Local { doing, source }
 }
 
+/// Why a request failed, from the server's answer or the core's reading
+/// of it; `Display` says it in plain words, in one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The server answered with an error status (RFC 2326 §7.1.1).
+    Status {
+        /// What we asked.
+        request: Request,
+        /// The answer.
+        status: StatusCode,
+    },
+    /// A 401 the session could not answer (RFC 2326 §11.4.2).
+    Auth {
+        /// The URL (requests carry it without userinfo; never the password).
+        url: String,
+        /// The status (401).
+        status: StatusCode,
+        /// Why the core could not answer it.
+        why: AuthError,
+    },
+    /// The DESCRIBE answer has no JPEG video: what it offers, as the core
+    /// read it (RFC 4566 §6 `a=rtpmap`), `None` for no video at all.
+    NotMjpeg(Option<client::Described>),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Status { request, status } => f.write_str(&error_words(*request, *status)),
+            Refusal::Auth { url, status, why } => f.write_str(&auth_words(url, *status, *why)),
+            Refusal::NotMjpeg(offered) => {
+                let offer = match offered {
+                    Some(client::Described {
+                        encoding: Some(name),
+                        clock_rate,
+                        ..
+                    }) => format!("{name}/{clock_rate}"),
+                    Some(d) => format!("payload type {}", d.payload_type),
+                    None => "no video at all".into(),
+                };
+                write!(f, "the stream is not MJPEG (the SDP offers {offer}); this client plays RTP/JPEG (RFC 2435) only")
+            }
+        }
+    }
+}
+
+/// A 401 the session could not answer (RFC 2326 §11.4.2), in one line
+/// that names the URL (requests carry it without userinfo) but never the
+/// password.
+fn auth_words(url: &str, status: StatusCode, why: AuthError) -> String {
+    let head = format!("{} {} from {url}", status.as_u16(), status.reason());
+    let fix = "(give them in the URL or with --user/--password)";
+    match why {
+        AuthError::NoCredentials => format!("{head}: missing user/password {fix}"),
+        AuthError::Rejected => format!("{head}: wrong user/password {fix}"),
+        other => format!("{head}: {other}"),
+    }
+}
+
+fn error_words(request: Request, status: StatusCode) -> String {
+    let what = match request {
+        Request::Options => "OPTIONS",
+        Request::Describe => "DESCRIBE",
+        Request::Setup => "SETUP",
+        Request::Play => "PLAY",
+        Request::Pause => "PAUSE",
+        Request::Teardown => "TEARDOWN",
+        Request::KeepAlive => "the keep-alive",
+    };
+    let code = status.as_u16();
+    format!(
+        "server: {code} {} to {what}: {}",
+        status.reason(),
+        crate::words::meaning(code)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +336,7 @@ mod tests {
         let e = Error::Connect {
             server: "127.0.0.1:9".into(),
             source: io::Error::from(io::ErrorKind::ConnectionRefused),
+            timeout: std::time::Duration::from_secs(3),
         };
         assert_eq!(
             e.to_string(),

@@ -17,8 +17,10 @@
 mod alloc_check;
 mod analyze;
 mod cli;
+mod command;
 mod control;
 mod error;
+mod frame_slot;
 mod media;
 mod metrics;
 mod net;
@@ -28,6 +30,7 @@ mod plot;
 mod prompt;
 mod report;
 mod window;
+mod words;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -85,7 +88,7 @@ fn init_logging(verbose: u8) {
 
 fn play(args: &Args, target: cli::Target) -> Result<ExitCode, Error> {
     let opts = Options::from_args(args, target);
-    let slot = Arc::new(window::FrameSlot::default());
+    let slot = Arc::new(frame_slot::FrameSlot::default());
     let window = if args.headless {
         None
     } else {

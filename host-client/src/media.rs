@@ -16,9 +16,9 @@ use rtsp_core::limits::JPEG_MAX_HEADER;
 use rtsp_core::rtp;
 
 use crate::error::Error;
+use crate::frame_slot::FrameSlot;
 use crate::metrics::StreamMetrics;
 use crate::pcap_out::PcapWriter;
-use crate::window::FrameSlot;
 
 /// Room for one frame's scan data: a 4K MJPEG frame at high quality.
 const MAX_SCAN_DATA: usize = 4 << 20;

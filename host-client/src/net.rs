@@ -24,6 +24,7 @@ pub fn connect(addr: SocketAddr, shown: &str) -> Result<TcpStream, Error> {
     let s = StdTcp::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(|source| Error::Connect {
         server: shown.to_string(),
         source,
+        timeout: CONNECT_TIMEOUT,
     })?;
     s.set_nodelay(true).map_err(failed_to("set TCP_NODELAY"))?;
     s.set_nonblocking(true)

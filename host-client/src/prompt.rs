@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, Write};
 
-use crate::player::Command;
+use crate::command::{parse_seconds, Command};
 
 /// The prompt string, printed after each answer.
 pub const PROMPT: &str = "rtsp> ";
@@ -51,13 +51,6 @@ pub fn parse_line(line: &str) -> Line {
         _ => return Line::Unknown,
     };
     Line::Command(cmd)
-}
-
-/// A position in seconds (`2`, `2.5`), as the `Range: npt=` of RFC 2326
-/// §3.6 counts it; `None` if it is not a finite number of seconds ≥ 0.
-pub fn parse_seconds(text: &str) -> Option<std::time::Duration> {
-    let secs: f64 = text.parse().ok()?;
-    std::time::Duration::try_from_secs_f64(secs).ok()
 }
 
 /// Reads standard input until end of file or `quit`, sending commands.

@@ -18,19 +18,15 @@
 //! [`Control::poll_transmit`] and [`Control::poll_event`], then sleep until
 //! [`Control::poll_timeout`].
 
-mod words;
-
 use rtsp_core::rtsp::header::MethodSet;
-use rtsp_core::rtsp::StatusCode;
 use rtsp_core::session::client::{
-    self as client, AuthClientSession, AuthError, Config, Received, Reception, Request, State,
-    TransportRequest,
+    self as client, AuthClientSession, Config, Received, Reception, State, TransportRequest,
 };
 use rtsp_core::session::{Destination, MediaTransport};
 use rtsp_core::{rtp, Duration, Instant};
 
 use crate::cli::Credentials;
-use crate::error::Error;
+use crate::error::{Error, Refusal};
 
 /// How SETUP asks for the media.
 pub type Setup = TransportRequest;
@@ -360,7 +356,7 @@ impl Control {
     /// any, is queued to come first.
     fn translate(&mut self, now: Instant) -> Option<Event> {
         let ev = self.session.poll_event()?;
-        let ok = |what: &str| format!("server: 200 OK to {what}: {}", words::meaning(200));
+        let ok = |what: &str| format!("server: 200 OK to {what}: {}", crate::words::meaning(200));
         Some(match ev {
             client::Event::Described => {
                 let d = self.session.described();
@@ -540,81 +536,4 @@ impl std::fmt::Display for NotNow {
             NotNow::Session(e) => e.fmt(f),
         }
     }
-}
-
-/// Why a request failed, from the server's answer or the core's reading
-/// of it; `Display` says it in plain words, in one line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// The server answered with an error status (RFC 2326 §7.1.1).
-    Status {
-        /// What we asked.
-        request: Request,
-        /// The answer.
-        status: StatusCode,
-    },
-    /// A 401 the session could not answer (RFC 2326 §11.4.2).
-    Auth {
-        /// The URL (requests carry it without userinfo; never the password).
-        url: String,
-        /// The status (401).
-        status: StatusCode,
-        /// Why the core could not answer it.
-        why: AuthError,
-    },
-    /// The DESCRIBE answer has no JPEG video: what it offers, as the core
-    /// read it (RFC 4566 §6 `a=rtpmap`), `None` for no video at all.
-    NotMjpeg(Option<client::Described>),
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Refusal::Status { request, status } => f.write_str(&error_words(*request, *status)),
-            Refusal::Auth { url, status, why } => f.write_str(&auth_words(url, *status, *why)),
-            Refusal::NotMjpeg(offered) => {
-                let offer = match offered {
-                    Some(client::Described {
-                        encoding: Some(name),
-                        clock_rate,
-                        ..
-                    }) => format!("{name}/{clock_rate}"),
-                    Some(d) => format!("payload type {}", d.payload_type),
-                    None => "no video at all".into(),
-                };
-                write!(f, "the stream is not MJPEG (the SDP offers {offer}); this client plays RTP/JPEG (RFC 2435) only")
-            }
-        }
-    }
-}
-
-/// A 401 the session could not answer (RFC 2326 §11.4.2), in one line
-/// that names the URL (requests carry it without userinfo) but never the
-/// password.
-fn auth_words(url: &str, status: StatusCode, why: AuthError) -> String {
-    let head = format!("{} {} from {url}", status.as_u16(), status.reason());
-    let fix = "(give them in the URL or with --user/--password)";
-    match why {
-        AuthError::NoCredentials => format!("{head}: missing user/password {fix}"),
-        AuthError::Rejected => format!("{head}: wrong user/password {fix}"),
-        other => format!("{head}: {other}"),
-    }
-}
-
-fn error_words(request: Request, status: StatusCode) -> String {
-    let what = match request {
-        Request::Options => "OPTIONS",
-        Request::Describe => "DESCRIBE",
-        Request::Setup => "SETUP",
-        Request::Play => "PLAY",
-        Request::Pause => "PAUSE",
-        Request::Teardown => "TEARDOWN",
-        Request::KeepAlive => "the keep-alive",
-    };
-    let code = status.as_u16();
-    format!(
-        "server: {code} {} to {what}: {}",
-        status.reason(),
-        words::meaning(code)
-    )
 }

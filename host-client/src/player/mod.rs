@@ -22,12 +22,13 @@ use rtsp_core::Instant;
 mod drive;
 
 use crate::cli::{Args, Target};
+pub use crate::command::Command;
 use crate::control::{Control, Setup};
 use crate::error::{failed_to, Error};
+use crate::frame_slot::FrameSlot;
 use crate::media::{self, Media};
 use crate::net::{self, RxBuf, TxBuf};
 use crate::report::Sample;
-use crate::window::FrameSlot;
 
 const RTSP: Token = Token(0);
 const RTP: Token = Token(1);
@@ -36,33 +37,6 @@ const WAKE: Token = Token(3);
 
 /// How long to wait for the TEARDOWN answer before leaving anyway.
 const TEARDOWN_GRACE_US: u64 = 2_000_000;
-
-/// What the prompt, the window keys and Ctrl-C ask of the network loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    /// SETUP (after DESCRIBE if the SDP is not known yet).
-    Setup,
-    /// PLAY.
-    Play,
-    /// PAUSE.
-    Pause,
-    /// PLAY from a position (`Range: npt=SECS-`), pausing first if playing.
-    Seek(Duration),
-    /// PLAY when paused or ready, PAUSE when playing (window key P/Space).
-    TogglePlay,
-    /// TEARDOWN.
-    Teardown,
-    /// DESCRIBE.
-    Describe,
-    /// OPTIONS.
-    Options,
-    /// Print the metrics now.
-    Stats,
-    /// TEARDOWN if needed, then exit.
-    Quit,
-    /// Ctrl-C: like Quit.
-    Interrupt,
-}
 
 /// Sends commands to the network loop from any thread.
 #[derive(Debug, Clone)]
