@@ -17,6 +17,7 @@ mod capture;
 mod tcp;
 
 use crate::error::Error;
+use rtsp_core::rtsp::header::Transports;
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -265,18 +266,13 @@ fn collect_transport_ports(payload: &[u8], ports: &mut BTreeSet<u16>) {
         if !name.trim().eq_ignore_ascii_case("transport") {
             continue;
         }
-        for param in value.split([';', ',']) {
-            let Some((k, v)) = param.trim().split_once('=') else {
-                continue;
-            };
-            if k.eq_ignore_ascii_case("client_port") || k.eq_ignore_ascii_case("server_port") {
-                if let Some(p) = v
-                    .split('-')
-                    .next()
-                    .and_then(|p| p.trim().parse::<u16>().ok())
-                {
-                    ports.insert(p);
-                }
+        // The core reads the value (RFC 2326 §12.39, alternatives included).
+        let Ok(transports) = Transports::parse(value.trim()) else {
+            continue;
+        };
+        for t in transports.iter() {
+            for pair in [t.client_port, t.server_port].into_iter().flatten() {
+                ports.insert(pair.rtp);
             }
         }
     }

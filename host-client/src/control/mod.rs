@@ -308,7 +308,6 @@ impl Control {
         buf: &mut [u8],
         reception: &mut R,
     ) -> Result<Option<Transmit>, Error> {
-        let was_ready = self.has_session();
         let Some(t) = self
             .session
             .poll_transmit(now, buf, reception)
@@ -318,12 +317,7 @@ impl Control {
         };
         Ok(Some(match t.destination {
             Destination::Rtsp => {
-                let keepalive = self.session.keepalive_method();
-                let head = buf.get(..t.len).unwrap_or_default();
-                if was_ready
-                    && head.starts_with(keepalive.as_str().as_bytes())
-                    && head.get(keepalive.as_str().len()) == Some(&b' ')
-                {
+                if self.session.in_flight() == Some(client::Request::KeepAlive) {
                     self.keepalives += 1;
                 }
                 Transmit::Rtsp(t.len)

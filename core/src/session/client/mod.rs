@@ -589,6 +589,13 @@ impl<const AUTH: usize> ClientSession<AUTH> {
         (!self.session.is_empty()).then_some(self.session.as_str())
     }
 
+    /// The request sent last and not answered yet: after a
+    /// [`Destination::Rtsp`] transmit, the one just written (a host counts
+    /// its keep-alives by it, without reading the bytes).
+    pub fn in_flight(&self) -> Option<Request> {
+        self.outstanding.map(|(_, request)| request)
+    }
+
     /// Whether a request is in flight or queued.
     pub fn is_busy(&self) -> bool {
         self.outstanding.is_some() || self.next.is_some()
