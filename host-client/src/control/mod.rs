@@ -499,7 +499,7 @@ fn describe_words(d: &client::Described) -> String {
 }
 
 /// Why a command cannot be carried out in the session's state (RFC 2326
-/// A.1); the prompt prints it after "cannot <command>:".
+/// A.1); the prompt prints it after `cannot <command>:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotNow {
     /// No SETUP yet (Init).
