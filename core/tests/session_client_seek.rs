@@ -118,3 +118,19 @@ fn a_refused_seek_is_an_error_and_is_forgotten() {
     assert_eq!(last_play_range(&p), None, "resumes, the seek is gone");
     assert_eq!(p.client.state(), client::State::Playing);
 }
+
+#[test]
+fn any_position_is_written_without_panic() {
+    // The largest position is kept one below the "no seek" sentinel.
+    for us in [u64::MAX, u64::MAX - 1, 1] {
+        let mut p = Pair::new(TransportRequest::Tcp, CLIP);
+        p.client.play_from(p.now, Duration::from_micros(us));
+        p.pump();
+        let range = last_play_range(&p).expect("a Range").to_string();
+        assert!(range.starts_with("npt=") && range.ends_with('-'), "{range}");
+        // Past the clip's end: refused by the server, and forgotten.
+        if us > 10_000_000 {
+            assert_eq!(p.client.state(), client::State::Ready);
+        }
+    }
+}
