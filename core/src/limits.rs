@@ -76,6 +76,11 @@ pub const RTSP_URL_MAX: usize = 128;
 /// Room a client session keeps for its aggregate and stream control URLs
 /// together (RFC 2326 C.1.1).
 pub const CLIENT_URLS_MAX: usize = 192;
+/// Bytes a client session keeps of an RTP encoding name from SDP
+/// `a=rtpmap` (RFC 4566 §6): the registered names in common use fit
+/// (`JPEG`, `H264`, `H265`, `MP4V-ES`, `RAW`, `VP8`); a longer one is cut.
+/// Eight keeps `ClientSession` within its 512 bytes.
+pub const CLIENT_ENCODING_NAME_MAX: usize = 8;
 /// Events a session queues between two `poll_event` drains.
 pub const SESSION_MAX_EVENTS: usize = 4;
 /// Default session timeout announced in `Session: id;timeout=` (RFC 2326 §12.37).

@@ -8,9 +8,9 @@ use rtsp_core::limits::RTSP_MAX_HEADERS;
 use rtsp_core::rtp::{RtpTimestamp, SeqNo, Ssrc};
 use rtsp_core::rtsp::{self, header::PortPair, Header, Method, Status, StatusCode};
 use rtsp_core::session::client::{
-    AuthError, ClientSession, Config, Event, Request, State, TransportRequest,
+    AuthError, ClientSession, Config, Event, Received, Request, State, TransportRequest,
 };
-use rtsp_core::session::{Destination, Framerate, Input, MediaTransport};
+use rtsp_core::session::{Destination, Framerate, MediaTransport};
 use rtsp_core::Duration;
 use session_common::{header, Scripted};
 
@@ -223,22 +223,26 @@ fn live555_style_server_options_keepalive_and_interleaved_channels() {
     let rtp = b"$\x02\x00\x0c\x80\x1a\x00\x07\x00\x00\x00\x63\x00\x00\x00\x01";
     assert_eq!(
         s.client.handle_input(s.now, rtp).unwrap(),
-        Input::Rtp {
+        Received::Rtp {
             consumed: 16,
             packet: &rtp[4..]
         }
     );
+    // Interleaved RTCP is read by the session and handed back for a capture.
     let mut bye = vec![b'$', 3, 0, 8];
     bye.extend_from_slice(&[0x81, 203, 0, 1, 0, 0, 0, 1]);
     assert_eq!(
         s.client.handle_input(s.now, &bye).unwrap(),
-        Input::Consumed(12)
+        Received::Rtcp {
+            consumed: 12,
+            packet: &bye[4..]
+        }
     );
     assert_eq!(s.client.poll_event(), Some(Event::ServerBye));
     // Another channel is skipped, not misread.
     assert_eq!(
         s.client.handle_input(s.now, b"$\x09\x00\x01x").unwrap(),
-        Input::Consumed(5)
+        Received::Consumed(5)
     );
 
     s.client.teardown(s.now);
@@ -362,19 +366,19 @@ fn stale_responses_and_server_requests_are_ignored() {
     let stale = b"RTSP/1.0 200 OK\r\nCSeq: 99\r\n\r\n";
     assert_eq!(
         s.client.handle_input(s.now, stale).unwrap(),
-        Input::Consumed(stale.len())
+        Received::Consumed(stale.len())
     );
     assert!(s.client.is_busy());
     let announce = b"ANNOUNCE rtsp://h/x RTSP/1.0\r\nCSeq: 1\r\n\r\n";
     assert_eq!(
         s.client.handle_input(s.now, announce).unwrap(),
-        Input::Consumed(announce.len())
+        Received::Consumed(announce.len())
     );
     assert_eq!(
         s.client
             .handle_input(s.now, b"RTSP/1.0 200 OK\r\nCSeq: 1\r\n")
             .unwrap(),
-        Input::Partial
+        Received::Partial
     );
     // PAUSE before anything was set up is refused.
     let mut idle = ClientSession::new(Config::default(), "rtsp://h/x").unwrap();

@@ -237,12 +237,13 @@ impl Pair {
     pub fn client_input(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             match self.client.handle_input(self.now, bytes).unwrap() {
-                Input::Consumed(n) => bytes = &bytes[n..],
-                Input::Rtp { consumed, packet } => {
+                client::Received::Consumed(n) => bytes = &bytes[n..],
+                client::Received::Rtp { consumed, packet } => {
                     self.rtp_received.push(packet.to_vec());
                     bytes = &bytes[consumed..];
                 }
-                Input::Partial => panic!("partial client input"),
+                client::Received::Rtcp { consumed, .. } => bytes = &bytes[consumed..],
+                client::Received::Partial => panic!("partial client input"),
             }
         }
     }
@@ -296,6 +297,15 @@ impl Pair {
         self.server.on_rtp_sent(self.now, packets, octets);
         Some(repr)
     }
+}
+
+/// The methods of the requests the client sent, in order.
+pub fn methods(p: &Pair) -> Vec<&str> {
+    p.wire
+        .requests
+        .iter()
+        .map(|r| r.split(' ').next().unwrap())
+        .collect()
 }
 
 pub fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
@@ -389,7 +399,7 @@ impl<const AUTH: usize> Scripted<AUTH> {
             };
             assert_eq!(
                 self.client.handle_input(self.now, &reply).unwrap(),
-                Input::Consumed(reply.len())
+                client::Received::Consumed(reply.len())
             );
             while let Some(ev) = self.client.poll_event() {
                 self.events.push(ev);

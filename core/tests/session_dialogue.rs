@@ -41,14 +41,6 @@ fn playing_event(
     }
 }
 
-fn methods(p: &Pair) -> Vec<&str> {
-    p.wire
-        .requests
-        .iter()
-        .map(|r| r.split(' ').next().unwrap())
-        .collect()
-}
-
 /// Plays 1 s of 25 fps video (3 packets a frame) from media time `from`;
 /// returns the RTP headers of the frames' first packets.
 fn play_second(p: &mut Pair, from: Duration) -> Vec<rtsp_core::rtp::Repr> {

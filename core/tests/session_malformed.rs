@@ -96,10 +96,11 @@ fn hammer_client(bytes: &[u8]) {
         let mut rest = bytes;
         for _ in 0..64 {
             match c.handle_input(now, rest) {
-                Ok(Input::Consumed(n)) | Ok(Input::Rtp { consumed: n, .. }) => {
-                    rest = rest.get(n..).unwrap_or_default()
-                }
-                _ => break,
+                Ok(r) => match r.consumed() {
+                    Some(n) => rest = rest.get(n..).unwrap_or_default(),
+                    None => break,
+                },
+                Err(_) => break,
             }
             while let Ok(Some(_)) = c.poll_transmit(now, &mut buf, &mut ()) {}
             while c.poll_event().is_some() {}

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::error::{Error, UsageError};
+
 /// RTSP/RTP MJPEG client: plays a stream (window, metrics, captures) or
 /// analyses a packet capture.
 #[derive(Debug, Parser)]
@@ -39,6 +41,11 @@ pub struct Args {
     /// Stop (and TEARDOWN) after this many complete frames.
     #[arg(long, value_name = "N")]
     pub frames: Option<u64>,
+
+    /// Start playing at this position in the presentation (PLAY with
+    /// `Range: npt=SECS-`, RFC 2326 §12.29), e.g. 2.5.
+    #[arg(long, value_name = "SECS", value_parser = parse_start)]
+    pub start: Option<std::time::Duration>,
 
     /// Ask for RTP interleaved on the RTSP connection (RFC 2326 §10.12)
     /// instead of UDP.
@@ -126,18 +133,22 @@ impl std::fmt::Debug for Credentials {
 
 impl Target {
     /// Resolves the server address; one clear error line on failure.
-    pub fn resolve(&self) -> Result<SocketAddr, String> {
+    pub fn resolve(&self) -> Result<SocketAddr, Error> {
+        let error = |source| Error::Resolve {
+            host: self.host.clone(),
+            source,
+        };
         (self.host.as_str(), self.port)
             .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve host {:?}: {e}", self.host))?
+            .map_err(|e| error(Some(e)))?
             .next()
-            .ok_or_else(|| format!("host {:?} has no address", self.host))
+            .ok_or_else(|| error(None))
     }
 }
 
 impl Args {
     /// Interprets the positional arguments and the credentials.
-    pub fn mode(&self) -> Result<Mode, String> {
+    pub fn mode(&self) -> Result<Mode, UsageError> {
         match self.positional()? {
             Mode::Play(mut target) => {
                 target.credentials = self.credentials(target.credentials.take())?;
@@ -148,7 +159,10 @@ impl Args {
     }
 
     /// `--user`/`--password` over the URL's userinfo, field by field.
-    fn credentials(&self, from_url: Option<Credentials>) -> Result<Option<Credentials>, String> {
+    fn credentials(
+        &self,
+        from_url: Option<Credentials>,
+    ) -> Result<Option<Credentials>, UsageError> {
         let (url_user, url_password) = match from_url {
             Some(c) => (Some(c.user), Some(c.password)),
             None => (None, None),
@@ -157,9 +171,7 @@ impl Args {
         let password = self.password.clone().or(url_password);
         match (user, password) {
             (None, None) => Ok(None),
-            (None, Some(_)) => {
-                Err("--password needs a user: --user USER or rtsp://USER@host/…".into())
-            }
+            (None, Some(_)) => Err(UsageError::PasswordWithoutUser),
             (Some(user), password) => Ok(Some(Credentials {
                 user,
                 password: password.unwrap_or_default(),
@@ -167,7 +179,7 @@ impl Args {
         }
     }
 
-    fn positional(&self) -> Result<Mode, String> {
+    fn positional(&self) -> Result<Mode, UsageError> {
         let t = &self.target;
         match t.as_slice() {
             [cmd, capture] if cmd == "analyze" => Ok(Mode::Analyze(PathBuf::from(capture))),
@@ -175,7 +187,7 @@ impl Args {
             [host, port, file] => {
                 let port: u16 = port
                     .parse()
-                    .map_err(|_| format!("bad port {port:?}: expected a number 1-65535"))?;
+                    .map_err(|_| UsageError::BadPort(port.clone()))?;
                 let file = file.trim_start_matches('/');
                 let url = format!("rtsp://{}:{port}/{file}", bracket_v6(host));
                 Ok(Mode::Play(Target {
@@ -185,11 +197,14 @@ impl Args {
                     credentials: None,
                 }))
             }
-            _ => Err(
-                "expected `rtsp://host:port/path`, `HOST PORT FILE` or `analyze CAPTURE`".into(),
-            ),
+            _ => Err(UsageError::Positional),
         }
     }
+}
+
+fn parse_start(text: &str) -> Result<std::time::Duration, String> {
+    crate::command::parse_seconds(text)
+        .ok_or_else(|| format!("{text:?} is not a position in seconds (e.g. 2.5)"))
 }
 
 fn bracket_v6(host: &str) -> String {
@@ -204,10 +219,10 @@ fn bracket_v6(host: &str) -> String {
 /// default port 554). The userinfo (RFC 3986 §3.2.1) becomes the
 /// credentials, percent-decoded, and is removed from the URL that requests
 /// carry.
-pub fn parse_url(url: &str) -> Result<Target, String> {
+pub fn parse_url(url: &str) -> Result<Target, UsageError> {
     let (scheme, rest) = match url.get(..7) {
         Some(s) if s.eq_ignore_ascii_case("rtsp://") => url.split_at(7),
-        _ => return Err(format!("not an rtsp:// URL: {:?}", redact(url))),
+        _ => return Err(UsageError::NotRtspUrl(redact(url))),
     };
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) => rest.split_at(i),
@@ -222,7 +237,7 @@ pub fn parse_url(url: &str) -> Result<Target, String> {
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (h, after) = v6
             .split_once(']')
-            .ok_or_else(|| format!("bad IPv6 host in {url:?}"))?;
+            .ok_or_else(|| UsageError::BadIpv6Host(url.into()))?;
         (h.to_string(), after.strip_prefix(':'))
     } else {
         match authority.rsplit_once(':') {
@@ -231,12 +246,13 @@ pub fn parse_url(url: &str) -> Result<Target, String> {
         }
     };
     if host.is_empty() {
-        return Err(format!("no host in {url:?}"));
+        return Err(UsageError::NoHost(url.into()));
     }
     let port = match port {
-        Some(p) => p
-            .parse()
-            .map_err(|_| format!("bad port {p:?} in {url:?}"))?,
+        Some(p) => p.parse().map_err(|_| UsageError::BadUrlPort {
+            port: p.into(),
+            url: url.into(),
+        })?,
         None => 554,
     };
     Ok(Target {
@@ -248,9 +264,9 @@ pub fn parse_url(url: &str) -> Result<Target, String> {
 }
 
 /// `user[:password]`, percent-decoded (RFC 3986 §2.1, §3.2.1).
-fn userinfo_credentials(userinfo: &str) -> Result<Credentials, String> {
+fn userinfo_credentials(userinfo: &str) -> Result<Credentials, UsageError> {
     let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-    let bad = || "bad percent-encoding in the URL's user or password".to_string();
+    let bad = || UsageError::BadPercentEncoding;
     Ok(Credentials {
         user: percent_decode(user).ok_or_else(bad)?,
         password: percent_decode(password).ok_or_else(bad)?,

@@ -17,7 +17,10 @@
 mod alloc_check;
 mod analyze;
 mod cli;
+mod command;
 mod control;
+mod error;
+mod frame_slot;
 mod media;
 mod metrics;
 mod net;
@@ -27,6 +30,7 @@ mod plot;
 mod prompt;
 mod report;
 mod window;
+mod words;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -34,44 +38,63 @@ use std::sync::Arc;
 use clap::Parser;
 
 use crate::cli::{Args, Mode};
+use crate::error::Error;
 use crate::player::{Command, Options};
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    init_logging(args.verbose);
     let mode = match args.mode() {
         Ok(m) => m,
-        Err(e) => {
-            eprintln!("rtsp-client: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail("rtsp-client", &Error::Usage(e)),
     };
     match mode {
         Mode::Analyze(path) => match analyze::run(&path, args.json) {
             Ok(code) => ExitCode::from(code as u8),
-            Err(e) => {
-                eprintln!("rtsp-client analyze: {e}");
-                ExitCode::from(1)
-            }
+            Err(e) => fail("rtsp-client analyze", &e),
         },
-        Mode::Play(target) => play(&args, target),
+        Mode::Play(target) => match play(&args, target) {
+            Ok(code) => code,
+            Err(e) => fail("rtsp-client", &e),
+        },
     }
 }
 
-fn play(args: &Args, target: cli::Target) -> ExitCode {
+/// The error in one line on standard error, and its exit status.
+fn fail(who: &str, e: &Error) -> ExitCode {
+    tracing::debug!("{e:?}");
+    eprintln!("{who}: {e}");
+    ExitCode::from(e.exit_code())
+}
+
+/// `-v` logs the protocol at debug level (requests, answers, events),
+/// `-vv` also every packet at trace level, on standard error; without
+/// them, warnings only. `RUST_LOG` overrides.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+}
+
+fn play(args: &Args, target: cli::Target) -> Result<ExitCode, Error> {
     let opts = Options::from_args(args, target);
-    let slot = Arc::new(window::FrameSlot::default());
+    let slot = Arc::new(frame_slot::FrameSlot::default());
     let window = if args.headless {
         None
     } else {
         window::open(&format!("rtsp-client {}", opts.target.url))
     };
-    let player = match player::Player::connect(opts, window.is_some().then(|| slot.clone())) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("rtsp-client: {e}");
-            return ExitCode::from(1);
-        }
-    };
+    let player = player::Player::connect(opts, window.is_some().then(|| slot.clone()))?;
     let commands = player.commands();
     {
         let c = commands.clone();
@@ -89,11 +112,7 @@ fn play(args: &Args, target: cli::Target) -> ExitCode {
         window::run(w, slot, move |cmd| c.send(cmd));
     }
     match handle.join() {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(e)) => {
-            eprintln!("rtsp-client: {e}");
-            ExitCode::from(1)
-        }
-        Err(_) => ExitCode::from(101),
+        Ok(result) => result.map(|()| ExitCode::SUCCESS),
+        Err(_) => Ok(ExitCode::from(101)),
     }
 }

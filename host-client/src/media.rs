@@ -15,9 +15,10 @@ use rtsp_core::jpeg::{self, Depacketizer};
 use rtsp_core::limits::JPEG_MAX_HEADER;
 use rtsp_core::rtp;
 
+use crate::error::Error;
+use crate::frame_slot::FrameSlot;
 use crate::metrics::StreamMetrics;
 use crate::pcap_out::PcapWriter;
-use crate::window::FrameSlot;
 
 /// Room for one frame's scan data: a 4K MJPEG frame at high quality.
 const MAX_SCAN_DATA: usize = 4 << 20;
@@ -48,8 +49,9 @@ pub struct Media {
     pub width: u16,
     /// Frame height of the last complete frame.
     pub height: u16,
-    /// Complete frames whose rebuilt JFIF did not parse (counted as dropped).
-    pub corrupt_frames: u64,
+    /// Frames the depacketizer has given up so far, already passed on to
+    /// the statistics (which count every frame, once).
+    drops_counted: u64,
     /// `--frames N`: once N frames are complete the run is ending, and
     /// media still in flight is neither counted nor saved.
     pub frame_limit: Option<u64>,
@@ -70,15 +72,16 @@ impl Media {
         save_dir: Option<PathBuf>,
         pcap: Option<&std::path::Path>,
         slot: Option<Arc<FrameSlot>>,
-    ) -> Result<Media, String> {
+    ) -> Result<Media, Error> {
+        let create = |path: &std::path::Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Create { path, source }
+        };
         if let Some(d) = &save_dir {
-            std::fs::create_dir_all(d)
-                .map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+            std::fs::create_dir_all(d).map_err(create(d))?;
         }
         let pcap = match pcap {
-            Some(p) => Some(
-                PcapWriter::create(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?,
-            ),
+            Some(p) => Some(PcapWriter::create(p).map_err(create(p))?),
             None => None,
         };
         Ok(Media {
@@ -89,7 +92,7 @@ impl Media {
             foreign_payload_type: None,
             width: 0,
             height: 0,
-            corrupt_frames: 0,
+            drops_counted: 0,
             frame_limit: None,
             not_rtp: 0,
             packets_seen: 0,
@@ -105,16 +108,15 @@ impl Media {
         self.depack.set_dimensions(width, height);
     }
 
-    /// Complete frames delivered.
+    /// Complete frames delivered (the statistics' count).
     pub fn frames_complete(&self) -> u64 {
-        self.depack
-            .frames_complete()
-            .saturating_sub(self.corrupt_frames)
+        self.metrics.frames_complete()
     }
 
-    /// Frames dropped: gaps, overflow, inconsistency, or a corrupt rebuild.
+    /// Frames dropped: gaps, overflow, inconsistency, or a corrupt rebuild
+    /// (the statistics' count).
     pub fn frames_dropped(&self) -> u64 {
-        self.depack.frames_dropped() + self.corrupt_frames
+        self.metrics.frames_dropped()
     }
 
     /// Handles one RTP packet arriving at `now_us`. Returns true when it
@@ -132,6 +134,14 @@ impl Media {
             return false;
         };
         self.packets_seen += 1;
+        tracing::trace!(
+            "RTP seq {} ts {} marker {} {} bytes from {}",
+            pkt.sequence_number().0,
+            pkt.timestamp().0,
+            pkt.marker(),
+            data.len(),
+            path.src
+        );
         if pkt.payload_type() != self.payload_type {
             let n = self.foreign_payload_type.map_or(0, |(_, n)| n);
             self.foreign_payload_type = Some((pkt.payload_type(), n + 1));
@@ -144,12 +154,25 @@ impl Media {
             Some(_) => {}
         }
         self.metrics.on_packet(now_us, &pkt);
-        let frame = match self.depack.push(&pkt) {
+        let completed = self.reassemble(now_us, &pkt);
+        // Frames the depacketizer gave up go to the statistics once, after
+        // the frame's borrow of its buffer has ended.
+        let dropped = self.depack.frames_dropped();
+        for _ in self.drops_counted..dropped {
+            self.metrics.on_frame(now_us, false, 0);
+        }
+        self.drops_counted = dropped;
+        completed
+    }
+
+    /// Feeds one packet to the depacketizer; a frame it completes goes to
+    /// the statistics, the window and `--save-frames`. True when it did.
+    fn reassemble(&mut self, now_us: u64, pkt: &rtp::Packet<&[u8]>) -> bool {
+        let frame = match self.depack.push(pkt) {
             Ok(Some(frame)) => frame,
             _ => return false,
         };
         let Ok(parsed) = jpeg::Frame::parse(frame) else {
-            self.corrupt_frames += 1;
             self.metrics.on_frame(now_us, false, frame.len());
             return false;
         };

@@ -5,33 +5,25 @@
 use rtsp_core::rtcp::ReportBlock;
 use rtsp_core::rtp;
 use rtsp_core::session::client::Reception;
-use rtsp_core::stats::ReceiverStats;
+use rtsp_core::stats::{Mark, ReceiverStats};
 use rtsp_core::Instant;
 
 use crate::report::Sample;
 
-/// One stream's statistics, with the interval snapshots for rates.
+/// One stream's statistics, with the start of the current sample's
+/// interval for its loss.
 #[derive(Debug)]
 pub struct StreamMetrics {
     stats: ReceiverStats,
-    /// Received/expected/payload/frames at the last sample, for rates.
-    last: Snapshot,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-struct Snapshot {
-    at_us: u64,
-    received: u64,
-    expected: u64,
-    frames: u64,
-    payload: u64,
+    /// Counts at the last sample: loss per sample is measured from here.
+    last: Mark,
 }
 
 impl Default for StreamMetrics {
     fn default() -> Self {
         StreamMetrics {
             stats: ReceiverStats::new(rtsp_core::jpeg::CLOCK_RATE),
-            last: Snapshot::default(),
+            last: Mark::default(),
         }
     }
 }
@@ -69,6 +61,11 @@ impl StreamMetrics {
         self.stats.lost()
     }
 
+    /// `lost` as a percentage of `expected` (Wireshark's "(x%)").
+    pub fn lost_percent(&self) -> f64 {
+        self.stats.lost_percent()
+    }
+
     /// Duplicated packets.
     pub fn duplicates(&self) -> u64 {
         self.stats.duplicates()
@@ -104,41 +101,40 @@ impl StreamMetrics {
         self.stats.payload_bytes()
     }
 
-    /// Complete frames counted.
+    /// Complete frames per second from the first frame to the last.
+    pub fn fps_overall(&self) -> f64 {
+        self.stats.fps_overall()
+    }
+
+    /// RTP payload kbit/s from the first packet to the last.
+    pub fn payload_kbps_overall(&self) -> f64 {
+        self.stats.kbps_overall().0
+    }
+
+    /// Complete frames: reassembled whole and opened as JFIF.
     pub fn frames_complete(&self) -> u64 {
         self.stats.frames_complete()
     }
 
-    /// Rates over the interval since the previous call: the status line and
-    /// the `--plot` series. `t` is seconds since playing started.
+    /// Frames dropped: a gap or inconsistency in reassembly, or a rebuilt
+    /// JFIF that does not open.
+    pub fn frames_dropped(&self) -> u64 {
+        self.stats.frames_dropped()
+    }
+
+    /// The figures behind the status line and `--plot` at `now_us`: frame
+    /// and payload rates over the core's frames window (stretched to now, so
+    /// a stalled stream shows it), loss since the previous sample. `t` is
+    /// seconds since playing started.
     pub fn sample(&mut self, now_us: u64, t: f64) -> Sample {
-        let now = Snapshot {
-            at_us: now_us,
-            received: self.received(),
-            expected: self.expected(),
-            frames: self.frames_complete(),
-            payload: self.payload_bytes(),
-        };
-        let prev = self.last;
-        self.last = now;
-        let dt = now.at_us.saturating_sub(prev.at_us) as f64 / 1e6;
-        if prev.at_us == 0 || dt <= 0.0 {
-            return Sample {
-                t,
-                ..Sample::default()
-            };
-        }
-        let exp = now.expected.saturating_sub(prev.expected);
-        let rec = now.received.saturating_sub(prev.received);
+        let now = Instant::from_micros(now_us);
+        let loss_percent = self.stats.lost_percent_since(self.last);
+        self.last = self.stats.mark();
         Sample {
             t,
-            fps: now.frames.saturating_sub(prev.frames) as f64 / dt,
-            kbps: now.payload.saturating_sub(prev.payload) as f64 * 8.0 / dt / 1000.0,
-            loss_percent: if exp > 0 {
-                exp.saturating_sub(rec) as f64 * 100.0 / exp as f64
-            } else {
-                0.0
-            },
+            fps: self.stats.fps_window_at(now),
+            kbps: self.stats.kbps_window_at(now).0,
+            loss_percent,
         }
     }
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use mio::net::{TcpStream, UdpSocket};
 
+use crate::error::{failed_to, Error};
+
 /// How long connecting may take before we give up with one clear line.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -16,36 +18,31 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const RTSP_RX_BUF: usize =
     4 + 65_535 + rtsp_core::limits::RTSP_MAX_MESSAGE + rtsp_core::limits::RTSP_MAX_BODY;
 
-/// Connects to the RTSP server, turning failures into one clear sentence.
-pub fn connect(addr: SocketAddr, shown: &str) -> Result<TcpStream, String> {
-    let s = StdTcp::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(|e| match e.kind() {
-        io::ErrorKind::ConnectionRefused => {
-            format!("connection to {shown} refused: no RTSP server is listening on that port")
-        }
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-            format!(
-                "cannot reach {shown}: no answer within {} s",
-                CONNECT_TIMEOUT.as_secs()
-            )
-        }
-        _ => format!("cannot connect to {shown}: {e}"),
+/// Connects to the RTSP server (`shown` is `host:port` as written, for
+/// the error).
+pub fn connect(addr: SocketAddr, shown: &str) -> Result<TcpStream, Error> {
+    let s = StdTcp::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(|source| Error::Connect {
+        server: shown.to_string(),
+        source,
+        timeout: CONNECT_TIMEOUT,
     })?;
-    s.set_nodelay(true).map_err(|e| e.to_string())?;
-    s.set_nonblocking(true).map_err(|e| e.to_string())?;
+    s.set_nodelay(true).map_err(failed_to("set TCP_NODELAY"))?;
+    s.set_nonblocking(true)
+        .map_err(failed_to("make the RTSP connection non-blocking"))?;
     Ok(TcpStream::from_std(s))
 }
 
 /// Binds an RTP/RTCP pair on consecutive ports, RTP even (RFC 3550 §11),
 /// on the local address used to reach the server.
-pub fn bind_pair(local_ip: IpAddr) -> Result<(UdpSocket, UdpSocket), String> {
+pub fn bind_pair(local_ip: IpAddr) -> Result<(UdpSocket, UdpSocket), Error> {
     let ip = if local_ip.is_unspecified() {
         IpAddr::V4(Ipv4Addr::UNSPECIFIED)
     } else {
         local_ip
     };
     for _ in 0..100 {
-        let a = StdUdp::bind((ip, 0)).map_err(|e| format!("cannot bind UDP: {e}"))?;
-        let p = a.local_addr().map_err(|e| e.to_string())?.port();
+        let a = StdUdp::bind((ip, 0)).map_err(failed_to("bind UDP"))?;
+        let p = a.local_addr().map_err(failed_to("read a UDP port"))?.port();
         if p % 2 != 0 || p == u16::MAX {
             continue;
         }
@@ -53,13 +50,14 @@ pub fn bind_pair(local_ip: IpAddr) -> Result<(UdpSocket, UdpSocket), String> {
             continue;
         };
         for s in [&a, &b] {
-            s.set_nonblocking(true).map_err(|e| e.to_string())?;
+            s.set_nonblocking(true)
+                .map_err(failed_to("make a UDP socket non-blocking"))?;
         }
         // A large receive buffer absorbs a whole frame's burst.
         grow_rcvbuf(&a);
         return Ok((UdpSocket::from_std(a), UdpSocket::from_std(b)));
     }
-    Err("no free even/odd UDP port pair for RTP/RTCP".into())
+    Err(Error::NoPortPair)
 }
 
 /// Asks for a 4 MiB socket receive buffer, so a burst of a large frame's

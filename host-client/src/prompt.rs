@@ -1,17 +1,17 @@
 //! The interactive prompt: the lab's `setup`, `play`, `pause`, `teardown`,
-//! plus `describe`, `options`, `stats`, `quit`, read line by line from
-//! standard input on a thread of its own.
+//! plus `seek SECS`, `describe`, `options`, `stats`, `quit`, read line by
+//! line from standard input on a thread of its own.
 
 use std::io::{BufRead, Write};
 
-use crate::player::Command;
+use crate::command::{parse_seconds, Command};
 
 /// The prompt string, printed after each answer.
 pub const PROMPT: &str = "rtsp> ";
 
 /// Help shown for `help` or an unknown command.
 pub const HELP: &str =
-    "commands: setup, play, pause, teardown (the lab's four), describe, options, stats, quit";
+    "commands: setup, play, pause, teardown (the lab's four), seek SECS, describe, options, stats, quit";
 
 /// What a line typed at the prompt asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,21 +24,25 @@ pub enum Line {
     Empty,
     /// Not a command.
     Unknown,
+    /// A command with a bad argument: what is wrong.
+    Invalid(&'static str),
 }
 
-/// Parses one typed line (case-insensitive, first word only).
+/// Parses one typed line (case-insensitive; only `seek` reads a second
+/// word).
 pub fn parse_line(line: &str) -> Line {
-    let word = line
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let mut words = line.split_whitespace();
+    let word = words.next().unwrap_or("").to_ascii_lowercase();
     let cmd = match word.as_str() {
         "" => return Line::Empty,
         "help" | "?" | "h" => return Line::Help,
         "setup" | "s" => Command::Setup,
         "play" | "p" => Command::Play,
         "pause" => Command::Pause,
+        "seek" => match words.next().map(parse_seconds) {
+            Some(Some(at)) => Command::Seek(at),
+            _ => return Line::Invalid("seek needs a position in seconds, e.g. seek 2.5"),
+        },
         "teardown" | "t" => Command::Teardown,
         "describe" | "d" => Command::Describe,
         "options" | "o" => Command::Options,
@@ -69,6 +73,10 @@ pub fn spawn(send: impl Fn(Command) + Send + 'static) {
                     print_prompt();
                 }
                 Line::Empty => print_prompt(),
+                Line::Invalid(why) => {
+                    println!("{why}");
+                    print_prompt();
+                }
                 Line::Unknown => {
                     println!("unknown command {:?}; {HELP}", line.trim());
                     print_prompt();
@@ -99,5 +107,16 @@ mod tests {
         assert_eq!(parse_line("quit"), Line::Command(Command::Quit));
         assert_eq!(parse_line(""), Line::Empty);
         assert_eq!(parse_line("dance"), Line::Unknown);
+        assert_eq!(
+            parse_line("seek 2.5"),
+            Line::Command(Command::Seek(std::time::Duration::from_millis(2500)))
+        );
+        assert_eq!(
+            parse_line("SEEK 0"),
+            Line::Command(Command::Seek(std::time::Duration::ZERO))
+        );
+        for bad in ["seek", "seek -1", "seek soon", "seek inf", "seek NaN"] {
+            assert!(matches!(parse_line(bad), Line::Invalid(_)), "{bad}");
+        }
     }
 }

@@ -8,8 +8,8 @@ mod client_common;
 use std::process::Command;
 use std::time::Duration;
 
-use client_common::{start, Server};
-use rtsp_e2e::{bin, peer, wait_until, DEADLINE};
+use client_common::{builtin_clip_scans, saved_clip_indices, start, Server};
+use rtsp_e2e::{bin, peer, wait_until, Scratch, DEADLINE};
 
 /// A tmux server on its own socket, killed (by that socket) on drop.
 struct Tmux {
@@ -18,7 +18,10 @@ struct Tmux {
 
 impl Tmux {
     fn new(cmdline: &str) -> Tmux {
-        let socket = format!("rtsp-e2e-{}", std::process::id());
+        // One socket per terminal: the tests of this file run in parallel.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("rtsp-e2e-{}-{n}", std::process::id());
         let st = Command::new(peer("tmux"))
             .args([
                 "-L",
@@ -162,5 +165,66 @@ fn client_prompt_drives_setup_play_pause_play_teardown() {
             "server log: {method}:\n{}",
             srv.proc.output()
         );
+    }
+}
+
+#[test]
+fn client_prompt_seeks_from_ready_and_while_playing() {
+    let clip = builtin_clip_scans();
+    let srv = start(Server::Ours);
+    let dir = Scratch::new("client-prompt-seek");
+    let frames = dir.path("frames");
+    let t = Tmux::new(&format!(
+        "{} {} --headless --save-frames {}",
+        bin("rtsp-client").display(),
+        srv.url,
+        frames.display()
+    ));
+    t.wait_for("rtsp>", 1);
+    t.send("seek 1");
+    t.wait_for("cannot seek: no session yet: setup first (session Init)", 1);
+    t.send("seek soon");
+    t.wait_for("seek needs a position in seconds", 1);
+    t.send("setup");
+    t.wait_for("200 OK to SETUP", 1);
+
+    // From Ready: PLAY with Range npt=1.2-, so the first frame is the
+    // clip's frame at 1.2 s (frame 30 at 25 fps).
+    t.send("seek 1.2");
+    t.wait_for("200 OK to PLAY: accepted; playing", 1);
+    let saved = || saved_clip_indices(&frames, &clip);
+    assert!(
+        wait_until(DEADLINE, || saved().len() >= 3),
+        "no frames saved after seek:\n{}",
+        t.screen()
+    );
+    assert_eq!(saved()[0], Some(30), "first frame after seek 1.2");
+
+    // While playing: PAUSE, then PLAY from 0.4 s (frame 10), back in the clip.
+    t.send("seek 0.4");
+    t.wait_for("200 OK to PAUSE: accepted; paused", 1);
+    t.wait_for("200 OK to PLAY: accepted; playing", 2);
+    let after = saved().len();
+    assert!(
+        wait_until(DEADLINE, || saved().len() >= after + 3),
+        "no frames after the second seek:\n{}",
+        t.screen()
+    );
+    t.send("quit");
+    t.wait_for("packets:", 1);
+    let shown = saved();
+    let jump = shown
+        .iter()
+        .position(|&i| i == Some(10))
+        .unwrap_or_else(|| panic!("clip frame 10 never shown: {shown:?}"));
+    // Every frame is one of the clip's, in order, from 30 until the seek,
+    // then from 10.
+    for (k, w) in shown.windows(2).enumerate() {
+        let (a, b) = (w[0].expect("a clip frame"), w[1].expect("a clip frame"));
+        if k + 1 == jump {
+            assert!(a >= 30, "the frame before the seek: {shown:?}");
+        } else {
+            assert_eq!(b, (a + 1) % clip.len(), "frames in order: {shown:?}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The server load benchmark (`rtsp-load`, host-server/src/bin/rtsp_load.rs)
+//! The server load benchmark (`rtsp-load`, host-server/src/bin/rtsp_load/)
 //! keeps measuring: short runs of ours and of the bare GSO sender, on plain
 //! loopback and `--isolate`d, must serve every client in full and report a
 //! CPU cost per packet. The figures themselves are for the README, not for

@@ -86,10 +86,11 @@ fuzz_target!(|data: &[u8]| {
     let mut rest = data;
     for _ in 0..16 {
         match c.handle_input(now, rest) {
-            Ok(Input::Consumed(n)) | Ok(Input::Rtp { consumed: n, .. }) => {
-                rest = rest.get(n..).unwrap_or_default()
-            }
-            _ => break,
+            Ok(r) => match r.consumed() {
+                Some(n) => rest = rest.get(n..).unwrap_or_default(),
+                None => break,
+            },
+            Err(_) => break,
         }
         while let Ok(Some(_)) = c.poll_transmit(now, &mut buf, &mut ()) {}
     }

@@ -8,7 +8,7 @@
 //! | expected | extended highest sequence number − first + 1 (A.1, A.3) |
 //! | lost | expected − received: may go negative with duplicates, as A.3 says and Wireshark shows ("Lost") |
 //! | missing | expected − distinct packets: never negative (use over TCP, where tshark's "Lost" misleads) |
-//! | fraction lost | lost in the interval since the last report block, in 1/256 (A.3) |
+//! | fraction lost | lost in the interval since the last report block, in 1/256 (A.3); since any [`Mark`], in percent |
 //! | jitter | A.8 in ms and in RTP units, computed as Wireshark does (see below) |
 //! | max/mean jitter, max delta | Wireshark's "Max Jitter", "Mean Jitter", "Max Delta" |
 //! | duplicates | a sequence number already received (within [`STATS_SEEN_WINDOW`]) |
@@ -40,6 +40,25 @@ use window::{per_second, Window};
 const SEEN_WORDS: usize = STATS_SEEN_WINDOW.div_ceil(64);
 /// The bitmap's span in sequence numbers.
 const SEEN_SPAN: i64 = (SEEN_WORDS * 64) as i64;
+
+/// `lost` as a percentage of `expected` (0 when nothing was expected): the
+/// one loss formula of the statistics, cumulative or per interval.
+fn percent(lost: i64, expected: u64) -> f64 {
+    match expected {
+        0 => 0.0,
+        e => lost as f64 * 100.0 / e as f64,
+    }
+}
+
+/// The counts of a [`ReceiverStats`] at one moment
+/// ([`ReceiverStats::mark`]), the start of an interval for
+/// [`ReceiverStats::lost_percent_since`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Mark {
+    expected: u64,
+    received: u64,
+}
 
 /// Statistics of one received RTP stream (RFC 3550 A.1/A.3/A.8).
 ///
@@ -270,10 +289,27 @@ impl ReceiverStats {
 
     /// `lost()` as a percentage of `expected()` (Wireshark's "(x%)").
     pub fn lost_percent(&self) -> f64 {
-        match self.expected() {
-            0 => 0.0,
-            e => self.lost() as f64 * 100.0 / e as f64,
+        percent(self.lost(), self.expected())
+    }
+
+    /// Where the counts stand now, to measure loss over the interval that
+    /// starts here with [`lost_percent_since`](Self::lost_percent_since).
+    pub fn mark(&self) -> Mark {
+        Mark {
+            expected: self.expected(),
+            received: self.received,
         }
+    }
+
+    /// Packets lost since `mark` as a percentage of those expected since
+    /// then: the fraction lost of RFC 3550 A.3 over an interval of the
+    /// host's choosing (a status line, a plot), in percent. Never negative:
+    /// duplicates in the interval do not make up for losses before it (A.3).
+    pub fn lost_percent_since(&self, mark: Mark) -> f64 {
+        let expected = self.expected().saturating_sub(mark.expected);
+        let received = self.received.saturating_sub(mark.received);
+        let lost = i64::try_from(expected.saturating_sub(received)).unwrap_or(i64::MAX);
+        percent(lost, expected)
     }
 
     /// Extended highest sequence number received (RFC 3550 §6.4.1: cycles
@@ -363,7 +399,14 @@ impl ReceiverStats {
 
     /// Complete frames per second over the last frames window.
     pub fn fps_window(&self) -> f64 {
-        self.window.fps()
+        self.window.fps(None)
+    }
+
+    /// [`fps_window`](Self::fps_window) with the window stretched to `now`:
+    /// a stream that stopped sending decays towards 0 instead of showing
+    /// its last rate (a status line's honest figure).
+    pub fn fps_window_at(&self, now: Instant) -> f64 {
+        self.window.fps(Some(now))
     }
 
     /// Complete frames per second from the first frame to the last.
@@ -379,7 +422,13 @@ impl ReceiverStats {
 
     /// Payload and whole-packet kbit/s over the last frames window.
     pub fn kbps_window(&self) -> (f64, f64) {
-        self.window.kbps()
+        self.window.kbps(None)
+    }
+
+    /// [`kbps_window`](Self::kbps_window) with the window stretched to
+    /// `now`, as [`fps_window_at`](Self::fps_window_at).
+    pub fn kbps_window_at(&self, now: Instant) -> (f64, f64) {
+        self.window.kbps(Some(now))
     }
 
     /// Payload and whole-packet kbit/s from the first packet to the last

@@ -186,3 +186,62 @@ fn very_late_packets_count_as_reordered_not_duplicates() {
     s.on_packet(ms(0), SeqNo(2999), RtpTimestamp(0), 1, 13);
     assert_eq!((s.reordered(), s.duplicates()), (1, 1));
 }
+
+#[test]
+fn loss_over_an_interval_from_a_mark() {
+    let mut s = ReceiverStats::new(90_000);
+    let mut t = 0;
+    let mut feed = |s: &mut ReceiverStats, seq: u16| {
+        t += 40;
+        s.on_packet(
+            ms(t),
+            SeqNo(seq),
+            RtpTimestamp(u32::from(seq) * 3600),
+            1000,
+            1012,
+        );
+    };
+    for seq in [0, 1, 3] {
+        feed(&mut s, seq);
+    }
+    // 4 expected, 3 received.
+    assert!(approx(s.lost_percent(), 25.0));
+    let mark = s.mark();
+    assert!(
+        approx(s.lost_percent_since(mark), 0.0),
+        "nothing expected yet"
+    );
+    // 4..=13: 10 expected, 8 received (6 and 9 missing).
+    for seq in [4, 5, 7, 8, 10, 11, 12, 13] {
+        feed(&mut s, seq);
+    }
+    assert!(approx(s.lost_percent_since(mark), 20.0));
+    // Duplicates in a later interval never count as negative loss (A.3).
+    let mark = s.mark();
+    for seq in [13, 13, 14] {
+        feed(&mut s, seq);
+    }
+    assert!(approx(s.lost_percent_since(mark), 0.0));
+    assert!(approx(s.lost_percent(), 100.0 * (15.0 - 14.0) / 15.0));
+}
+
+#[test]
+fn window_rates_decay_when_the_stream_stops() {
+    let mut s = ReceiverStats::new(90_000);
+    // 11 frames of one 1000-byte packet, 40 ms apart: 25 fps, 200 kbit/s.
+    for i in 0..11u16 {
+        let t = ms(u64::from(i) * 40);
+        s.on_packet(t, SeqNo(i), RtpTimestamp(u32::from(i) * 3600), 1000, 1012);
+        s.on_frame(t, true, 1000);
+    }
+    assert!(approx(s.fps_window(), 25.0), "{}", s.fps_window());
+    assert!(approx(s.fps_window_at(ms(400)), 25.0));
+    assert!(approx(s.kbps_window_at(ms(400)).0, 200.0));
+    // Nothing for 400 ms more: the same frames over twice the span.
+    assert!(approx(s.fps_window_at(ms(800)), 12.5));
+    assert!(approx(s.kbps_window_at(ms(800)).0, 100.0));
+    assert!(
+        approx(s.fps_window(), 25.0),
+        "the plain window keeps its span"
+    );
+}

@@ -86,16 +86,20 @@ impl Window {
         Some((first.at, last.at, frames, payload, packet))
     }
 
-    /// Complete frames per second over the window.
-    pub(crate) fn fps(&self) -> f64 {
-        self.span()
-            .map_or(0.0, |(a, b, frames, _, _)| per_second(frames as f64, a, b))
+    /// Complete frames per second over the window, whose span ends at the
+    /// last frame or at `until` if that is later.
+    pub(crate) fn fps(&self, until: Option<Instant>) -> f64 {
+        self.span().map_or(0.0, |(a, b, frames, _, _)| {
+            per_second(frames as f64, a, until.map_or(b, |u| u.max(b)))
+        })
     }
 
-    /// Payload and whole-packet kbit/s over the window.
-    pub(crate) fn kbps(&self) -> (f64, f64) {
+    /// Payload and whole-packet kbit/s over the window (span as for
+    /// [`fps`](Self::fps)).
+    pub(crate) fn kbps(&self, until: Option<Instant>) -> (f64, f64) {
         self.span()
             .map_or((0.0, 0.0), |(a, b, _, payload, packet)| {
+                let b = until.map_or(b, |u| u.max(b));
                 (
                     per_second(payload as f64 * 8.0 / 1000.0, a, b),
                     per_second(packet as f64 * 8.0 / 1000.0, a, b),

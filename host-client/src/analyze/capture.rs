@@ -5,6 +5,7 @@
 //! payloads with their addresses and the capture timestamp. IP fragments
 //! and other protocols are skipped.
 
+use crate::error::{CaptureError, Error};
 use std::fs::File;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -40,10 +41,14 @@ struct Interface {
 
 /// Calls `f` for every UDP datagram and TCP segment in the capture, in file
 /// order. Returns the number of link-layer frames read.
-pub fn for_each(path: &Path, mut f: impl FnMut(&Datagram<'_>)) -> Result<u64, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+pub fn for_each(path: &Path, mut f: impl FnMut(&Datagram<'_>)) -> Result<u64, Error> {
+    let error = |source| Error::Capture {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(|e| error(CaptureError::Open(e)))?;
     let mut reader = pcap_parser::create_reader(1 << 20, file)
-        .map_err(|e| format!("{}: not a pcap or pcapng capture ({e:?})", path.display()))?;
+        .map_err(|e| error(CaptureError::NotACapture(format!("{e:?}"))))?;
     let mut legacy: Option<(Linktype, bool)> = None;
     let mut ifaces: Vec<Interface> = Vec::new();
     let mut frames = 0u64;
@@ -98,14 +103,14 @@ pub fn for_each(path: &Path, mut f: impl FnMut(&Datagram<'_>)) -> Result<u64, St
             Err(PcapError::Eof) => break,
             Err(PcapError::Incomplete(_)) => {
                 if reader.refill().is_err() {
-                    return Err(format!("{}: read error", path.display()));
+                    return Err(error(CaptureError::Read));
                 }
             }
             // A capture cut short (tcpdump killed mid-write) ends the analysis,
             // as tshark does, keeping what was read.
             Err(e) => {
                 if frames == 0 {
-                    return Err(format!("{}: corrupt capture ({e:?})", path.display()));
+                    return Err(error(CaptureError::Corrupt(format!("{e:?}"))));
                 }
                 break;
             }

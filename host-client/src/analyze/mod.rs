@@ -16,6 +16,8 @@
 mod capture;
 mod tcp;
 
+use crate::error::Error;
+use rtsp_core::rtsp::header::Transports;
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -69,15 +71,13 @@ struct Stream {
     pt: u8,
     first_us: u64,
     last_us: u64,
-    markers: u64,
-    payload_bytes: u64,
     tcp: bool,
 }
 
 type Key = (SocketAddr, SocketAddr, u32);
 
 /// Runs the analysis and prints the report; returns the process exit code.
-pub fn run(path: &Path, json: bool) -> Result<i32, String> {
+pub fn run(path: &Path, json: bool) -> Result<i32, Error> {
     // Pass 1: RTP ports negotiated by RTSP (client and server, RTP = even).
     let mut rtsp_ports: BTreeSet<u16> = BTreeSet::new();
     capture::for_each(path, |d| {
@@ -159,22 +159,21 @@ fn account(
             pt: pkt.payload_type(),
             first_us: ts_us,
             last_us: ts_us,
-            markers: 0,
-            payload_bytes: 0,
             tcp,
         }
     });
     s.metrics.on_packet(ts_us, &pkt);
     s.last_us = ts_us;
-    s.markers += u64::from(pkt.marker());
-    s.payload_bytes += pkt.payload().len() as u64;
+    if pkt.marker() {
+        // The marker ends a frame (RFC 2435 §3.1): the frame rate counts
+        // them, as complete frames, without reassembling.
+        s.metrics.on_frame(ts_us, true, 0);
+    }
 }
 
 fn report(k: &Key, s: &Stream) -> StreamReport {
     let dur = (s.last_us.saturating_sub(s.first_us)) as f64 / 1e6;
     let m = &s.metrics;
-    let expected = m.expected();
-    let lost = m.lost();
     StreamReport {
         src: k.0.to_string(),
         dst: k.1.to_string(),
@@ -182,28 +181,16 @@ fn report(k: &Key, s: &Stream) -> StreamReport {
         ssrc: format!("0x{:08X}", k.2),
         payload_type: s.pt,
         packets: m.received(),
-        expected,
-        lost,
-        loss_percent: if expected > 0 {
-            lost as f64 * 100.0 / expected as f64
-        } else {
-            0.0
-        },
+        expected: m.expected(),
+        lost: m.lost(),
+        loss_percent: m.lost_percent(),
         duplicates: m.duplicates(),
         reordered: m.reordered(),
         max_delta_ms: m.max_delta_ms(),
         mean_jitter_ms: m.mean_jitter_ms(),
         max_jitter_ms: m.max_jitter_ms(),
-        fps: if dur > 0.0 {
-            s.markers.saturating_sub(1) as f64 / dur
-        } else {
-            0.0
-        },
-        payload_kbps: if dur > 0.0 {
-            s.payload_bytes as f64 * 8.0 / dur / 1000.0
-        } else {
-            0.0
-        },
+        fps: m.fps_overall(),
+        payload_kbps: m.payload_kbps_overall(),
         duration_s: dur,
     }
 }
@@ -279,18 +266,13 @@ fn collect_transport_ports(payload: &[u8], ports: &mut BTreeSet<u16>) {
         if !name.trim().eq_ignore_ascii_case("transport") {
             continue;
         }
-        for param in value.split([';', ',']) {
-            let Some((k, v)) = param.trim().split_once('=') else {
-                continue;
-            };
-            if k.eq_ignore_ascii_case("client_port") || k.eq_ignore_ascii_case("server_port") {
-                if let Some(p) = v
-                    .split('-')
-                    .next()
-                    .and_then(|p| p.trim().parse::<u16>().ok())
-                {
-                    ports.insert(p);
-                }
+        // The core reads the value (RFC 2326 §12.39, alternatives included).
+        let Ok(transports) = Transports::parse(value.trim()) else {
+            continue;
+        };
+        for t in transports.iter() {
+            for pair in [t.client_port, t.server_port].into_iter().flatten() {
+                ports.insert(pair.rtp);
             }
         }
     }

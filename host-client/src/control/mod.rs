@@ -18,18 +18,15 @@
 //! [`Control::poll_transmit`] and [`Control::poll_event`], then sleep until
 //! [`Control::poll_timeout`].
 
-mod words;
-
 use rtsp_core::rtsp::header::MethodSet;
-use rtsp_core::rtsp::StatusCode;
 use rtsp_core::session::client::{
-    self as client, AuthClientSession, AuthError, Config, Reception, Request, State,
-    TransportRequest,
+    self as client, AuthClientSession, Config, Received, Reception, State, TransportRequest,
 };
-use rtsp_core::session::{Destination, Input, MediaTransport};
-use rtsp_core::{rtp, Instant};
+use rtsp_core::session::{Destination, MediaTransport};
+use rtsp_core::{rtp, Duration, Instant};
 
 use crate::cli::Credentials;
+use crate::error::{Error, Refusal};
 
 /// How SETUP asks for the media.
 pub type Setup = TransportRequest;
@@ -70,8 +67,8 @@ pub enum Event {
     Paused,
     /// TEARDOWN answered.
     TornDown,
-    /// A request was refused; the text says why.
-    Failed(String),
+    /// A request was refused, or the stream cannot be played.
+    Failed(Refusal),
     /// The server ended the stream (RTCP BYE).
     Bye,
 }
@@ -90,6 +87,10 @@ pub struct Control {
     announced_public: bool,
     /// Translated events waiting for the player (an answer, then its event).
     queue: std::collections::VecDeque<Event>,
+    /// `--start`: the position the first PLAY starts from.
+    start: Option<Duration>,
+    /// `start`, until a PLAY has used it.
+    start_pending: Option<Duration>,
 }
 
 /// The user agent, also our RTCP SDES CNAME (RFC 3550 §6.5.1).
@@ -98,7 +99,12 @@ const USER_AGENT: &str = concat!("rtsp-client/", env!("CARGO_PKG_VERSION"));
 impl Control {
     /// A session for `url`, asking for media as `how`, answering a 401
     /// with `credentials`.
-    pub fn new(url: &str, how: Setup, credentials: Option<Credentials>) -> Result<Control, String> {
+    pub fn new(
+        url: &str,
+        how: Setup,
+        credentials: Option<Credentials>,
+        start: Option<Duration>,
+    ) -> Result<Control, Error> {
         Ok(Control {
             session: new_session(url, how, credentials.as_ref())?,
             url: url.to_string(),
@@ -108,14 +114,18 @@ impl Control {
             keepalives: 0,
             announced_public: false,
             queue: std::collections::VecDeque::new(),
+            start,
+            start_pending: start,
         })
     }
 
     /// Starts over on the same connection with another transport (the
     /// UDP-to-TCP fallback); the next `play` sets up again.
-    pub fn restart(&mut self, how: Setup) -> Result<(), String> {
+    pub fn restart(&mut self, how: Setup) -> Result<(), Error> {
         self.session = new_session(&self.url, how, self.credentials.as_ref())?;
         self.setup_only = false;
+        // Nothing played over the first transport: start where asked.
+        self.start_pending = self.start;
         Ok(())
     }
 
@@ -171,31 +181,31 @@ impl Control {
     }
 
     /// `options`: what the server supports (OPTIONS is sent once, first).
-    pub fn options(&mut self, now: Instant) -> Result<Option<String>, String> {
+    pub fn options(&mut self, now: Instant) -> Option<String> {
         let public = self.session.public();
         if public != MethodSet::EMPTY {
-            return Ok(Some(format!("the server supports {public}")));
+            return Some(format!("the server supports {public}"));
         }
         self.session.describe(now);
-        Ok(None)
+        None
     }
 
     /// `describe`: the stream, from DESCRIBE (sent once).
-    pub fn describe(&mut self, now: Instant) -> Result<Option<String>, String> {
+    pub fn describe(&mut self, now: Instant) -> Option<String> {
         if let Some(d) = self.session.described() {
-            return Ok(Some(describe_words(&d)));
+            return Some(describe_words(&d));
         }
         self.session.describe(now);
-        Ok(None)
+        None
     }
 
     /// `setup`: OPTIONS, DESCRIBE and SETUP as needed, then stop in Ready.
-    pub fn setup(&mut self, now: Instant) -> Result<(), String> {
+    pub fn setup(&mut self, now: Instant) -> Result<(), NotNow> {
         if self.has_session() {
-            return Err("already set up: teardown first".into());
+            return Err(NotNow::AlreadySetUp);
         }
         if self.session.is_busy() && self.setup_only {
-            return Err("a SETUP is already on its way".into());
+            return Err(NotNow::SetupOnItsWay);
         }
         self.setup_only = true;
         self.session.play(now);
@@ -207,13 +217,13 @@ impl Control {
     }
 
     /// `play`: PLAY a session that is set up (the lab's order).
-    pub fn play(&mut self, now: Instant) -> Result<(), String> {
+    pub fn play(&mut self, now: Instant) -> Result<(), NotNow> {
         match self.session.state() {
-            State::Init | State::Described => Err("no session yet: setup first".into()),
-            State::Playing => Err("already playing".into()),
+            State::Init | State::Described => Err(NotNow::NoSession),
+            State::Playing => Err(NotNow::AlreadyPlaying),
             State::Ready => {
                 self.setup_only = false;
-                self.session.play(now);
+                self.play_or_start(now);
                 Ok(())
             }
         }
@@ -222,32 +232,56 @@ impl Control {
     /// `--play`: everything up to PLAY at once.
     pub fn play_now(&mut self, now: Instant) {
         self.setup_only = false;
-        self.session.play(now);
+        self.play_or_start(now);
+    }
+
+    /// `seek SECS`: PLAY from `at` (`Range: npt=SECS-`, RFC 2326 §12.29);
+    /// a playing session is paused first (the core's `play_from`).
+    pub fn seek(&mut self, now: Instant, at: std::time::Duration) -> Result<(), NotNow> {
+        if !self.has_session() {
+            return Err(NotNow::NoSession);
+        }
+        self.setup_only = false;
+        self.start_pending = None;
+        self.session.play_from(now, duration(at));
+        Ok(())
+    }
+
+    /// PLAY, from `--start` the first time.
+    fn play_or_start(&mut self, now: Instant) {
+        match self.start_pending.take() {
+            Some(at) => self.session.play_from(now, at),
+            None => self.session.play(now),
+        }
     }
 
     /// `pause`: PAUSE a playing session.
-    pub fn pause(&mut self, now: Instant) -> Result<(), String> {
+    pub fn pause(&mut self, now: Instant) -> Result<(), NotNow> {
         match self.session.state() {
-            State::Init | State::Described => Err("no session yet: setup first".into()),
-            State::Ready => Err("not playing".into()),
-            State::Playing => self.session.pause(now).map_err(|e| e.to_string()),
+            State::Init | State::Described => Err(NotNow::NoSession),
+            State::Ready => Err(NotNow::NotPlaying),
+            State::Playing => self.session.pause(now).map_err(NotNow::Session),
         }
     }
 
     /// `teardown`: TEARDOWN the session.
-    pub fn teardown(&mut self, now: Instant) -> Result<(), String> {
+    pub fn teardown(&mut self, now: Instant) -> Result<(), NotNow> {
         if !self.has_session() {
-            return Err("no session to tear down".into());
+            return Err(NotNow::NothingToTearDown);
         }
         self.session.teardown(now);
         Ok(())
     }
 
     /// Bytes from the RTSP connection (see the core's `handle_input`).
-    pub fn handle_input<'a>(&mut self, now: Instant, input: &'a [u8]) -> Result<Input<'a>, String> {
+    pub fn handle_input<'a>(
+        &mut self,
+        now: Instant,
+        input: &'a [u8],
+    ) -> Result<Received<'a>, Error> {
         self.session
             .handle_input(now, input)
-            .map_err(|e| format!("the server sent something that is not RTSP ({e})"))
+            .map_err(Error::NotRtsp)
     }
 
     /// An RTCP packet from the server (sender reports, BYE).
@@ -273,23 +307,17 @@ impl Control {
         now: Instant,
         buf: &mut [u8],
         reception: &mut R,
-    ) -> Result<Option<Transmit>, String> {
-        let was_ready = self.has_session();
+    ) -> Result<Option<Transmit>, Error> {
         let Some(t) = self
             .session
             .poll_transmit(now, buf, reception)
-            .map_err(|e| e.to_string())?
+            .map_err(Error::Session)?
         else {
             return Ok(None);
         };
         Ok(Some(match t.destination {
             Destination::Rtsp => {
-                let keepalive = self.session.keepalive_method();
-                let head = buf.get(..t.len).unwrap_or_default();
-                if was_ready
-                    && head.starts_with(keepalive.as_str().as_bytes())
-                    && head.get(keepalive.as_str().len()) == Some(&b' ')
-                {
+                if self.session.in_flight() == Some(client::Request::KeepAlive) {
                     self.keepalives += 1;
                 }
                 Transmit::Rtsp(t.len)
@@ -322,7 +350,7 @@ impl Control {
     /// any, is queued to come first.
     fn translate(&mut self, now: Instant) -> Option<Event> {
         let ev = self.session.poll_event()?;
-        let ok = |what: &str| format!("server: 200 OK to {what}: {}", words::meaning(200));
+        let ok = |what: &str| format!("server: 200 OK to {what}: {}", crate::words::meaning(200));
         Some(match ev {
             client::Event::Described => {
                 let d = self.session.described();
@@ -387,9 +415,17 @@ impl Control {
             } => {
                 self.setup_only = false;
                 Event::Failed(match auth {
-                    Some(why) => auth_words(&self.url, status, why),
-                    None => error_words(request, status),
+                    Some(why) => Refusal::Auth {
+                        url: self.url.clone(),
+                        status,
+                        why,
+                    },
+                    None => Refusal::Status { request, status },
                 })
+            }
+            client::Event::NotJpeg => {
+                self.setup_only = false;
+                Event::Failed(Refusal::NotMjpeg(self.session.described()))
             }
             client::Event::ServerBye => Event::Bye,
         })
@@ -401,11 +437,17 @@ impl Control {
     }
 }
 
+/// A std duration as the core's (microseconds; a position past u64
+/// microseconds, 584,000 years, is clamped).
+pub fn duration(d: std::time::Duration) -> Duration {
+    Duration::from_micros(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
 fn new_session(
     url: &str,
     how: Setup,
     credentials: Option<&Credentials>,
-) -> Result<AuthClientSession, String> {
+) -> Result<AuthClientSession, Error> {
     let ssrc = rtp::Ssrc(random_ssrc());
     let config = Config {
         transport: how,
@@ -413,12 +455,17 @@ fn new_session(
         ssrc,
         ..Config::default()
     };
-    let mut session =
-        AuthClientSession::with_auth(config, url).map_err(|e| format!("{url}: {e}"))?;
+    let mut session = AuthClientSession::with_auth(config, url).map_err(|source| Error::Url {
+        url: url.into(),
+        source,
+    })?;
     if let Some(c) = credentials {
         session
             .set_credentials(&c.user, &c.password)
-            .map_err(|e| format!("cannot use the credentials for {url}: {e}"))?;
+            .map_err(|source| Error::Credentials {
+                url: url.into(),
+                source,
+            })?;
     }
     Ok(session)
 }
@@ -451,33 +498,36 @@ fn describe_words(d: &client::Described) -> String {
     s
 }
 
-/// A 401 the session could not answer (RFC 2326 §11.4.2), in one line
-/// that names the URL (requests carry it without userinfo) but never the
-/// password.
-fn auth_words(url: &str, status: StatusCode, why: AuthError) -> String {
-    let head = format!("{} {} from {url}", status.as_u16(), status.reason());
-    let fix = "(give them in the URL or with --user/--password)";
-    match why {
-        AuthError::NoCredentials => format!("{head}: missing user/password {fix}"),
-        AuthError::Rejected => format!("{head}: wrong user/password {fix}"),
-        other => format!("{head}: {other}"),
-    }
+/// Why a command cannot be carried out in the session's state (RFC 2326
+/// A.1); the prompt prints it after `cannot <command>:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotNow {
+    /// No SETUP yet (Init).
+    NoSession,
+    /// SETUP again while set up.
+    AlreadySetUp,
+    /// `setup` while its SETUP is in flight.
+    SetupOnItsWay,
+    /// `play` while playing.
+    AlreadyPlaying,
+    /// `pause` while not playing.
+    NotPlaying,
+    /// `teardown` without a session.
+    NothingToTearDown,
+    /// The core refused the goal.
+    Session(rtsp_core::session::Error),
 }
 
-fn error_words(request: Request, status: StatusCode) -> String {
-    let what = match request {
-        Request::Options => "OPTIONS",
-        Request::Describe => "DESCRIBE",
-        Request::Setup => "SETUP",
-        Request::Play => "PLAY",
-        Request::Pause => "PAUSE",
-        Request::Teardown => "TEARDOWN",
-        Request::KeepAlive => "the keep-alive",
-    };
-    let code = status.as_u16();
-    format!(
-        "server: {code} {} to {what}: {}",
-        status.reason(),
-        words::meaning(code)
-    )
+impl std::fmt::Display for NotNow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotNow::NoSession => f.write_str("no session yet: setup first"),
+            NotNow::AlreadySetUp => f.write_str("already set up: teardown first"),
+            NotNow::SetupOnItsWay => f.write_str("a SETUP is already on its way"),
+            NotNow::AlreadyPlaying => f.write_str("already playing"),
+            NotNow::NotPlaying => f.write_str("not playing"),
+            NotNow::NothingToTearDown => f.write_str("no session to tear down"),
+            NotNow::Session(e) => e.fmt(f),
+        }
+    }
 }

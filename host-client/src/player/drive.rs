@@ -9,16 +9,19 @@ use rtsp_core::Instant;
 
 use super::{Command, Player, TEARDOWN_GRACE_US};
 use crate::control::{Event, Setup, Transmit};
+use crate::error::Error;
 use crate::media;
 use crate::report::Report;
 
 impl Player {
     /// Acts on one command; prints why when it is not valid now.
     pub(super) fn command(&mut self, now: Instant, c: Command) {
+        tracing::debug!("command: {c:?}");
         let r = match c {
             Command::Setup => self.control.setup(now),
             Command::Play => self.control.play(now),
             Command::Pause => self.control.pause(now),
+            Command::Seek(at) => self.control.seek(now, at),
             Command::TogglePlay => {
                 if self.control.is_playing() {
                     self.control.pause(now)
@@ -27,8 +30,16 @@ impl Player {
                 }
             }
             Command::Teardown => self.control.teardown(now),
-            Command::Describe => self.control.describe(now).map(|t| self.say(t)),
-            Command::Options => self.control.options(now).map(|t| self.say(t)),
+            Command::Describe => {
+                let t = self.control.describe(now);
+                self.say(t);
+                Ok(())
+            }
+            Command::Options => {
+                let t = self.control.options(now);
+                self.say(t);
+                Ok(())
+            }
             Command::Stats => {
                 println!("{}", self.report(now).summary());
                 self.prompt();
@@ -76,7 +87,7 @@ impl Player {
     /// Drains the session's transmits and events.
     /// Events may queue new requests (DESCRIBE answered → SETUP), so this
     /// loops until both queues are empty.
-    pub(super) fn drive(&mut self, now: Instant) -> Result<(), String> {
+    pub(super) fn drive(&mut self, now: Instant) -> Result<(), Error> {
         loop {
             let mut idle = true;
             while let Some(t) =
@@ -85,11 +96,22 @@ impl Player {
             {
                 idle = false;
                 match t {
+                    Transmit::Rtsp(n) => {
+                        tracing::debug!("sent: {}", first_line(&self.tx_buf[..n]));
+                    }
+                    Transmit::Interleaved(n) => {
+                        tracing::debug!("sent: RTCP receiver report, {n} bytes interleaved");
+                    }
+                    Transmit::Rtcp { len, port } => {
+                        tracing::debug!("sent: RTCP receiver report, {len} bytes to port {port}");
+                    }
+                }
+                match t {
                     Transmit::Rtsp(n) | Transmit::Interleaved(n) => {
                         if let Transmit::Interleaved(n) = t {
                             // Our RR, captured as tcpdump would see it.
                             let ch = self.control.interleaved_rtcp_channel().unwrap_or(1);
-                            let path = self.tcp_path(
+                            let path = super::tcp_path(
                                 ch,
                                 media::Path {
                                     src: self.local,
@@ -101,7 +123,7 @@ impl Player {
                         }
                         self.txbuf
                             .send(&mut self.tcp, &self.tx_buf[..n])
-                            .map_err(|e| format!("RTSP connection failed: {e}"))?
+                            .map_err(Error::Connection)?
                     }
                     Transmit::Rtcp { len, port } => self.send_rtcp(len, port),
                 }
@@ -114,9 +136,7 @@ impl Player {
                 break;
             }
         }
-        self.txbuf
-            .flush(&mut self.tcp)
-            .map_err(|e| format!("RTSP connection failed: {e}"))
+        self.txbuf.flush(&mut self.tcp).map_err(Error::Connection)
     }
 
     fn send_rtcp(&mut self, n: usize, port: u16) {
@@ -130,15 +150,13 @@ impl Player {
             .capture(media::Path { src, dst }, &self.tx_buf[..n]);
     }
 
-    fn on_event(&mut self, now: Instant, ev: Event) -> Result<(), String> {
+    fn on_event(&mut self, now: Instant, ev: Event) -> Result<(), Error> {
+        tracing::debug!("event: {ev:?}");
         match ev {
             Event::Answer(text) => {
                 println!("{text} (session {})", self.control.state_name());
             }
             Event::Described { size, payload_type } => {
-                if let Some(offer) = self.not_jpeg.take() {
-                    return Err(not_mjpeg(&offer));
-                }
                 self.media.payload_type = payload_type;
                 if let Some((w, h)) = size {
                     self.media.set_dimensions(w, h);
@@ -175,18 +193,12 @@ impl Player {
                 }
                 self.prompt();
             }
-            Event::Failed(text) => {
-                // The core refuses an SDP without JPEG video itself (as 415);
-                // say what the server offered instead.
-                let text = match self.not_jpeg.take() {
-                    Some(offer) => not_mjpeg(&offer),
-                    None => text,
-                };
+            Event::Failed(why) => {
                 // A refused request in --play mode ends the run: nothing will come.
                 if self.opts.auto_play && self.leaving.is_none() {
-                    return Err(text);
+                    return Err(Error::Refused(why));
                 }
-                println!("{text} (session {})", self.control.state_name());
+                println!("{why} (session {})", self.control.state_name());
                 self.prompt();
             }
             Event::Bye => {
@@ -304,9 +316,9 @@ impl Player {
     /// The metrics so far.
     pub(super) fn report(&self, now: Instant) -> Report {
         let m = &self.media.metrics;
+        // Rates over the time spent playing, which only the host knows
+        // (pauses excluded); loss and jitter are the core's figures.
         let dur = self.played_us(now) as f64 / 1e6;
-        let expected = m.expected();
-        let lost = m.lost();
         Report {
             url: self.opts.target.url.clone(),
             transport: if self.tcp_media { "tcp" } else { "udp" }.into(),
@@ -325,13 +337,9 @@ impl Player {
                 0.0
             },
             packets_received: m.received(),
-            packets_expected: expected,
-            packets_lost: lost,
-            loss_percent: if expected > 0 {
-                lost as f64 * 100.0 / expected as f64
-            } else {
-                0.0
-            },
+            packets_expected: m.expected(),
+            packets_lost: m.lost(),
+            loss_percent: m.lost_percent(),
             jitter_ms: m.jitter_ms(),
             duplicates: m.duplicates(),
             reordered: m.reordered(),
@@ -387,8 +395,13 @@ impl Player {
     }
 }
 
-fn not_mjpeg(offer: &str) -> String {
-    format!("the stream is not MJPEG (the SDP offers {offer}); this client plays RTP/JPEG (RFC 2435) only")
+/// The start line of an RTSP message (RFC 2326 §6.1, §7.1), for the log.
+pub(super) fn first_line(message: &[u8]) -> std::borrow::Cow<'_, str> {
+    let end = message
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(message.len());
+    String::from_utf8_lossy(&message[..end])
 }
 
 fn command_name(c: Command) -> &'static str {
@@ -396,6 +409,7 @@ fn command_name(c: Command) -> &'static str {
         Command::Setup => "setup",
         Command::Play => "play",
         Command::Pause => "pause",
+        Command::Seek(_) => "seek",
         Command::TogglePlay => "play/pause",
         Command::Teardown => "teardown",
         Command::Describe => "describe",

@@ -16,20 +16,19 @@ use std::time::Duration;
 use embedded_time::Clock;
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token, Waker};
-use rtsp_core::limits::RTSP_MAX_HEADERS;
-use rtsp_core::rtsp::{self, Header, Message, Status};
-use rtsp_core::sdp::SessionDescription;
-use rtsp_core::session::Input;
+use rtsp_core::session::client::Received;
 use rtsp_core::Instant;
 
 mod drive;
 
 use crate::cli::{Args, Target};
+pub use crate::command::Command;
 use crate::control::{Control, Setup};
+use crate::error::{failed_to, Error};
+use crate::frame_slot::FrameSlot;
 use crate::media::{self, Media};
 use crate::net::{self, RxBuf, TxBuf};
 use crate::report::Sample;
-use crate::window::FrameSlot;
 
 const RTSP: Token = Token(0);
 const RTP: Token = Token(1);
@@ -38,31 +37,6 @@ const WAKE: Token = Token(3);
 
 /// How long to wait for the TEARDOWN answer before leaving anyway.
 const TEARDOWN_GRACE_US: u64 = 2_000_000;
-
-/// What the prompt, the window keys and Ctrl-C ask of the network loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    /// SETUP (after DESCRIBE if the SDP is not known yet).
-    Setup,
-    /// PLAY.
-    Play,
-    /// PAUSE.
-    Pause,
-    /// PLAY when paused or ready, PAUSE when playing (window key P/Space).
-    TogglePlay,
-    /// TEARDOWN.
-    Teardown,
-    /// DESCRIBE.
-    Describe,
-    /// OPTIONS.
-    Options,
-    /// Print the metrics now.
-    Stats,
-    /// TEARDOWN if needed, then exit.
-    Quit,
-    /// Ctrl-C: like Quit.
-    Interrupt,
-}
 
 /// Sends commands to the network loop from any thread.
 #[derive(Debug, Clone)]
@@ -102,6 +76,8 @@ pub struct Options {
     pub pcap: Option<PathBuf>,
     /// `--plot`.
     pub plot: Option<PathBuf>,
+    /// `--start`: where the first PLAY starts in the presentation.
+    pub start: Option<Duration>,
 }
 
 impl Options {
@@ -119,6 +95,7 @@ impl Options {
             save_frames: a.save_frames.clone(),
             pcap: a.pcap.clone(),
             plot: a.plot.clone(),
+            start: a.start,
         }
     }
 }
@@ -151,8 +128,6 @@ pub struct Player {
     next_status: u64,
     /// TEARDOWN sent to switch to TCP; SETUP again when it is answered.
     fallback_pending: bool,
-    /// The DESCRIBE answer offered no JPEG video: what it offered instead.
-    not_jpeg: Option<String>,
     /// The last SETUP chose interleaved media (for the report).
     tcp_media: bool,
     /// Set when leaving: the deadline for the TEARDOWN answer.
@@ -169,16 +144,18 @@ pub struct Player {
 
 impl Player {
     /// Connects to the server; one clear error line if it cannot.
-    pub fn connect(opts: Options, slot: Option<Arc<FrameSlot>>) -> Result<Player, String> {
+    pub fn connect(opts: Options, slot: Option<Arc<FrameSlot>>) -> Result<Player, Error> {
         let shown = format!("{}:{}", opts.target.host, opts.target.port);
         let server = opts.target.resolve()?;
         let mut tcp = net::connect(server, &shown)?;
-        let local = tcp.local_addr().map_err(|e| e.to_string())?;
-        let poll = Poll::new().map_err(|e| e.to_string())?;
-        let waker = Arc::new(Waker::new(poll.registry(), WAKE).map_err(|e| e.to_string())?);
+        let local = tcp
+            .local_addr()
+            .map_err(failed_to("read the RTSP connection's address"))?;
+        let poll = Poll::new().map_err(failed_to("make a poll"))?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKE).map_err(failed_to("make a waker"))?);
         poll.registry()
             .register(&mut tcp, RTSP, Interest::READABLE)
-            .map_err(|e| e.to_string())?;
+            .map_err(failed_to("poll the RTSP connection"))?;
         let mut media = Media::new(opts.save_frames.clone(), opts.pcap.as_deref(), slot.clone())?;
         media.frame_limit = opts.frames;
         let (tx, rx) = mpsc::channel();
@@ -187,16 +164,24 @@ impl Player {
             (None, Setup::Tcp)
         } else {
             let (mut a, mut b) = net::bind_pair(local.ip())?;
-            let port = a.local_addr().map_err(|e| e.to_string())?.port();
+            let port = a
+                .local_addr()
+                .map_err(failed_to("read the RTP port"))?
+                .port();
             poll.registry()
                 .register(&mut a, RTP, Interest::READABLE)
-                .map_err(|e| e.to_string())?;
+                .map_err(failed_to("poll the RTP socket"))?;
             poll.registry()
                 .register(&mut b, RTCP, Interest::READABLE)
-                .map_err(|e| e.to_string())?;
+                .map_err(failed_to("poll the RTCP socket"))?;
             (Some((a, b)), Setup::Udp { rtp_port: port })
         };
-        let control = Control::new(&opts.target.url, how, opts.target.credentials.clone())?;
+        let control = Control::new(
+            &opts.target.url,
+            how,
+            opts.target.credentials.clone(),
+            opts.start.map(crate::control::duration),
+        )?;
         println!("connected to {shown} ({})", opts.target.url);
         Ok(Player {
             poll,
@@ -219,7 +204,6 @@ impl Player {
             samples: Vec::new(),
             next_status: 0,
             fallback_pending: false,
-            not_jpeg: None,
             tcp_media: false,
             leaving: None,
             udp_check: None,
@@ -248,7 +232,7 @@ impl Player {
     }
 
     /// Runs until quit, end of duration/frames, or the server goes away.
-    pub fn run(mut self) -> Result<(), String> {
+    pub fn run(mut self) -> Result<(), Error> {
         let mut events = Events::with_capacity(16);
         if self.opts.auto_play {
             let now = self.now();
@@ -259,7 +243,10 @@ impl Player {
             let timeout = self.next_wakeup(now);
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
-                    break Err(format!("poll failed: {e}"));
+                    break Err(Error::Local {
+                        doing: "poll",
+                        source: e,
+                    });
                 }
             }
             let now = self.now();
@@ -289,7 +276,7 @@ impl Player {
                 break if self.leaving.is_some() {
                     Ok(())
                 } else {
-                    Err("the server closed the RTSP connection".into())
+                    Err(Error::Closed)
                 };
             }
             if let Some(deadline) = self.leaving {
@@ -318,107 +305,60 @@ impl Player {
         Duration::from_micros(at - n + 500)
     }
 
-    fn read_rtsp(&mut self, now: Instant) -> Result<bool, String> {
+    fn read_rtsp(&mut self, now: Instant) -> Result<bool, Error> {
         let open = match self.rxbuf.fill(&mut self.tcp) {
             Ok(open) => open,
             // A reset is the server going away, as a close is.
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => false,
-            Err(e) => return Err(format!("RTSP connection failed: {e}")),
+            Err(e) => return Err(Error::Connection(e)),
         };
         loop {
             let data = self.rxbuf.data();
             if data.is_empty() {
                 break;
             }
-            if data.first() != Some(&b'$') {
-                if let Some(offer) = not_jpeg(data) {
-                    self.not_jpeg = Some(offer);
+            // The core reads the `$` framing (RFC 2326 §10.12): what comes
+            // back is a packet, already on its channel.
+            let received = self.control.handle_input(now, data)?;
+            let from_server = media::Path {
+                src: self.server,
+                dst: self.local,
+            };
+            match received {
+                Received::Partial => break,
+                Received::Consumed(n) => {
+                    if data.first() != Some(&b'$') {
+                        tracing::debug!("received: {}", drive::first_line(&data[..n]));
+                    }
                 }
-            } else if let (Some(&ch), Some(ch_rtcp)) =
-                (data.get(1), self.control.interleaved_rtcp_channel())
-            {
-                // Interleaved RTCP goes to the session; capture it first.
-                let len = data
-                    .get(2..4)
-                    .map_or(0, |l| usize::from(u16::from_be_bytes([l[0], l[1]])));
-                if ch == ch_rtcp && data.len() >= 4 + len {
-                    let path = self.tcp_path(
-                        ch,
-                        media::Path {
-                            src: self.server,
-                            dst: self.local,
-                        },
-                    );
-                    self.media.capture(path, &data[4..4 + len]);
+                Received::Rtp { packet, .. } => {
+                    let ch = self.control.interleaved_rtp_channel().unwrap_or(0);
+                    let path = tcp_path(ch, from_server);
+                    self.media.on_rtp(now.as_micros(), path, packet);
+                }
+                Received::Rtcp { packet, .. } => {
+                    let ch = self.control.interleaved_rtcp_channel().unwrap_or(1);
+                    self.media.capture(tcp_path(ch, from_server), packet);
                 }
             }
-            let data = self.rxbuf.data();
-            match self.control.handle_input(now, data)? {
-                Input::Partial => break,
-                Input::Consumed(n) => self.rxbuf.consume(n),
-                Input::Rtp { consumed, packet } => {
-                    let ch = self.control.interleaved_rtp_channel().unwrap_or(0);
-                    let path = self.tcp_path(
-                        ch,
-                        media::Path {
-                            src: self.server,
-                            dst: self.local,
-                        },
-                    );
-                    self.media.on_rtp(now.as_micros(), path, packet);
-                    self.rxbuf.consume(consumed);
-                }
+            if let Some(n) = received.consumed() {
+                self.rxbuf.consume(n);
             }
         }
         Ok(open)
     }
 }
 
-/// Looks at a complete response before the session does: a DESCRIBE
-/// answer whose SDP (RFC 4566) has no JPEG video is refused, naming what
-/// it offers instead.
-fn not_jpeg(data: &[u8]) -> Option<String> {
-    {
-        let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
-        let Ok(Status::Complete((Message::Response(r), _))) = rtsp::parse(data, &mut headers)
-        else {
-            return None;
-        };
-        if r.body.is_empty()
-            || !r
-                .header_str("Content-Type")
-                .is_some_and(|t| t.contains("sdp"))
-        {
-            return None;
-        }
-        let sdp = SessionDescription::parse(r.body).ok()?;
-        if sdp.jpeg_video().is_some() {
-            return None;
-        }
-        let offer = sdp
-            .media()
-            .find(|m| m.kind.eq_ignore_ascii_case("video"))
-            .and_then(|m| {
-                let pt = m.payload_types().next()?;
-                Some(m.rtpmap(pt).map_or(format!("payload type {pt}"), |map| {
-                    format!("{}/{}", map.encoding, map.clock_rate)
-                }))
-            })
-            .unwrap_or_else(|| "no video at all".to_string());
-        Some(offer)
+/// Interleaved packets are captured as UDP between synthetic ports.
+pub(super) fn tcp_path(channel: u8, p: media::Path) -> media::Path {
+    let port = crate::pcap_out::INTERLEAVED_BASE_PORT + u16::from(channel);
+    media::Path {
+        src: SocketAddr::new(p.src.ip(), port),
+        dst: SocketAddr::new(p.dst.ip(), port),
     }
 }
 
 impl Player {
-    /// Interleaved packets are captured as UDP between synthetic ports.
-    fn tcp_path(&self, channel: u8, p: media::Path) -> media::Path {
-        let port = crate::pcap_out::INTERLEAVED_BASE_PORT + u16::from(channel);
-        media::Path {
-            src: SocketAddr::new(p.src.ip(), port),
-            dst: SocketAddr::new(p.dst.ip(), port),
-        }
-    }
-
     fn read_udp(&mut self, now: Instant) {
         let Some((rtp, rtcp)) = &self.udp else { return };
         let t = now.as_micros();

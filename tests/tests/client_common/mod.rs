@@ -197,3 +197,44 @@ pub fn tshark_streams(capture: &Path, rtp_ports: &[u16]) -> Vec<TsharkStream> {
     );
     rows
 }
+
+/// The frames of rtsp-server's built-in clip (host-server/media/movie.Mjpeg,
+/// 100 frames at 25 fps), as their scan data (RFC 2435 §3.1.9), which the
+/// client's rebuilt JFIF carries byte for byte.
+pub fn builtin_clip_scans() -> Vec<Vec<u8>> {
+    let path = workspace_root().join("host-server/media/movie.Mjpeg");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let scans: Vec<Vec<u8>> = rtsp_core::mjpeg::Frames::new(&bytes)
+        .map(|f| scan_data(f.expect("the built-in clip is valid")))
+        .collect();
+    let mut unique = scans.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), scans.len(), "every frame of the clip differs");
+    scans
+}
+
+/// The scan data of a JPEG/JFIF frame.
+pub fn scan_data(jpeg: &[u8]) -> Vec<u8> {
+    rtsp_core::jpeg::Frame::parse(jpeg)
+        .expect("a baseline JPEG")
+        .scan_data()
+        .to_vec()
+}
+
+/// The frames saved by `--save-frames` in `dir`, in order, each as its
+/// index in `clip` (the scan data equal byte for byte), or `None` for a
+/// frame that is none of the clip's.
+pub fn saved_clip_indices(dir: &Path, clip: &[Vec<u8>]) -> Vec<Option<usize>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let scan = scan_data(&std::fs::read(f).unwrap());
+            clip.iter().position(|c| *c == scan)
+        })
+        .collect()
+}

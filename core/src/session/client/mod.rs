@@ -19,8 +19,10 @@
 //! 3. Drain [`poll_transmit`](ClientSession::poll_transmit) (requests go on
 //!    TCP, RTCP to UDP or TCP as tagged) and [`poll_event`](ClientSession::poll_event).
 //! 4. For each chunk read from TCP: [`handle_input`](ClientSession::handle_input)
-//!    while it returns `Consumed` or `Rtp` (interleaved RTP for the
-//!    depacketizer); for each RTCP datagram from the server:
+//!    while it returns anything but [`Received::Partial`]: a response, or
+//!    an interleaved frame (RFC 2326 §10.12) that the session has framed
+//!    for the host, RTP for the depacketizer and RTCP (already handled)
+//!    for a capture; for each RTCP datagram from the server:
 //!    [`handle_rtcp`](ClientSession::handle_rtcp). Then step 3 again.
 //! 5. Call [`handle_timeout`](ClientSession::handle_timeout) when
 //!    [`poll_timeout`](ClientSession::poll_timeout) is reached, then step 3.
@@ -56,7 +58,7 @@ mod urls;
 
 use heapless::Deque;
 
-use super::{Destination, Error, Input, MediaTransport, Timers, Transmit};
+use super::{Destination, Error, MediaTransport, Timers, Transmit};
 use crate::limits::{
     CLIENT_AUTH_MAX, RTCP_REPORT_INTERVAL_SECS, RTSP_MAX_HEADERS, SESSION_DEFAULT_TIMEOUT_SECS,
     SESSION_ID_MAX, SESSION_MAX_EVENTS,
@@ -69,7 +71,7 @@ use crate::{Duration, Instant};
 
 pub use auth::AuthError;
 pub use authorization::{DigestHex, DigestInput};
-pub use sdp::Described;
+pub use sdp::{Described, Encoding};
 
 /// A client session with room for credentials and a challenge of
 /// [`CLIENT_AUTH_MAX`] bytes (RFC 2617 §2, §3.2.2); make it with
@@ -137,6 +139,11 @@ impl Reception for () {
     }
 }
 
+/// No seek pending (see `ClientSession::seek`).
+const NO_SEEK: Duration = Duration::from_micros(u64::MAX);
+/// The latest position a seek can ask for: one below [`NO_SEEK`].
+const LATEST_SEEK: Duration = Duration::from_micros(u64::MAX - 1);
+
 /// Client session state (RFC 2326 §A.1, with `Described` for "SDP known").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -158,6 +165,11 @@ pub enum Event {
     /// The SDP was read: the stream's format is in
     /// [`ClientSession::described`].
     Described,
+    /// The DESCRIBE answer has no JPEG video (RFC 2435), which is all the
+    /// session plays: the goal is abandoned. [`ClientSession::described`]
+    /// names the video the SDP offers instead (RFC 4566 §6 `a=rtpmap`), or
+    /// is `None` when it offers no video at all.
+    NotJpeg,
     /// SETUP succeeded with the transport the server chose.
     SetUp {
         /// Where media arrives. The server's SSRC, if it said, is in
@@ -191,6 +203,48 @@ pub enum Event {
     },
     /// The server sent RTCP BYE (RFC 3550 §6.6): the stream ended.
     ServerBye,
+}
+
+/// What [`ClientSession::handle_input`] read from the start of the bytes
+/// of the RTSP connection, where responses and `$`-framed interleaved data
+/// share the stream (RFC 2326 §10.12). The session reads the framing; the
+/// host only drops `consumed` bytes and hands packets on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Received<'a> {
+    /// The bytes end inside a message or frame: read more and call again
+    /// with the whole (extended) buffer.
+    Partial,
+    /// A response (or a request from the server, ignored, or a frame on a
+    /// channel that is not ours) was used: drop this many bytes.
+    Consumed(usize),
+    /// Interleaved RTP for the host's depacketizer.
+    Rtp {
+        /// Bytes to drop from the input.
+        consumed: usize,
+        /// The RTP packet (RFC 3550 §5.1).
+        packet: &'a [u8],
+    },
+    /// Interleaved RTCP from the server, already handled as by
+    /// [`ClientSession::handle_rtcp`]; the packet is there for a capture.
+    Rtcp {
+        /// Bytes to drop from the input.
+        consumed: usize,
+        /// The RTCP compound packet (RFC 3550 §6.1).
+        packet: &'a [u8],
+    },
+}
+
+impl Received<'_> {
+    /// Bytes to drop from the input; `None` for [`Received::Partial`].
+    pub fn consumed(&self) -> Option<usize> {
+        match *self {
+            Received::Partial => None,
+            Received::Consumed(n)
+            | Received::Rtp { consumed: n, .. }
+            | Received::Rtcp { consumed: n, .. } => Some(n),
+        }
+    }
 }
 
 /// Requests the client sends (RFC 2326 §10).
@@ -247,6 +301,11 @@ pub struct ClientSession<const AUTH: usize = 0> {
     report_due: bool,
     /// PAUSE succeeded since the last PLAY: the next PLAY resumes (no Range).
     resuming: bool,
+    /// A position asked for by [`play_from`](Self::play_from) that no PLAY
+    /// has reached yet: the next PLAY carries `Range: npt=<it>-`.
+    /// [`NO_SEEK`] when there is none (a sentinel rather than an `Option`
+    /// keeps the session within 512 bytes).
+    seek: Duration,
     state: State,
     goal: Goal,
     public: MethodSet,
@@ -299,6 +358,7 @@ impl<const AUTH: usize> ClientSession<AUTH> {
             options_done: false,
             report_due: false,
             resuming: false,
+            seek: NO_SEEK,
             state: State::Init,
             goal: Goal::None,
             public: MethodSet::EMPTY,
@@ -332,6 +392,20 @@ impl<const AUTH: usize> ClientSession<AUTH> {
         self.advance();
     }
 
+    /// Goal: play from `position` in the presentation (a seek): the next
+    /// PLAY carries `Range: npt=<position>-` (RFC 2326 §12.29), also after
+    /// a PAUSE, where [`play`](Self::play) would resume. From `Init` it
+    /// sets up first, as `play` does. A playing session is paused first:
+    /// RFC 2326 §10.5 queues a PLAY that arrives while one is active, so
+    /// PAUSE then PLAY is the seek that every RFC 2326 server understands
+    /// (ffmpeg seeks the same way). The events are those of the steps:
+    /// [`Event::Paused`], then [`Event::Playing`].
+    pub fn play_from(&mut self, _now: Instant, position: Duration) {
+        self.goal = Goal::Playing;
+        self.seek = position.min(LATEST_SEEK);
+        self.advance();
+    }
+
     /// Goal: pause a playing session. [`Error::InvalidState`] unless
     /// playing or on the way to it.
     pub fn pause(&mut self, _now: Instant) -> Result<(), Error> {
@@ -339,6 +413,7 @@ impl<const AUTH: usize> ClientSession<AUTH> {
             return Err(Error::InvalidState);
         }
         self.goal = Goal::Paused;
+        self.seek = NO_SEEK;
         self.advance();
         Ok(())
     }
@@ -351,22 +426,27 @@ impl<const AUTH: usize> ClientSession<AUTH> {
     }
 
     /// Reads one response or interleaved frame from the start of `input`.
-    /// Interleaved RTP comes back as [`Input::Rtp`]; interleaved RTCP is
-    /// handled as by [`handle_rtcp`](Self::handle_rtcp).
-    pub fn handle_input<'a>(&mut self, now: Instant, input: &'a [u8]) -> Result<Input<'a>, Error> {
+    /// Interleaved RTP comes back as [`Received::Rtp`]; interleaved RTCP is
+    /// handled as by [`handle_rtcp`](Self::handle_rtcp) and comes back as
+    /// [`Received::Rtcp`].
+    pub fn handle_input<'a>(
+        &mut self,
+        now: Instant,
+        input: &'a [u8],
+    ) -> Result<Received<'a>, Error> {
         let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
         match rtsp_mod::parse(input, &mut headers)? {
-            rtsp_mod::Status::Partial => Ok(Input::Partial),
+            rtsp_mod::Status::Partial => Ok(Received::Partial),
             rtsp_mod::Status::Complete((message, used)) => match message {
                 Message::Response(resp) => {
                     self.on_response(now, &resp);
-                    Ok(Input::Consumed(used))
+                    Ok(Received::Consumed(used))
                 }
                 Message::Interleaved(frame) => match self.transport {
                     Some(MediaTransport::Interleaved { channels })
                         if frame.channel == channels.rtp =>
                     {
-                        Ok(Input::Rtp {
+                        Ok(Received::Rtp {
                             consumed: used,
                             packet: frame.payload,
                         })
@@ -375,11 +455,14 @@ impl<const AUTH: usize> ClientSession<AUTH> {
                         if frame.channel == channels.rtcp_channel() =>
                     {
                         self.handle_rtcp(now, frame.payload);
-                        Ok(Input::Consumed(used))
+                        Ok(Received::Rtcp {
+                            consumed: used,
+                            packet: frame.payload,
+                        })
                     }
-                    _ => Ok(Input::Consumed(used)),
+                    _ => Ok(Received::Consumed(used)),
                 },
-                Message::Request(_) => Ok(Input::Consumed(used)),
+                Message::Request(_) => Ok(Received::Consumed(used)),
             },
         }
     }
@@ -480,7 +563,8 @@ impl<const AUTH: usize> ClientSession<AUTH> {
         self.state
     }
 
-    /// The stream, once described.
+    /// The stream, once described; after [`Event::NotJpeg`], the video
+    /// offered instead.
     pub fn described(&self) -> Option<Described> {
         self.described
     }
@@ -503,6 +587,13 @@ impl<const AUTH: usize> ClientSession<AUTH> {
     /// The session identifier, once set up.
     pub fn session_id(&self) -> Option<&str> {
         (!self.session.is_empty()).then_some(self.session.as_str())
+    }
+
+    /// The request sent last and not answered yet: after a
+    /// [`Destination::Rtsp`] transmit, the one just written (a host counts
+    /// its keep-alives by it, without reading the bytes).
+    pub fn in_flight(&self) -> Option<Request> {
+        self.outstanding.map(|(_, request)| request)
     }
 
     /// Whether a request is in flight or queued.
@@ -533,6 +624,9 @@ impl<const AUTH: usize> ClientSession<AUTH> {
             (Goal::Described | Goal::Playing, State::Init) => Some(Request::Describe),
             (Goal::Playing, State::Described) => Some(Request::Setup),
             (Goal::Playing, State::Ready) => Some(Request::Play),
+            (Goal::Playing, State::Playing) if self.seek_pending().is_some() => {
+                Some(Request::Pause)
+            }
             (Goal::Paused, State::Playing) => Some(Request::Pause),
             (Goal::TornDown, State::Ready | State::Playing) => Some(Request::Teardown),
             (Goal::TornDown, State::Init | State::Described) => {
@@ -543,6 +637,11 @@ impl<const AUTH: usize> ClientSession<AUTH> {
             _ => None,
         };
         self.next = step;
+    }
+
+    /// The position the next PLAY starts from, if a seek asked for one.
+    fn seek_pending(&self) -> Option<Duration> {
+        (self.seek != NO_SEEK).then_some(self.seek)
     }
 
     fn arm_keepalive(&mut self, now: Instant) {

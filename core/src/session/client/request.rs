@@ -59,14 +59,16 @@ impl<const AUTH: usize> ClientSession<AUTH> {
                 }
                 w.header(names::TRANSPORT, t);
             }
-            Request::Play if self.resuming => {
+            Request::Play if self.resuming && self.seek_pending().is_none() => {
                 // Resume where paused: no Range (RFC 2326 §10.5).
             }
             Request::Play => {
+                // From the start, or from the position sought (§12.29).
+                let start = self.seek_pending().unwrap_or(Duration::ZERO);
                 w.header(
                     names::RANGE,
                     header::Range::Npt {
-                        start: Some(header::NptTime::At(Duration::ZERO)),
+                        start: Some(header::NptTime::At(start)),
                         end: None,
                     },
                 );

@@ -67,6 +67,10 @@ impl<const AUTH: usize> ClientSession<AUTH> {
     }
 
     fn on_failure(&mut self, step: Request, status: StatusCode, auth: Option<AuthError>) {
+        if matches!(step, Request::Play | Request::Pause) {
+            // The seek failed with its step: the host asks again if it wants.
+            self.seek = super::NO_SEEK;
+        }
         match step {
             // Servers that do not implement OPTIONS can still DESCRIBE.
             Request::Options => self.options_done = true,
@@ -108,9 +112,14 @@ impl<const AUTH: usize> ClientSession<AUTH> {
                 return;
             }
         }
-        let Some((described, control)) = sdp::read(resp.body) else {
-            self.fail(Request::Describe, StatusCode::UnsupportedMediaType);
-            return;
+        let (described, control) = match sdp::read(resp.body) {
+            sdp::Read::Jpeg(described, control) => (described, control),
+            sdp::Read::OtherVideo(other) => return self.not_jpeg(Some(other)),
+            sdp::Read::NoVideo => return self.not_jpeg(None),
+            sdp::Read::Invalid => {
+                self.fail(Request::Describe, StatusCode::UnsupportedMediaType);
+                return;
+            }
         };
         if self.urls.set_control(control).is_err() {
             self.fail(Request::Describe, StatusCode::RequestUriTooLong);
@@ -119,6 +128,15 @@ impl<const AUTH: usize> ClientSession<AUTH> {
         self.described = Some(described);
         self.state = State::Described;
         self.push_event(Event::Described);
+    }
+
+    /// A description we cannot play: keep what it offers for the host to
+    /// name, and give up the goal.
+    fn not_jpeg(&mut self, offered: Option<sdp::Described>) {
+        self.described = offered;
+        self.goal = Goal::None;
+        self.seek = super::NO_SEEK;
+        self.push_event(Event::NotJpeg);
     }
 
     fn on_setup(&mut self, now: Instant, resp: &Response<'_, '_>) {
@@ -176,6 +194,7 @@ impl<const AUTH: usize> ClientSession<AUTH> {
         let control = control.rsplit('/').next().unwrap_or(control);
         let info = info.and_then(|l| l.find(control));
         self.state = State::Playing;
+        self.seek = super::NO_SEEK;
         self.timers
             .set(Timer::Report as usize, now + self.config.report_interval);
         self.push_event(Event::Playing {
@@ -187,7 +206,7 @@ impl<const AUTH: usize> ClientSession<AUTH> {
     fn torn_down(&mut self) {
         self.session.clear();
         self.transport = None;
-        self.state = if self.described.is_some() {
+        self.state = if self.described.is_some_and(|d| d.is_jpeg()) {
             State::Described
         } else {
             State::Init
@@ -196,12 +215,14 @@ impl<const AUTH: usize> ClientSession<AUTH> {
         self.timers.stop(Timer::Report as usize);
         self.report_due = false;
         self.resuming = false;
+        self.seek = super::NO_SEEK;
         self.goal = Goal::None;
         self.push_event(Event::TornDown);
     }
 
     fn fail(&mut self, request: Request, status: StatusCode) {
         self.goal = Goal::None;
+        self.seek = super::NO_SEEK;
         self.push_event(Event::Error {
             request,
             status,
