@@ -4,7 +4,7 @@
 use super::bits::{BitReader, BitWriter};
 use super::encode::ScanEncoder;
 use super::huffman::DecodeTable;
-use super::progressive::{self, ScanParams};
+use super::scan::{self, ScanParams};
 use super::{Analysis, Options};
 use crate::jpeg::markers::{Segments, DHT, DQT, SOS};
 use crate::jpeg::{Error, JfifHeader, QuantTable};
@@ -127,7 +127,7 @@ pub(super) fn recode(
                     defaults_applied = true;
                 }
                 let scan = ScanParams::parse(seg.body, a, bad)?;
-                progressive::check_tables(&scan, &tables)?;
+                scan::check_tables(&scan, &tables)?;
                 let reader = BitReader::new(seg.entropy, seg.entropy_start);
                 if a.streams() {
                     let start = header_len.unwrap_or(0);
@@ -143,14 +143,7 @@ pub(super) fn recode(
                     )?;
                     eoi = Some(end);
                 } else {
-                    progressive::decode_scan(
-                        a,
-                        &scan,
-                        &tables,
-                        reader,
-                        restart_interval,
-                        coefficients,
-                    )?;
+                    scan::decode_scan(a, &scan, &tables, reader, restart_interval, coefficients)?;
                 }
             }
             0xd9 => break,
@@ -226,7 +219,7 @@ fn encode_buffered(
 ) -> Result<usize, Error> {
     let (mx, my) = a.mcus();
     let mut enc = ScanEncoder::new(BitWriter::new(out, start), options.restart_interval);
-    let layout = progressive::Layout::new(a);
+    let layout = scan::Layout::new(a);
     for row in 0..my {
         for col in 0..mx {
             enc.start_mcu();

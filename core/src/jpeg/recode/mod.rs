@@ -29,11 +29,12 @@
 //! panics, whatever the input.
 
 mod bits;
+mod blocks;
 mod decode;
 mod encode;
 mod header;
 mod huffman;
-mod progressive;
+mod scan;
 mod stream;
 #[cfg(test)]
 mod tests;

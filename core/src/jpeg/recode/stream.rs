@@ -4,10 +4,11 @@
 //! coefficient buffer.
 
 use super::bits::{BitReader, BitWriter, Restarts};
+use super::blocks::{sequential, MAX_DC_SIZE};
 use super::decode::{full, Tables};
 use super::encode::ScanEncoder;
 use super::huffman::DecodeTable;
-use super::progressive::{sequential, ScanParams, MAX_DC_SIZE};
+use super::scan::ScanParams;
 use super::{Analysis, Options};
 use crate::jpeg::Error;
 
