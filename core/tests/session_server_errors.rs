@@ -286,6 +286,96 @@ fn long_url_is_414_and_parameters_451() {
     expect(&ask(&mut s, &mut h, now, get), 451, "3");
 }
 
+/// RFC 2326 §7.1, §11.3.14: only RTSP/1.0 is spoken. A readable request
+/// of another version gets 505 and the connection stays usable; a version
+/// token that is no RTSP version at all (`HTTP/1.1`) gets 505 and an
+/// error, so the host closes.
+#[test]
+fn other_versions_are_505_with_cseq() {
+    let (mut s, mut h, now) = server();
+    for version in ["RTSP/2.0", "RTSP/9.9", "RTSP/1.1", "RTSP/0.9"] {
+        let req = format!("OPTIONS * {version}\r\nCSeq: 4\r\n\r\n");
+        expect(&ask(&mut s, &mut h, now, &req), 505, "4");
+    }
+    let reply = ask(&mut s, &mut h, now, "OPTIONS * RTSP/1.0\r\nCSeq: 5\r\n\r\n");
+    expect(&reply, 200, "5");
+    // No state change from a refused version.
+    let setup = SETUP_TCP.replace("RTSP/1.0", "RTSP/2.0");
+    expect(&ask(&mut s, &mut h, now, &setup), 505, "3");
+    assert_eq!(s.state(), State::Init);
+
+    let bytes = b"OPTIONS * HTTP/1.1\r\nCSeq: 6\r\n\r\n";
+    assert!(matches!(
+        s.handle_input(now, bytes, &mut h),
+        Err(Error::Rtsp(rtsp_core::rtsp::Error::Version))
+    ));
+    let mut buf = [0u8; 1024];
+    let tx = s.poll_transmit(now, &mut buf).unwrap().unwrap();
+    expect(std::str::from_utf8(&buf[..tx.len]).unwrap(), 505, "6");
+}
+
+/// RFC 2326 §12.34: we play at scale 1 only, and say so when asked for
+/// another (or the same) scale; without `Scale:` none is sent.
+#[test]
+fn play_with_scale_is_answered_with_scale_1() {
+    let (mut s, mut h, now, id) = set_up();
+    for (scale, want) in [("2.0", Some("1")), ("-1", Some("1")), ("1", Some("1"))] {
+        let play = format!(
+            "PLAY rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 5\r\nSession: {id}\r\nScale: {scale}\r\n\r\n"
+        );
+        let reply = ask(&mut s, &mut h, now, &play);
+        expect(&reply, 200, "5");
+        assert_eq!(header(&reply, "Scale"), want, "{reply}");
+        let pause =
+            format!("PAUSE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 6\r\nSession: {id}\r\n\r\n");
+        expect(&ask(&mut s, &mut h, now, &pause), 200, "6");
+    }
+    let play = format!("PLAY rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 7\r\nSession: {id}\r\n\r\n");
+    let reply = ask(&mut s, &mut h, now, &play);
+    expect(&reply, 200, "7");
+    assert_eq!(header(&reply, "Scale"), None);
+}
+
+/// RFC 2326 §11.4.12: a request over the limits, or one that fills the
+/// host's receive buffer without ending, is 413 with CSeq when readable,
+/// and an error so the host closes; one decision for every host.
+#[test]
+fn oversized_requests_are_413() {
+    let (mut s, mut h, now) = server();
+    let big_body =
+        "DESCRIBE rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 13\r\nContent-Length: 999999\r\n\r\n";
+    assert!(matches!(
+        s.handle_input(now, big_body.as_bytes(), &mut h),
+        Err(Error::Rtsp(_))
+    ));
+    let mut buf = [0u8; 1024];
+    let tx = s.poll_transmit(now, &mut buf).unwrap().unwrap();
+    expect(std::str::from_utf8(&buf[..tx.len]).unwrap(), 413, "13");
+
+    // A host with a 256-byte buffer, full of a request that has not ended.
+    let config = server::Config {
+        input_capacity: 256,
+        ..server::Config::default()
+    };
+    let mut s = ServerSession::new(config, PEER);
+    let mut partial = String::from("SETUP rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 21\r\n");
+    assert_eq!(
+        s.handle_input(now, partial.as_bytes(), &mut h),
+        Ok(rtsp_core::session::Input::Partial)
+    );
+    while partial.len() < 256 {
+        partial.push_str("X-Pad: aaaaaaaaaaaaaaaa\r\n");
+    }
+    assert!(matches!(
+        s.handle_input(now, partial.as_bytes(), &mut h),
+        Err(Error::Rtsp(rtsp_core::rtsp::Error::MessageTooLarge {
+            limit: 256
+        }))
+    ));
+    let tx = s.poll_transmit(now, &mut buf).unwrap().unwrap();
+    expect(std::str::from_utf8(&buf[..tx.len]).unwrap(), 413, "21");
+}
+
 /// The captured requests of ffmpeg, GStreamer and VLC (live555), replayed
 /// with the session id this server issued: every answer is 200.
 #[test]

@@ -49,26 +49,18 @@ impl Server {
                 c.admitted = Some(path);
             }
             match result {
-                Ok(Input::Partial) => {
-                    if start == 0 && len >= crate::server::INPUT_BUFFER {
-                        tracing::info!(
-                            "{}: request larger than {} bytes: closing",
-                            c.peer,
-                            input.len()
-                        );
-                        c.closing = true;
-                        start = len;
-                    }
-                    break;
-                }
+                // A request that fills the buffer without ending is the
+                // core's to refuse (413, `Config::input_capacity`).
+                Ok(Input::Partial) => break,
                 Ok(Input::Consumed(n)) | Ok(Input::Rtp { consumed: n, .. }) => {
                     c.last_request = request_line(&input[start..start + n]);
                     start += n;
                 }
                 Err(Error::Rtsp(e)) => {
-                    // A 400 is queued; the message boundary is lost.
+                    // The core queued its answer (400, 413 or 505); the
+                    // message boundary is lost.
                     tracing::info!(
-                        "{}: malformed request ({e}): answering 400 and closing",
+                        "{}: unreadable request ({e}): answering and closing",
                         c.peer
                     );
                     c.last_request = request_line(&input[start..len]);

@@ -181,6 +181,8 @@ impl Server {
             // The lab's client (and some cameras' clients) SETUP the
             // presentation URL itself; with one stream that is harmless.
             allow_aggregate_setup: true,
+            // INPUT_BUFFER is a small constant: the cast cannot truncate.
+            input_capacity: INPUT_BUFFER as u32,
         };
         let server = Server {
             poll,

@@ -24,7 +24,8 @@ use crate::stream::{Sink, Stream};
 /// The presentation's path (RFC 2326 §3.2), without the leading `/`.
 pub const PATH: &str = "movie.Mjpeg";
 /// Bytes of one client's request buffer: the longest request we accept
-/// (real clients' SETUP is ~250 bytes). Longer ones get 413 and a close.
+/// (real clients' SETUP is ~250 bytes). Longer ones get the core's 413
+/// (`Config::input_capacity`) and a close.
 pub const RX_LEN: usize = 1024;
 /// Bytes of the shared transmit buffer: responses (DESCRIBE with its SDP is
 /// the longest, ~600 bytes) and RTCP. A response that does not fit stays
@@ -118,6 +119,7 @@ impl Server {
             cname: "qemu-demo@10.0.2.15",
             // Minimal clients (the networking lab's) SETUP the presentation URL.
             allow_aggregate_setup: true,
+            input_capacity: RX_LEN as u32,
             ..server::Config::default()
         };
         let media = MediaInfo {
@@ -265,18 +267,14 @@ impl Server {
         }
         while client.len > 0 && !client.closing {
             let used = match session.handle_input(now, &client.rx[..client.len], catalogue) {
-                Ok(Input::Partial) if client.len < RX_LEN => break,
-                Ok(Input::Partial) => {
-                    defmt::warn!("client {=usize}: request over {=usize} bytes", i, RX_LEN);
-                    let n = too_large(&mut out[..]);
-                    let _ = socket.send_slice(out.get(..n).unwrap_or_default());
-                    client.closing = true;
-                    client.len
-                }
+                // A request that fills `rx` without ending is the core's
+                // to refuse (413, `Config::input_capacity`).
+                Ok(Input::Partial) => break,
                 Ok(Input::Consumed(used)) | Ok(Input::Rtp { consumed: used, .. }) => used,
                 Err(Error::Rtsp(e)) => {
-                    // A 400 is queued; the message boundary is lost.
-                    defmt::warn!("client {=usize}: malformed request: {}", i, e);
+                    // The core queued its answer (400, 413 or 505); the
+                    // message boundary is lost.
+                    defmt::warn!("client {=usize}: unreadable request: {}", i, e);
                     client.closing = true;
                     client.len
                 }
@@ -434,12 +432,4 @@ fn handle_events(
             Event::ReceiverReport { .. } => {}
         }
     }
-}
-
-/// `413 Request Entity Too Large` for a request that overflows the buffer
-/// before its end (no CSeq can be read to echo).
-fn too_large(out: &mut [u8]) -> usize {
-    MessageWriter::response(SliceSink::new(out), StatusCode::RequestEntityTooLarge)
-        .finish(b"")
-        .unwrap_or(0)
 }

@@ -505,3 +505,46 @@ fn a_stalled_tcp_client_loses_frames_without_slowing_the_others() {
     );
     drop(stalled);
 }
+
+/// RFC 2326 §7.1, §11.3.14: only RTSP/1.0 is spoken. RTSP/2.0 and 9.9 get
+/// 505 with CSeq and the connection stays usable; `HTTP/1.1` on an RTSP
+/// request gets 505 and the connection is closed (the boundary is lost).
+/// RFC 2326 §12.34: PLAY with `Scale: 2` plays at 1 and says `Scale: 1`.
+#[test]
+fn other_versions_get_505_and_scale_is_answered_with_1() {
+    let server = Server::start(&[]);
+    let url = server.url("movie.Mjpeg");
+    let mut c = Client::connect(server.port, &url);
+    for (version, cseq) in [("RTSP/2.0", "31"), ("RTSP/9.9", "32")] {
+        c.send_raw(format!("OPTIONS {url} {version}\r\nCSeq: {cseq}\r\n\r\n").as_bytes());
+        let r = c.read_response();
+        assert_eq!(r.status, 505, "{version}: {r:?}");
+        assert_eq!(r.header("CSeq"), Some(cseq), "CSeq echoed on 505");
+    }
+    assert_eq!(c.request("OPTIONS", &url, &[]).status, 200, "still usable");
+
+    let mut h = Client::connect(server.port, &url);
+    h.send_raw(format!("DESCRIBE {url} HTTP/1.1\r\nCSeq: 33\r\n\r\n").as_bytes());
+    let r = h.read_response();
+    assert_eq!(r.status, 505, "HTTP/1.1: {r:?}");
+    assert_eq!(r.header("CSeq"), Some("33"));
+    let mut rest = Vec::new();
+    use std::io::Read as _;
+    let n = h
+        .stream
+        .read_to_end(&mut rest)
+        .expect("closed by the server");
+    assert_eq!(n, 0, "nothing after the 505: {rest:?}");
+
+    let pair = UdpPair::bind();
+    let session = c.setup_udp(&pair).session();
+    let p = c.request("PLAY", &url, &[("Session", &session), ("Scale", "2.0")]);
+    assert_eq!(p.status, 200, "{p:?}");
+    assert_eq!(p.header("Scale"), Some("1"), "the scale used: {p:?}");
+    let pkts = rtp_of(&pair.recv_for(Duration::from_millis(1000)));
+    let got = frames(&pkts) as f64;
+    assert!(
+        (FPS * 0.6..=FPS * 1.4).contains(&got),
+        "played at scale 1: {got} frames in 1 s"
+    );
+}

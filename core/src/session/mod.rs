@@ -123,9 +123,11 @@ pub enum MediaTransport {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Error {
-    /// The input is not valid RTSP. A server session has queued a
-    /// `400 Bad Request`: drain `poll_transmit`, then close the connection,
-    /// because the message boundary is lost.
+    /// The input is not valid RTSP/1.0, or too large to read. A server
+    /// session has queued its answer (400, 413 or 505, see
+    /// [`ServerSession::handle_input`](server::ServerSession::handle_input)):
+    /// drain `poll_transmit`, then close the connection, because the
+    /// message boundary is lost.
     Rtsp(rtsp::Error),
     /// A previous response or request is still waiting in `poll_transmit`.
     TransmitPending,

@@ -43,6 +43,8 @@ pub mod names {
     pub const REQUIRE: &str = "Require";
     /// RFC 2326 §12.33.
     pub const RTP_INFO: &str = "RTP-Info";
+    /// RFC 2326 §12.34.
+    pub const SCALE: &str = "Scale";
     /// RFC 2326 §12.36.
     pub const SERVER: &str = "Server";
     /// RFC 2326 §12.37.

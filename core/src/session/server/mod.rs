@@ -64,7 +64,8 @@ use heapless::Deque;
 
 use super::{Destination, Error, Framerate, Input, MediaTransport, Timers, Transmit};
 use crate::limits::{
-    RTCP_REPORT_INTERVAL_SECS, RTSP_MAX_HEADERS, SESSION_DEFAULT_TIMEOUT_SECS, SESSION_MAX_EVENTS,
+    RTCP_REPORT_INTERVAL_SECS, RTSP_MAX_BODY, RTSP_MAX_HEADERS, RTSP_MAX_MESSAGE,
+    SESSION_DEFAULT_TIMEOUT_SECS, SESSION_MAX_EVENTS,
 };
 use crate::rtsp::{self, header::PortPair, Header, Message, StatusCode};
 use crate::{rtp, Duration, Instant};
@@ -151,6 +152,10 @@ pub struct Config {
     /// Accept SETUP on the presentation URL itself (for minimal clients);
     /// off by default, so such a SETUP gets 459 (RFC 2326 §11.3.10).
     pub allow_aggregate_setup: bool,
+    /// Bytes of the host's receive buffer: input this long that still
+    /// holds no whole message can never complete, and is answered 413
+    /// (see [`ServerSession::handle_input`]).
+    pub input_capacity: u32,
 }
 
 impl Default for Config {
@@ -162,6 +167,7 @@ impl Default for Config {
             cname: "rtsp-core",
             unix_time_at_zero_us: 0,
             allow_aggregate_setup: false,
+            input_capacity: (RTSP_MAX_MESSAGE + RTSP_MAX_BODY) as u32,
         }
     }
 }
@@ -308,6 +314,15 @@ impl ServerSession {
     /// and acts on it; requests queue their response for
     /// [`poll_transmit`](Self::poll_transmit). Interleaved RTCP from the
     /// client is handled as by [`handle_rtcp`](Self::handle_rtcp).
+    ///
+    /// Input that cannot be read queues an error response and returns
+    /// [`Error::Rtsp`]: send the response, then close the connection (the
+    /// message boundary is lost). The status is decided here, once for
+    /// every host: 505 for a version token other than `RTSP/d.d` (e.g.
+    /// `HTTP/1.1`, RFC 2326 §11.3.14); 413 for a request over the limits,
+    /// or one that fills [`Config::input_capacity`] without ending (RFC
+    /// 2326 §11.4.12); 400 for anything else. CSeq is echoed when it can
+    /// be found.
     pub fn handle_input<H: Host>(
         &mut self,
         now: Instant,
@@ -319,6 +334,10 @@ impl ServerSession {
         }
         let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
         match rtsp::parse(input, &mut headers) {
+            Ok(rtsp::Status::Partial) if input.len() >= self.config.input_capacity as usize => {
+                let limit = self.config.input_capacity as usize;
+                self.refuse_input(input, rtsp::Error::MessageTooLarge { limit })
+            }
             Ok(rtsp::Status::Partial) => Ok(Input::Partial),
             Ok(rtsp::Status::Complete((message, used))) => {
                 match message {
@@ -333,14 +352,22 @@ impl ServerSession {
                 }
                 Ok(Input::Consumed(used))
             }
-            Err(e) => {
-                self.pending = Some(reply::Reply::error(
-                    StatusCode::BadRequest,
-                    reply::sniff_cseq(input),
-                ));
-                Err(Error::Rtsp(e))
-            }
+            Err(e) => self.refuse_input(input, e),
         }
+    }
+
+    /// Queues the answer to input that cannot be read (see
+    /// [`handle_input`](Self::handle_input)).
+    fn refuse_input(&mut self, input: &[u8], e: rtsp::Error) -> Result<Input<'static>, Error> {
+        let status = match e {
+            rtsp::Error::Version => StatusCode::VersionNotSupported,
+            rtsp::Error::MessageTooLarge { .. } | rtsp::Error::BodyTooLarge { .. } => {
+                StatusCode::RequestEntityTooLarge
+            }
+            _ => StatusCode::BadRequest,
+        };
+        self.pending = Some(reply::Reply::error(status, reply::sniff_cseq(input)));
+        Err(Error::Rtsp(e))
     }
 
     /// Reads an RTCP compound packet from the peer (RFC 3550 §6.4.2): any

@@ -51,6 +51,8 @@ pub(crate) enum Kind {
         rtptime: rtp::RtpTimestamp,
         start: Option<Duration>,
         stream: bool,
+        /// The request had `Scale:`: answer with the scale used, 1.
+        scale: bool,
     },
 }
 
@@ -167,7 +169,11 @@ impl Reply {
                 rtptime,
                 start,
                 stream,
+                scale,
             } => {
+                if scale {
+                    w.header(names::SCALE, "1");
+                }
                 let duration = s.duration;
                 let start = NptTime::At(start.unwrap_or(Duration::ZERO));
                 let range = match duration {

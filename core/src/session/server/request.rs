@@ -6,7 +6,7 @@ use super::{
 };
 use crate::limits::RTSP_URL_MAX;
 use crate::rtsp::header::{self, names, ChannelPair, Mode, Profile, Range, Transport, Transports};
-use crate::rtsp::{Method, Request, StatusCode};
+use crate::rtsp::{Method, Request, StatusCode, Version};
 use crate::session::MediaTransport;
 use crate::{rtp, Duration, Instant};
 
@@ -66,6 +66,12 @@ impl ServerSession {
         req: &Request<'_, '_>,
         host: &mut H,
     ) {
+        if req.version != Version::RTSP_1_0 {
+            // RFC 2326 §7.1, §11.3.14: we speak RTSP/1.0 only (RTSP/2.0,
+            // RFC 7826, is not implemented): 505, CSeq echoed if readable.
+            self.pending = Some(Reply::error(StatusCode::VersionNotSupported, req.cseq()));
+            return;
+        }
         let Some(cseq) = req.cseq() else {
             // RFC 2326 §12.17: CSeq is required; without it there is nothing to echo.
             self.pending = Some(Reply::error(StatusCode::BadRequest, None));
@@ -360,6 +366,9 @@ impl ServerSession {
         self.timers.set(Timer::Report as usize, first_report);
         self.push_event(Event::Playing { start });
         let stream = target(req.uri).is_some_and(|t| t.stream);
+        // RFC 2326 §12.34: we play at normal speed only; a request for
+        // another scale is served at 1 and the response says so.
+        let scale = req.header_str(names::SCALE).is_some();
         let mut r = Reply::new(
             StatusCode::Ok,
             cseq,
@@ -368,6 +377,7 @@ impl ServerSession {
                 rtptime,
                 start,
                 stream,
+                scale,
             },
         );
         if req.uri.len() + 1 + STREAM_CONTROL.len() > RTSP_URL_MAX {
