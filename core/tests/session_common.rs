@@ -19,6 +19,8 @@ pub struct TestHost {
     pub capacity: usize,
     pub sessions: usize,
     pub refusal: Admission,
+    /// The user required of clients: (user, password, Basic allowed, nonce).
+    pub auth: Option<(String, String, bool, server::Nonce)>,
 }
 
 impl Default for TestHost {
@@ -28,6 +30,7 @@ impl Default for TestHost {
             capacity: 8,
             sessions: 0,
             refusal: Admission::NotEnoughBandwidth,
+            auth: None,
         }
     }
 }
@@ -62,6 +65,17 @@ impl server::Host for TestHost {
         }
         self.sessions += 1;
         Admission::Accept
+    }
+
+    fn credentials(&self) -> Option<server::Credentials<'_>> {
+        let (user, password, basic, nonce) = self.auth.as_ref()?;
+        Some(server::Credentials {
+            realm: "test realm",
+            user,
+            password,
+            nonce,
+            basic: *basic,
+        })
     }
 
     fn random_u32(&mut self) -> u32 {

@@ -7,7 +7,6 @@
 use std::net::SocketAddr;
 
 use rtsp_core::limits;
-use rtsp_core::rtsp::{self, Header, Message, MessageWriter, SliceSink, StatusCode};
 use rtsp_core::session::server::Event;
 use rtsp_core::session::{Destination, Error, Input};
 use rtsp_core::Instant;
@@ -29,17 +28,13 @@ impl Server {
         let len = input.len();
         let mut start = 0;
         while start < len {
-            if let Some(n) = self.refuse_unauthorized(idx, &input[start..len]) {
-                start += n;
-                self.flush_conn(idx);
-                continue;
-            }
             let mut host = HostCtx {
                 catalog: &self.catalog,
                 sessions: self.sessions,
                 max_sessions: self.cfg.max_sessions,
                 admitted: None,
                 multicast: self.multicast.as_mut(),
+                auth: self.auth.as_ref(),
             };
             let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
                 return;
@@ -87,45 +82,6 @@ impl Server {
         let mut input = input;
         input.drain(..start);
         c.input = input;
-    }
-
-    /// With `--user`, answers a request without valid credentials with 401
-    /// (RFC 2326 §11.4.2) before the session sees it; returns the bytes
-    /// it used.
-    fn refuse_unauthorized(&mut self, idx: usize, bytes: &[u8]) -> Option<usize> {
-        let auth = self.auth.as_ref()?;
-        let mut headers = [Header::EMPTY; limits::RTSP_MAX_HEADERS];
-        let Ok(rtsp::Status::Complete((Message::Request(req), used))) =
-            rtsp::parse(bytes, &mut headers)
-        else {
-            return None;
-        };
-        if auth.allows(&req) {
-            return None;
-        }
-        let c = self.conns.get_mut(idx).and_then(Option::as_mut)?;
-        let mut buf = [0u8; 1024];
-        let mut w = MessageWriter::response(SliceSink::new(&mut buf), StatusCode::Unauthorized);
-        if let Some(cseq) = req.cseq() {
-            w.header("CSeq", cseq);
-        }
-        for ch in auth.challenges() {
-            w.header("WWW-Authenticate", ch);
-        }
-        let n = w.finish(b"").ok()?;
-        let line = request_line(&bytes[..used]).unwrap_or_default();
-        let had = req.header("Authorization").is_some();
-        tracing::info!(
-            "{}: {line} -> 401 Unauthorized ({})",
-            c.peer,
-            if had {
-                "wrong credentials"
-            } else {
-                "no credentials"
-            }
-        );
-        c.out.push(&buf[..n]);
-        Some(used)
     }
 
     /// RTCP from a UDP client on our RTCP port: its session reads it.
@@ -284,6 +240,17 @@ impl Server {
                         c.closing = true;
                     }
                 }
+            }
+            Event::Unauthorized { wrong_credentials } => {
+                // The exchange itself was logged with its 401.
+                tracing::info!(
+                    "{peer}: refused: {}",
+                    if wrong_credentials {
+                        "wrong credentials"
+                    } else {
+                        "no credentials"
+                    }
+                );
             }
             Event::ReceiverReport {
                 fraction_lost,

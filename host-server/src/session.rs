@@ -8,7 +8,7 @@
 use std::hash::{BuildHasher, Hasher};
 
 use rtsp_core::rtsp::StatusCode;
-use rtsp_core::session::server::{Admission, Host, MediaInfo, MulticastGroup};
+use rtsp_core::session::server::{Admission, Credentials, Host, MediaInfo, MulticastGroup};
 use rtsp_core::session::{Framerate, MediaTransport};
 use rtsp_core::{Duration, Instant};
 
@@ -92,6 +92,8 @@ pub struct HostCtx<'a> {
     pub admitted: Option<String>,
     /// `--multicast` groups, if on.
     pub multicast: Option<&'a mut crate::multicast::Groups>,
+    /// `--user`: the credentials required, if any.
+    pub auth: Option<&'a crate::auth::Auth>,
 }
 
 impl Host for HostCtx<'_> {
@@ -138,6 +140,10 @@ impl Host for HostCtx<'_> {
     fn multicast(&mut self, path: &str) -> Option<MulticastGroup> {
         self.catalog.get(path)?;
         self.multicast.as_mut()?.group(path)
+    }
+
+    fn credentials(&self) -> Option<Credentials<'_>> {
+        self.auth.map(crate::auth::Auth::credentials)
     }
 }
 

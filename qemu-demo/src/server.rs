@@ -40,12 +40,24 @@ static RX_BUFS: ConstStaticCell<[[u8; RX_LEN]; MAX_CLIENTS]> =
     ConstStaticCell::new([[0; RX_LEN]; MAX_CLIENTS]);
 static OUT_BUF: ConstStaticCell<[u8; OUT_LEN]> = ConstStaticCell::new([0; OUT_LEN]);
 
-/// The catalogue (one clip), capacity policy and randomness the session
-/// asks its host for.
+/// The user clients must log in as, when the firmware is built with
+/// `RTSP_USER` and `RTSP_PASSWORD` set (read at build time: the firmware
+/// has no file system or console to read them from at run time).
+const LOGIN: Option<(&str, &str)> = match (option_env!("RTSP_USER"), option_env!("RTSP_PASSWORD")) {
+    (Some(user), Some(password)) => Some((user, password)),
+    _ => None,
+};
+/// Realm of the Digest challenge (RFC 2617 §1.2).
+const REALM: &str = "qemu-demo";
+
+/// The catalogue (one clip), capacity policy, randomness and the user the
+/// session asks its host for.
 #[derive(Debug)]
 struct Catalogue {
     media: MediaInfo,
     random: u32,
+    /// The Digest nonce, drawn once at boot from `random` (RFC 2617 §3.2.1).
+    nonce: server::Nonce,
 }
 
 impl server::Host for Catalogue {
@@ -61,13 +73,25 @@ impl server::Host for Catalogue {
 
     fn random_u32(&mut self) -> u32 {
         // xorshift32 seeded from SysTick at boot: unpredictable enough for
-        // SSRCs and session ids of a demo (RFC 3550 §5.1).
+        // SSRCs, session ids and nonces of a demo (RFC 3550 §5.1).
         let mut x = self.random;
         x ^= x << 13;
         x ^= x >> 17;
         x ^= x << 5;
         self.random = x;
         x
+    }
+
+    fn credentials(&self) -> Option<server::Credentials<'_>> {
+        let (user, password) = LOGIN?;
+        Some(server::Credentials {
+            realm: REALM,
+            user,
+            password,
+            nonce: &self.nonce,
+            // Digest only: Basic would send the password in the clear.
+            basic: false,
+        })
     }
 }
 
@@ -130,14 +154,20 @@ impl Server {
                 u64::from(frames) * clip::FRAME_MICROS,
             )),
         };
+        let mut catalogue = Catalogue {
+            media,
+            random: seed | 1,
+            nonce: server::Nonce::generate(|| 0),
+        };
+        catalogue.nonce = server::Nonce::generate(|| server::Host::random_u32(&mut catalogue));
+        if let Some((user, _)) = LOGIN {
+            defmt::info!("clients must log in as {=str} (Digest)", user);
+        }
         Server {
             clients,
             out: OUT_BUF.take(),
             config,
-            catalogue: Catalogue {
-                media,
-                random: seed | 1,
-            },
+            catalogue,
             fast,
             meter: RateMeter::new(),
         }
@@ -429,7 +459,7 @@ fn handle_events(
                 }
                 *stream = None;
             }
-            Event::ReceiverReport { .. } => {}
+            Event::Unauthorized { .. } | Event::ReceiverReport { .. } => {}
         }
     }
 }

@@ -579,3 +579,62 @@ fn interleaved_rtcp_receiver_reports_keep_a_tcp_session_alive_until_they_stop() 
     );
     guest.assert_alive();
 }
+
+/// A firmware built with `RTSP_USER`/`RTSP_PASSWORD` (qemu-demo/README.md)
+/// refuses ffmpeg without credentials (401, RFC 2326 §11.4.2) and plays
+/// to it with them (Digest, RFC 2617, checked by the core's session).
+#[test]
+fn a_password_build_refuses_ffmpeg_without_credentials_and_plays_with_them() {
+    let mut guest = Guest::boot_elf(&firmware_with_login(), "");
+    let url = guest.url();
+    let refused = Command::new(peer("ffmpeg"))
+        .args(["-nostdin", "-v", "error", "-rtsp_transport", "tcp"])
+        .args([
+            "-timeout", "20000000", "-i", &url, "-t", "1", "-f", "null", "-",
+        ])
+        .output()
+        .expect("ffmpeg runs");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "played without credentials");
+    assert!(
+        stderr.contains("401"),
+        "ffmpeg without credentials: {stderr}"
+    );
+    let wrong = url.replace("rtsp://", &format!("rtsp://{}:nope@", LOGIN.0));
+    let out = Command::new(peer("ffmpeg"))
+        .args(["-nostdin", "-v", "error", "-rtsp_transport", "tcp"])
+        .args([
+            "-timeout", "20000000", "-i", &wrong, "-t", "1", "-f", "null", "-",
+        ])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(!out.status.success(), "played with a wrong password");
+
+    let with = url.replace("rtsp://", &format!("rtsp://{}:{}@", LOGIN.0, LOGIN.1));
+    for transport in ["udp", "tcp"] {
+        let (md5s, stderr, _) = ffmpeg_framemd5(
+            &["-rtsp_transport", transport, "-timeout", "20000000"],
+            &with,
+            "2",
+        );
+        assert!(stderr.trim().is_empty(), "{transport}: {stderr}");
+        assert!(
+            (18..=21).contains(&md5s.len()),
+            "{transport}: {} frames in 2 s of stream with credentials",
+            md5s.len()
+        );
+    }
+    // On the wire: OPTIONS is open, DESCRIBE is challenged with Digest.
+    let mut rtsp = Rtsp::connect_ready(&guest);
+    assert_eq!(rtsp.request("OPTIONS", &url, &[]).code, 200);
+    let r = rtsp.request("DESCRIBE", &url, &[]);
+    assert_eq!(r.code, 401, "{}", r.head);
+    let challenge = r.header("WWW-Authenticate").unwrap_or_default();
+    assert!(
+        challenge.starts_with("Digest realm=\"qemu-demo\"") && challenge.contains("qop=\"auth\""),
+        "{}",
+        r.head
+    );
+    drop(rtsp);
+    guest.assert_alive();
+}

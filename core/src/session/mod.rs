@@ -39,6 +39,7 @@
 //! point is fed garbage by `core/tests/session_malformed.rs`.
 
 pub mod client;
+pub mod digest;
 pub mod server;
 mod timer;
 

@@ -23,10 +23,38 @@ pub fn demo_dir() -> PathBuf {
 /// target dir and lock file) once per test process; returns the ELF.
 pub fn firmware() -> PathBuf {
     static ELF: OnceLock<PathBuf> = OnceLock::new();
-    ELF.get_or_init(|| {
+    ELF.get_or_init(|| build_firmware(None)).clone()
+}
+
+/// User and password of [`firmware_with_login`].
+pub const LOGIN: (&str, &str) = ("viewer", "m3-s3cret");
+
+/// The firmware built with `RTSP_USER`/`RTSP_PASSWORD` set to [`LOGIN`]
+/// (qemu-demo/README.md), in its own target dir (`target/login`), so it
+/// never replaces the ELF other tests boot.
+pub fn firmware_with_login() -> PathBuf {
+    static ELF: OnceLock<PathBuf> = OnceLock::new();
+    ELF.get_or_init(|| build_firmware(Some(LOGIN))).clone()
+}
+
+fn build_firmware(login: Option<(&str, &str)>) -> PathBuf {
+    {
         let dir = demo_dir();
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--release", "--quiet"])
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.args(["build", "--release", "--quiet"]);
+        let target = match login {
+            Some((user, password)) => {
+                cmd.args(["--target-dir", "target/login"])
+                    .env("RTSP_USER", user)
+                    .env("RTSP_PASSWORD", password);
+                dir.join("target/login")
+            }
+            None => {
+                cmd.env_remove("RTSP_USER").env_remove("RTSP_PASSWORD");
+                dir.join("target")
+            }
+        };
+        let status = cmd
             .current_dir(&dir)
             // The firmware's .cargo/config.toml sets target, linker scripts
             // and runner; the host test run's overrides must not leak in.
@@ -38,11 +66,10 @@ pub fn firmware() -> PathBuf {
             .status()
             .expect("cargo runs");
         assert!(status.success(), "qemu-demo firmware build failed");
-        let elf = dir.join("target/thumbv7m-none-eabi/release/qemu-demo");
+        let elf = target.join("thumbv7m-none-eabi/release/qemu-demo");
         assert!(elf.exists(), "{} missing after build", elf.display());
         elf
-    })
-    .clone()
+    }
 }
 
 /// A running guest: QEMU (its PID is `run.sh`'s, which execs QEMU) with the
@@ -57,13 +84,17 @@ impl Guest {
     /// host port and waits for its "ready:" log line (announced after the
     /// RTSP sockets listen).
     pub fn boot(args: &str) -> Guest {
-        let elf = firmware();
+        Self::boot_elf(&firmware(), args)
+    }
+
+    /// Boots `elf` (a [`firmware`] build) as [`Guest::boot`] does.
+    pub fn boot_elf(elf: &std::path::Path, args: &str) -> Guest {
         peer("qemu-system-arm");
         peer("defmt-print");
         let port = free_tcp_port();
         let mut cmd = Command::new("bash");
         cmd.arg(demo_dir().join("run.sh"))
-            .arg(&elf)
+            .arg(elf)
             .env("QEMU_DEMO_PORT", port.to_string())
             .env("QEMU_DEMO_ARGS", args);
         let proc = Proc::spawn("qemu-demo", &mut cmd);

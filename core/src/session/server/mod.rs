@@ -49,9 +49,16 @@
 //!   `seq` and `rtptime` announced in `RTP-Info`; later frames advance the
 //!   timestamp by their media time at 90 kHz. After PAUSE, sequence numbers
 //!   continue and the timestamp moves on by the wall-clock time paused.
+//! * **Authentication:** when [`Host::credentials`] names a user, every
+//!   request but OPTIONS needs matching Digest (MD5, with `qop=auth` or
+//!   without) or, if allowed, Basic credentials; others get 401 with
+//!   `WWW-Authenticate: Digest …, qop="auth"` (and `Basic` if allowed),
+//!   before any other check.
+//! * **Versions:** RTSP/1.0 only; any other version gets 505.
 //! * **Liveness:** any request on the connection or an RTCP packet from the
 //!   peer restarts the session timeout (RFC 2326 §12.37).
 
+mod auth;
 pub mod multicast;
 mod reply;
 mod request;
@@ -70,6 +77,7 @@ use crate::limits::{
 use crate::rtsp::{self, header::PortPair, Header, Message, StatusCode};
 use crate::{rtp, Duration, Instant};
 
+pub use auth::{Credentials, Nonce};
 pub use multicast::MulticastGroup;
 pub use stream::RtpSender;
 
@@ -127,6 +135,13 @@ pub trait Host {
     /// alternatives are then unacceptable.
     fn multicast(&mut self, path: &str) -> Option<MulticastGroup> {
         let _ = path;
+        None
+    }
+
+    /// The user every request but OPTIONS must authenticate as (RFC 2326
+    /// §12.5), or `None` (the default) to let everyone in. The session
+    /// checks `Authorization` and answers 401 with the challenges itself.
+    fn credentials(&self) -> Option<Credentials<'_>> {
         None
     }
 }
@@ -223,6 +238,11 @@ pub enum Event {
     Paused,
     /// TEARDOWN ended the session: release its capacity.
     TornDown,
+    /// A request was answered `401 Unauthorized` (RFC 2326 §11.4.2).
+    Unauthorized {
+        /// It carried credentials, which did not match (else it had none).
+        wrong_credentials: bool,
+    },
     /// The session timed out: release its capacity and, for TCP
     /// interleaving, close the connection.
     Expired,

@@ -4,7 +4,7 @@
 use core::fmt;
 
 use super::request::STREAM_CONTROL;
-use super::{MediaInfo, ServerSession};
+use super::{MediaInfo, Nonce, ServerSession};
 use crate::limits::RTSP_URL_MAX;
 use crate::rtsp::header::{
     names, CSeq, LowerTransport, MethodSet, NptTime, Range, RtpInfo, Session, Transport,
@@ -41,6 +41,8 @@ pub(crate) enum Kind {
     Allow,
     /// `Unsupported:` echoing the Require tags kept in `url` (551).
     Unsupported,
+    /// `WWW-Authenticate:` challenges for the realm kept in `url` (401).
+    Unauthorized { nonce: Nonce, basic: bool },
     /// SDP with `Content-Base: <url>/`.
     Describe(MediaInfo),
     /// `Transport:` for the session's transport.
@@ -127,6 +129,25 @@ impl Reply {
             }
             Kind::Unsupported => {
                 w.header(names::UNSUPPORTED, self.url.as_str());
+            }
+            Kind::Unauthorized { nonce, basic } => {
+                // RFC 2617 §3.2.1: a server SHOULD offer qop; clients that
+                // ignore it still get in with the RFC 2069 form. Strongest
+                // first (RFC 2617 §4.6).
+                let realm = self.url.as_str();
+                w.header(
+                    names::WWW_AUTHENTICATE,
+                    format_args!(
+                        "Digest realm=\"{realm}\", nonce=\"{}\", qop=\"auth\", algorithm=MD5",
+                        nonce.as_str()
+                    ),
+                );
+                if basic {
+                    w.header(
+                        names::WWW_AUTHENTICATE,
+                        format_args!("Basic realm=\"{realm}\""),
+                    );
+                }
             }
             Kind::Describe(info) => {
                 let slash = if self.url.ends_with('/') { "" } else { "/" };

@@ -1,5 +1,6 @@
 //! Request handling of the server session (RFC 2326 §10, §A.2).
 
+use super::auth::Verdict;
 use super::reply::{Kind, Reply};
 use super::{
     path_hash, Admission, Event, Host, MulticastGroup, ServerSession, SessionId, State, Timer,
@@ -77,6 +78,23 @@ impl ServerSession {
             self.pending = Some(Reply::error(StatusCode::BadRequest, None));
             return;
         };
+        if let Some(creds) = host.credentials() {
+            let verdict = creds.check(req);
+            if verdict != Verdict::Allowed {
+                // RFC 2326 §11.4.2: no state change, no liveness.
+                let mut r = Reply::error(StatusCode::Unauthorized, Some(cseq));
+                r.kind = Kind::Unauthorized {
+                    nonce: *creds.nonce,
+                    basic: creds.basic,
+                };
+                r.set_url(creds.realm);
+                self.pending = Some(r);
+                self.push_event(Event::Unauthorized {
+                    wrong_credentials: verdict == Verdict::Wrong,
+                });
+                return;
+            }
+        }
         self.touch(now);
         let reply = match self.dispatch(now, req, host, cseq) {
             Ok(reply) => reply,
