@@ -11,7 +11,7 @@ use rtsp_core::rtsp::StatusCode;
 use rtsp_core::session::server::{
     self, Admission, Host, MediaInfo, MulticastGroup, ServerSession, State,
 };
-use rtsp_core::session::{Destination, Framerate, MediaTransport};
+use rtsp_core::session::{Destination, Framerate, MediaDestination, MediaTransport};
 use rtsp_core::{Duration, Instant};
 
 const PEER: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -101,6 +101,14 @@ fn multicast_setup_names_the_group_and_rtcp_goes_there() {
     );
     let g = s.multicast().expect("multicast session");
     assert_eq!(g.addr, GROUP);
+    // Media goes to the group, never to the peer.
+    assert_eq!(
+        s.media_destination(),
+        Some(MediaDestination::Udp {
+            rtp: (GROUP, 5002).into(),
+            rtcp: (GROUP, 5003).into(),
+        })
+    );
     assert_eq!(s.sender().ssrc(), Ssrc(0xCAFE_F00D));
     assert!(matches!(
         s.media_transport(),

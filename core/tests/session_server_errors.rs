@@ -4,7 +4,7 @@
 mod session_common;
 
 use rtsp_core::session::server::{self, Admission, ServerSession, State};
-use rtsp_core::session::{Error, MediaTransport};
+use rtsp_core::session::{Error, MediaDestination, MediaTransport};
 use rtsp_core::Instant;
 use session_common::*;
 
@@ -259,6 +259,29 @@ fn first_acceptable_alternative_wins_and_tcp_channels_are_assigned() {
         "{t}"
     );
     assert!(t.ends_with(";mode=\"PLAY\""));
+    // The one destination type: channels, and the core's `$` framing.
+    let dest = s.media_destination().unwrap();
+    assert_eq!(dest, MediaDestination::Interleaved { rtp: 0, rtcp: 1 });
+    let mut buf = [0xAAu8; 4 + 300];
+    assert_eq!(dest.framing_len(), 4);
+    assert_eq!(dest.frame_rtp(&mut buf, 300), Some(304));
+    assert_eq!(&buf[..5], &[b'$', 0, 1, 44, 0xAA]);
+    assert_eq!(dest.frame_rtp(&mut buf, 301), None, "buffer too short");
+
+    let (mut s, mut h, now) = server();
+    let req = "SETUP rtsp://127.0.0.1/live/stream=0 RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=4000-4001\r\n\r\n";
+    expect(&ask(&mut s, &mut h, now, req), 200, "3");
+    let dest = s.media_destination().unwrap();
+    assert_eq!(
+        dest,
+        MediaDestination::Udp {
+            rtp: (PEER, 4000).into(),
+            rtcp: (PEER, 4001).into()
+        },
+        "UDP to the RTSP peer only"
+    );
+    assert_eq!(dest.framing_len(), 0);
+    assert_eq!(dest.frame_rtp(&mut buf, 300), Some(300));
 }
 
 #[test]

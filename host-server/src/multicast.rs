@@ -29,9 +29,11 @@
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 
+use rtsp_core::rtcp;
 use rtsp_core::rtp::Ssrc;
 use rtsp_core::rtsp::header::PortPair;
 use rtsp_core::session::server::MulticastGroup;
+use rtsp_core::session::MediaDestination;
 
 use crate::server::Server;
 use crate::session::random;
@@ -127,7 +129,7 @@ impl Server {
     pub fn mcast_driver(&self, to: SocketAddr, except: usize) -> Option<usize> {
         self.conns.iter().enumerate().find_map(|(i, c)| {
             let m = c.as_ref()?.media.as_ref()?;
-            let same = matches!(m.dest, crate::stream::Dest::Udp { rtp, .. } if rtp == to);
+            let same = matches!(m.dest, MediaDestination::Udp { rtp, .. } if rtp == to);
             (i != except && same && m.playing).then_some(i)
         })
     }
@@ -141,7 +143,7 @@ impl Server {
             .filter_map(|(i, c)| {
                 let c = c.as_ref()?;
                 let m = c.media.as_ref()?;
-                let same = matches!(m.dest, crate::stream::Dest::Udp { rtp, .. } if rtp == to);
+                let same = matches!(m.dest, MediaDestination::Udp { rtp, .. } if rtp == to);
                 (i != except && same && c.core.is_playing()).then_some(i)
             })
             .collect()
@@ -198,7 +200,7 @@ impl Server {
     /// Where member `idx`'s RTCP goes and whether it may: see [`McastRtcp`].
     pub fn mcast_rtcp(&self, idx: usize) -> Option<McastRtcp> {
         let m = self.conns.get(idx)?.as_ref()?.media.as_ref()?;
-        let crate::stream::Dest::Udp { rtp, rtcp } = m.dest else {
+        let MediaDestination::Udp { rtp, rtcp } = m.dest else {
             return None;
         };
         rtp.ip().is_multicast().then(|| McastRtcp {
@@ -233,21 +235,10 @@ impl McastRtcp {
     }
 }
 
-/// Whether an RTCP compound packet holds a BYE (RFC 3550 §6.6, type 203).
+/// Whether an RTCP compound packet (from our own core) holds a BYE (RFC
+/// 3550 §6.6).
 fn is_bye(packet: &[u8]) -> bool {
-    let mut rest = packet;
-    while rest.len() >= 4 {
-        if rest[1] == 203 {
-            return true;
-        }
-        let words = usize::from(u16::from_be_bytes([rest[2], rest[3]]));
-        let len = 4 * (words + 1);
-        if len > rest.len() {
-            return false;
-        }
-        rest = &rest[len..];
-    }
-    false
+    rtcp::Compound::new(packet).any(|p| matches!(p, Ok(rtcp::Packet::Bye(_))))
 }
 
 #[cfg(test)]
@@ -273,8 +264,11 @@ mod tests {
         assert_eq!(b.ports, PortPair::new(6002, 6003));
         assert_eq!(g.group("a"), Some(a));
         assert_ne!(a.ssrc, b.ssrc);
+        // BYE alone (SC=1), behind an empty RR, and an RR without one.
         assert!(is_bye(&[0x81, 203, 0, 1, 0, 0, 0, 9]));
-        assert!(is_bye(&[0x80, 200, 0, 0, 0x81, 203, 0, 0]));
-        assert!(!is_bye(&[0x80, 200, 0, 0]));
+        assert!(is_bye(&[
+            0x80, 201, 0, 1, 0, 0, 0, 9, 0x81, 203, 0, 1, 0, 0, 0, 9
+        ]));
+        assert!(!is_bye(&[0x80, 201, 0, 1, 0, 0, 0, 9]));
     }
 }

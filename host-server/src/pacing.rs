@@ -18,7 +18,8 @@ use crate::live::{Input, Live};
 use crate::media::Source;
 use crate::server::Server;
 use crate::session::Media;
-use crate::stream::{self, Dest, Outcome};
+use crate::stream::{self, Outcome};
+use rtsp_core::session::MediaDestination;
 
 impl Source {
     /// Frames of a clip; `None` for a live source.
@@ -128,7 +129,7 @@ impl Server {
                 c.core.on_rtp_sent(now, packets, octets);
             }
             note_outcome(c.peer, m, r);
-            sent_tcp |= matches!(m.dest, Dest::Tcp { .. });
+            sent_tcp |= matches!(m.dest, MediaDestination::Interleaved { .. });
             m.pos += 1;
             m.next_due = m.next_due + period;
         }
@@ -218,7 +219,7 @@ impl Server {
                 c.core.on_rtp_sent(now, packets, octets);
             }
             note_outcome(c.peer, m, r);
-            let tcp = matches!(m.dest, Dest::Tcp { .. });
+            let tcp = matches!(m.dest, MediaDestination::Interleaved { .. });
             if tcp {
                 self.flush_conn(idx);
             }
@@ -246,8 +247,8 @@ fn note_outcome(peer: SocketAddr, m: &mut Media, r: Outcome) {
         m.frames_dropped += 1;
         if m.frames_dropped % 100 == 1 {
             let why = match m.dest {
-                Dest::Tcp { .. } => "its TCP connection is not keeping up",
-                Dest::Udp { .. } => "the UDP send buffer was full",
+                MediaDestination::Interleaved { .. } => "its TCP connection is not keeping up",
+                MediaDestination::Udp { .. } => "the UDP send buffer was full",
             };
             tracing::warn!(
                 "{peer}: {} frame(s) dropped so far: {why}",

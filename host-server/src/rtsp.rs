@@ -12,8 +12,8 @@ use rtsp_core::session::{Destination, Error, Input};
 use rtsp_core::Instant;
 
 use crate::server::Server;
-use crate::session::{dest_of, HostCtx, Media};
-use crate::stream::Dest;
+use crate::session::{HostCtx, Media};
+use rtsp_core::session::MediaDestination;
 
 impl Server {
     /// Hands every whole message buffered on connection `idx` to its
@@ -160,7 +160,7 @@ impl Server {
         };
         let peer = c.peer;
         match ev {
-            Event::SetUp { id, transport } => {
+            Event::SetUp { id, .. } => {
                 let path = c.admitted.take().unwrap_or_default();
                 let Some(source) = self.catalog.get(&path).cloned() else {
                     tracing::error!(
@@ -169,14 +169,10 @@ impl Server {
                     return;
                 };
                 let group = c.core.multicast();
-                let dest = match group {
-                    Some(g) => Dest::Udp {
-                        rtp: (g.addr, g.ports.rtp).into(),
-                        rtcp: (g.addr, g.ports.rtcp_port()).into(),
-                    },
-                    None => dest_of(transport, peer.ip()),
+                let Some(dest) = c.core.media_destination() else {
+                    return;
                 };
-                if let Dest::Udp { rtcp, .. } = dest {
+                if let MediaDestination::Udp { rtcp, .. } = dest {
                     if !rtcp.ip().is_multicast() {
                         self.rtcp_peers.insert(rtcp, idx);
                     }
@@ -227,7 +223,10 @@ impl Server {
                 self.end_media(idx, "TEARDOWN");
             }
             Event::Expired => {
-                let tcp = matches!(c.media.as_ref().map(|m| m.dest), Some(Dest::Tcp { .. }));
+                let tcp = matches!(
+                    c.media.as_ref().map(|m| m.dest),
+                    Some(MediaDestination::Interleaved { .. })
+                );
                 self.hand_over_if_driving(idx);
                 let why = format!(
                     "expired after {} s without a request or RTCP report",
@@ -279,7 +278,7 @@ impl Server {
         let Some(m) = self.conns.get(idx).and_then(|c| c.as_ref()?.media.as_ref()) else {
             return;
         };
-        if let (true, Dest::Udp { rtp, .. }) = (m.playing, m.dest) {
+        if let (true, MediaDestination::Udp { rtp, .. }) = (m.playing, m.dest) {
             if rtp.ip().is_multicast() {
                 self.mcast_hand_over(idx, rtp);
             }
@@ -293,7 +292,7 @@ impl Server {
         };
         let Some(m) = c.media.take() else { return };
         self.sessions = self.sessions.saturating_sub(1);
-        if let Dest::Udp { rtcp, .. } = m.dest {
+        if let MediaDestination::Udp { rtcp, .. } = m.dest {
             self.rtcp_peers.remove(&rtcp);
         }
         tracing::info!(
@@ -306,7 +305,7 @@ impl Server {
             m.frames_dropped,
             m.reports
         );
-        if let Dest::Udp { rtcp, .. } = m.dest {
+        if let MediaDestination::Udp { rtcp, .. } = m.dest {
             if rtcp.ip().is_multicast() {
                 self.mcast_unlisten(rtcp);
             }
@@ -314,9 +313,9 @@ impl Server {
     }
 }
 
-fn describe(d: Dest) -> String {
+fn describe(d: MediaDestination) -> String {
     match d {
-        Dest::Udp { rtp, rtcp } => format!(
+        MediaDestination::Udp { rtp, rtcp } => format!(
             "RTP/AVP over UDP{} to {} ports {}-{}",
             if rtp.ip().is_multicast() {
                 " multicast"
@@ -327,7 +326,9 @@ fn describe(d: Dest) -> String {
             rtp.port(),
             rtcp.port()
         ),
-        Dest::Tcp { rtp, rtcp } => format!("RTP/AVP/TCP interleaved on channels {rtp}-{rtcp}"),
+        MediaDestination::Interleaved { rtp, rtcp } => {
+            format!("RTP/AVP/TCP interleaved on channels {rtp}-{rtcp}")
+        }
     }
 }
 

@@ -9,11 +9,11 @@ use std::hash::{BuildHasher, Hasher};
 
 use rtsp_core::rtsp::StatusCode;
 use rtsp_core::session::server::{Admission, Credentials, Host, MediaInfo, MulticastGroup};
-use rtsp_core::session::{Framerate, MediaTransport};
+use rtsp_core::session::Framerate;
 use rtsp_core::{Duration, Instant};
 
 use crate::media::{Catalog, Source};
-use crate::stream::Dest;
+use rtsp_core::session::MediaDestination;
 
 /// Media state of a set-up session.
 #[derive(Debug)]
@@ -25,7 +25,7 @@ pub struct Media {
     /// What it plays.
     pub source: Source,
     /// Where RTP goes.
-    pub dest: Dest,
+    pub dest: MediaDestination,
     /// Index of the next clip frame (not wrapped; frame = pos % len).
     pub pos: usize,
     /// Between PLAY and PAUSE (or the end of a clip without --loop).
@@ -46,7 +46,13 @@ pub struct Media {
 
 impl Media {
     /// A stopped stream of `source` to `dest`.
-    pub fn new(id: String, path: String, source: Source, dest: Dest, now: Instant) -> Media {
+    pub fn new(
+        id: String,
+        path: String,
+        source: Source,
+        dest: MediaDestination,
+        now: Instant,
+    ) -> Media {
         Media {
             id,
             path,
@@ -61,21 +67,6 @@ impl Media {
             frames_dropped: 0,
             reports: 0,
         }
-    }
-}
-
-/// Where the core's negotiated transport sends media: always the RTSP
-/// peer's own address for UDP (the core refuses any other destination).
-pub fn dest_of(t: MediaTransport, peer: std::net::IpAddr) -> Dest {
-    match t {
-        MediaTransport::Udp { client, .. } => Dest::Udp {
-            rtp: (peer, client.rtp).into(),
-            rtcp: (peer, client.rtcp_port()).into(),
-        },
-        MediaTransport::Interleaved { channels } => Dest::Tcp {
-            rtp: channels.rtp,
-            rtcp: channels.rtcp_channel(),
-        },
     }
 }
 

@@ -9,10 +9,9 @@
 //! apart from that: clips are shared by all sessions, each session only
 //! keeps its position.
 
-use std::net::SocketAddr;
-
 use rtsp_core::jpeg;
 use rtsp_core::rtp;
+use rtsp_core::session::MediaDestination;
 
 use crate::outbuf::OutBuf;
 use crate::udp::RtpSocket;
@@ -20,26 +19,6 @@ use crate::udp::RtpSocket;
 /// Size of the shared packet scratch buffer; a larger frame goes out in
 /// several batches.
 pub const SCRATCH: usize = 1 << 20;
-
-/// Where a session's RTP goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dest {
-    /// UDP unicast to the RTSP peer's address (RFC 2326 §12.39
-    /// `client_port`): RTP to `rtp`, RTCP to `rtcp`.
-    Udp {
-        /// RTP destination.
-        rtp: SocketAddr,
-        /// RTCP destination (the odd port).
-        rtcp: SocketAddr,
-    },
-    /// Interleaved on the RTSP connection (RFC 2326 §10.12).
-    Tcp {
-        /// Channel for RTP.
-        rtp: u8,
-        /// Channel for RTCP.
-        rtcp: u8,
-    },
-}
 
 /// What sending a frame did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +48,7 @@ pub fn send_frame(
     frame: &jpeg::Frame<'_>,
     rtp: rtp::Repr,
     mtu: usize,
-    dest: Dest,
+    dest: MediaDestination,
     scratch: &mut [u8],
     udp: &mut RtpSocket,
     out: &mut OutBuf,
@@ -83,7 +62,7 @@ pub fn send_frame(
     let mut octets = 0usize;
     let mut dropped = 0;
     match dest {
-        Dest::Udp { rtp: to, .. } => {
+        MediaDestination::Udp { rtp: to, .. } => {
             let mut at = 0;
             loop {
                 if scratch.len() - at < mtu {
@@ -101,20 +80,22 @@ pub fn send_frame(
             }
             dropped += udp.send_batch(&scratch[..at], seg, to).dropped;
         }
-        Dest::Tcp { rtp: ch, .. } => {
+        MediaDestination::Interleaved { .. } => {
             // Whole frames or nothing: a partial frame is useless to the
             // receiver and would waste the queue.
-            if !out.has_room(count * (mtu + 4)) {
+            let framing = dest.framing_len();
+            if !out.has_room(count * (mtu + framing)) {
                 return Outcome::Dropped;
             }
             loop {
-                match pk.next_packet(&mut scratch[4..]) {
+                match pk.next_packet(&mut scratch[framing..]) {
                     Ok(Some(n)) => {
                         octets += n - rtp::HEADER_LEN;
-                        // n <= mtu <= 8192, so it fits the 16-bit length.
-                        let len = (n as u16).to_be_bytes();
-                        scratch[..4].copy_from_slice(&[b'$', ch, len[0], len[1]]);
-                        out.push(&scratch[..4 + n]);
+                        // The `$` framing is the core's (RFC 2326 §10.12);
+                        // n <= mtu, so it always fits.
+                        if let Some(len) = dest.frame_rtp(scratch, n) {
+                            out.push(&scratch[..len]);
+                        }
                     }
                     Ok(None) => break,
                     Err(e) => return Outcome::Refused(e),
@@ -156,7 +137,7 @@ mod tests {
             ssrc: rtp::Ssrc(7),
         };
         let to = rx.local_addr().unwrap();
-        let dest = Dest::Udp { rtp: to, rtcp: to };
+        let dest = MediaDestination::Udp { rtp: to, rtcp: to };
         let r = send_frame(
             clip.frame(0),
             repr,
@@ -189,7 +170,7 @@ mod tests {
         }
         assert_eq!(payload, octets);
 
-        let tcp = Dest::Tcp { rtp: 0, rtcp: 1 };
+        let tcp = MediaDestination::Interleaved { rtp: 0, rtcp: 1 };
         let r = send_frame(
             clip.frame(1),
             repr,

@@ -9,7 +9,7 @@ use core::net::IpAddr;
 use rtsp_core::rtsp::header::names;
 use rtsp_core::rtsp::{self, Header, Message, MessageWriter, SliceSink, Status, StatusCode};
 use rtsp_core::session::server::{self, Admission, Event, MediaInfo, ServerSession};
-use rtsp_core::session::{Destination, Error, Framerate, Input, MediaTransport};
+use rtsp_core::session::{Destination, Error, Framerate, Input, MediaDestination};
 use rtsp_core::{Duration, Instant};
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::{tcp, udp};
@@ -19,7 +19,7 @@ use static_cell::ConstStaticCell;
 use crate::bench::RateMeter;
 use crate::clip;
 use crate::net::{Net, GATEWAY, MAX_CLIENTS, RTCP_PORT, RTP_PORT};
-use crate::stream::{Sink, Stream};
+use crate::stream::{endpoint, Stream};
 
 /// The presentation's path (RFC 2326 §3.2), without the leading `/`.
 pub const PATH: &str = "movie.Mjpeg";
@@ -339,11 +339,11 @@ impl Server {
         let Some(stream) = client.stream.as_mut() else {
             return;
         };
-        match stream.sink {
-            Sink::Interleaved { .. } => {
+        match stream.dest {
+            MediaDestination::Interleaved { .. } => {
                 stream.pump_tcp(now_us, *fast, session, socket, meter, RESPONSE_ROOM);
             }
-            Sink::Udp { .. } => {
+            MediaDestination::Udp { .. } => {
                 let rtp = net.sockets.get_mut::<udp::Socket>(net.rtp);
                 stream.pump_udp(now_us, *fast, session, rtp, meter);
             }
@@ -357,7 +357,7 @@ impl Server {
         while let Ok((packet, meta)) = socket.recv() {
             let from: IpEndpoint = meta.endpoint;
             for c in &mut self.clients {
-                let to_us = matches!(c.stream.as_ref().map(|s| s.sink), Some(Sink::Udp { rtcp, .. }) if rtcp == from);
+                let to_us = matches!(c.stream.as_ref().map(|s| s.dest), Some(MediaDestination::Udp { rtcp, .. }) if endpoint(rtcp) == Some(from));
                 if let (true, Some(session)) = (to_us, c.session.as_mut()) {
                     session.handle_rtcp(Instant::from_micros(now_us), packet);
                 }
@@ -419,23 +419,12 @@ fn handle_events(
     while let Some(event) = session.poll_event() {
         defmt::info!("client {=usize}: {}", i, event);
         match event {
-            Event::SetUp { transport, .. } => {
-                let IpAddr::V4(peer) = session.peer() else {
+            Event::SetUp { .. } => {
+                let Some(dest) = session.media_destination() else {
                     continue;
                 };
-                let peer = IpAddress::Ipv4(peer);
-                let sink = match transport {
-                    MediaTransport::Udp { client, .. } => Sink::Udp {
-                        rtp: IpEndpoint::new(peer, client.rtp),
-                        rtcp: IpEndpoint::new(peer, client.rtcp_port()),
-                    },
-                    MediaTransport::Interleaved { channels } => Sink::Interleaved {
-                        rtp: channels.rtp,
-                        rtcp: channels.rtcp_channel(),
-                    },
-                };
                 // A second SETUP on the session (new transport) replaces it.
-                *stream = Some(Stream::new(sink));
+                *stream = Some(Stream::new(dest));
             }
             Event::Playing { .. } => {
                 if let Some(s) = stream.as_mut() {
@@ -452,8 +441,8 @@ fn handle_events(
                 // Interleaved media dies with its connection; UDP clients
                 // keep the connection for a new SETUP.
                 if matches!(
-                    stream.as_ref().map(|s| s.sink),
-                    Some(Sink::Interleaved { .. })
+                    stream.as_ref().map(|s| s.dest),
+                    Some(MediaDestination::Interleaved { .. })
                 ) {
                     *closing = true;
                 }

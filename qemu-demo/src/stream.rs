@@ -11,7 +11,9 @@
 use rtsp_core::jpeg::Packetizer;
 use rtsp_core::limits::RTP_DEFAULT_MTU;
 use rtsp_core::rtp;
+use rtsp_core::rtsp::{interleaved_header, INTERLEAVED_HEADER_LEN};
 use rtsp_core::session::server::ServerSession;
+use rtsp_core::session::MediaDestination;
 use rtsp_core::{Duration, Instant};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::wire::IpEndpoint;
@@ -22,36 +24,24 @@ use crate::clip::{self, Looping};
 /// Largest RTP packet we send (RTP header included), so that with IP and
 /// UDP headers it fits one 1500-byte Ethernet frame.
 pub const MTU: usize = RTP_DEFAULT_MTU;
-/// Bytes of the interleaved frame header: `$`, channel, length (§10.12).
-const INTERLEAVED_HEADER: usize = 4;
 /// Room for one packet's RTP and RFC 2435 headers (with quantization tables)
 /// when sending over TCP, where headers and flash payload go out in parts.
 const HEADER_SCRATCH: usize = 12 + 8 + 4 + 4 + 2 * 128;
 
-/// Where a client's RTP goes (chosen by its SETUP, RFC 2326 §12.39).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, defmt::Format)]
-pub enum Sink {
-    /// UDP unicast to the client's RTP/RTCP ports.
-    Udp {
-        /// Client's RTP address and port.
-        rtp: IpEndpoint,
-        /// Client's RTCP address and port.
-        rtcp: IpEndpoint,
-    },
-    /// Interleaved on the RTSP connection, on these channels.
-    Interleaved {
-        /// Channel of RTP.
-        rtp: u8,
-        /// Channel of RTCP.
-        rtcp: u8,
-    },
+/// `addr` as smoltcp's endpoint; `None` for IPv6, which the firmware does
+/// not speak (smoltcp built with `proto-ipv4` only).
+pub fn endpoint(addr: core::net::SocketAddr) -> Option<IpEndpoint> {
+    match addr {
+        core::net::SocketAddr::V4(a) => Some(a.into()),
+        core::net::SocketAddr::V6(_) => None,
+    }
 }
 
 /// The state of one client's stream.
 #[derive(Debug)]
 pub struct Stream {
-    /// Destination of the packets.
-    pub sink: Sink,
+    /// Destination of the packets (the session's, chosen by its SETUP).
+    pub dest: MediaDestination,
     clip: Looping,
     packetizer: Option<Packetizer<'static>>,
     /// Frames begun so far: the media time of the next frame is this many
@@ -66,10 +56,10 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// A paused stream to `sink`.
-    pub fn new(sink: Sink) -> Self {
+    /// A paused stream to `dest`.
+    pub fn new(dest: MediaDestination) -> Self {
         Stream {
-            sink,
+            dest,
             clip: Looping::default(),
             packetizer: None,
             frames: 0,
@@ -167,7 +157,10 @@ impl Stream {
         socket: &mut udp::Socket,
         meter: &mut RateMeter,
     ) {
-        let Sink::Udp { rtp: to, .. } = self.sink else {
+        let MediaDestination::Udp { rtp: to, .. } = self.dest else {
+            return;
+        };
+        let Some(to) = endpoint(to) else {
             return;
         };
         while self.frame_in_hand(now_us, fast, session) {
@@ -216,13 +209,13 @@ impl Stream {
         meter: &mut RateMeter,
         reserve: usize,
     ) {
-        let Sink::Interleaved { rtp: channel, .. } = self.sink else {
+        let MediaDestination::Interleaved { rtp: channel, .. } = self.dest else {
             return;
         };
         let mut header = [0u8; HEADER_SCRATCH];
         while socket.may_send() && self.frame_in_hand(now_us, fast, session) {
             let free = socket.send_capacity() - socket.send_queue();
-            if free < INTERLEAVED_HEADER + MTU + reserve {
+            if free < INTERLEAVED_HEADER_LEN + MTU + reserve {
                 return;
             }
             let Some(packetizer) = self.packetizer.as_mut() else {
@@ -236,7 +229,12 @@ impl Stream {
                 }
             };
             let len = parts.len();
-            let prefix = [b'$', channel, (len >> 8) as u8, len as u8];
+            // The core writes the `$` framing (RFC 2326 §10.12); a packet
+            // of at most MTU bytes always fits its 16-bit length.
+            let Some(prefix) = interleaved_header(channel, len) else {
+                self.packetizer = None;
+                return;
+            };
             // `free` covers all three parts, so none is cut short.
             let _ = socket.send_slice(&prefix);
             let _ = socket.send_slice(header.get(..parts.header_len).unwrap_or_default());
@@ -246,7 +244,7 @@ impl Stream {
                 session,
                 meter,
                 len.saturating_sub(rtp::HEADER_LEN),
-                len + INTERLEAVED_HEADER,
+                len + INTERLEAVED_HEADER_LEN,
             );
         }
     }

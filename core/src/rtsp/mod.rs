@@ -41,7 +41,9 @@ use core::fmt;
 pub use method::Method;
 pub use parse::{parse, Header, Interleaved, Message, Request, Response, Status, Version};
 pub use status::StatusCode;
-pub use write::{interleaved_header, MessageWriter, Sink, SliceSink, WriteSink};
+pub use write::{
+    interleaved_header, MessageWriter, Sink, SliceSink, WriteSink, INTERLEAVED_HEADER_LEN,
+};
 
 /// Errors of the RTSP message layer (RFC 2326 §4, §6, §7, §12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

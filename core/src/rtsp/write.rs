@@ -257,9 +257,12 @@ impl fmt::Write for Counter {
     }
 }
 
+/// Bytes of an interleaved frame's header (RFC 2326 §10.12).
+pub const INTERLEAVED_HEADER_LEN: usize = 4;
+
 /// The 4-byte header of an interleaved frame (RFC 2326 §10.12): `'$'`,
 /// channel, 16-bit length. `None` if `len` does not fit 16 bits.
-pub fn interleaved_header(channel: u8, len: usize) -> Option<[u8; 4]> {
+pub fn interleaved_header(channel: u8, len: usize) -> Option<[u8; INTERLEAVED_HEADER_LEN]> {
     let [hi, lo] = u16::try_from(len).ok()?.to_be_bytes();
     Some([b'$', channel, hi, lo])
 }

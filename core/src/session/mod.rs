@@ -44,6 +44,7 @@ pub mod server;
 mod timer;
 
 use core::fmt;
+use core::net::SocketAddr;
 
 use crate::rtsp;
 
@@ -117,6 +118,77 @@ pub enum MediaTransport {
         /// Channels for RTP and RTCP.
         channels: rtsp::header::ChannelPair,
     },
+}
+
+/// Where a server session's media goes, resolved to addresses (RFC 2326
+/// §12.39): the one destination type every host sends RTP and RTCP by,
+/// from [`ServerSession::media_destination`](server::ServerSession::media_destination).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MediaDestination {
+    /// UDP to the RTSP peer's address, or to the session's multicast group
+    /// (RFC 2326 §12.39, §10.4).
+    Udp {
+        /// Where RTP goes.
+        rtp: SocketAddr,
+        /// Where RTCP goes (RFC 3550 §11: the next port).
+        rtcp: SocketAddr,
+    },
+    /// Interleaved on the RTSP connection (RFC 2326 §10.12).
+    Interleaved {
+        /// Channel of RTP.
+        rtp: u8,
+        /// Channel of RTCP.
+        rtcp: u8,
+    },
+}
+
+impl MediaDestination {
+    /// Bytes in front of each RTP packet on this destination: the `$`
+    /// frame header when interleaved (RFC 2326 §10.12), none over UDP.
+    pub const fn framing_len(&self) -> usize {
+        match self {
+            MediaDestination::Udp { .. } => 0,
+            MediaDestination::Interleaved { .. } => rtsp::INTERLEAVED_HEADER_LEN,
+        }
+    }
+
+    /// Frames an RTP packet for this destination in place: `buf` holds
+    /// [`framing_len`](Self::framing_len) free bytes, then the `len`-byte
+    /// packet; the framing is written into the free bytes. Returns the
+    /// bytes to send, or `None` if the packet is too long to frame (over
+    /// 65,535 bytes interleaved) or `buf` too short.
+    pub fn frame_rtp(&self, buf: &mut [u8], len: usize) -> Option<usize> {
+        let total = self.framing_len().checked_add(len)?;
+        if buf.len() < total {
+            return None;
+        }
+        if let MediaDestination::Interleaved { rtp, .. } = *self {
+            let header = rtsp::interleaved_header(rtp, len)?;
+            buf.get_mut(..rtsp::INTERLEAVED_HEADER_LEN)?
+                .copy_from_slice(&header);
+        }
+        Some(total)
+    }
+
+    /// Whether RTP goes to a multicast group.
+    pub fn is_multicast(&self) -> bool {
+        matches!(self, MediaDestination::Udp { rtp, .. } if rtp.ip().is_multicast())
+    }
+}
+
+// Manual: `SocketAddr` has no defmt impl; ports and channels say enough.
+#[cfg(feature = "defmt")]
+impl defmt::Format for MediaDestination {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            MediaDestination::Udp { rtp, rtcp } => {
+                defmt::write!(f, "Udp {{ rtp: {}, rtcp: {} }}", rtp.port(), rtcp.port())
+            }
+            MediaDestination::Interleaved { rtp, rtcp } => {
+                defmt::write!(f, "Interleaved {{ rtp: {}, rtcp: {} }}", rtp, rtcp)
+            }
+        }
+    }
 }
 
 /// Errors of the session layer.

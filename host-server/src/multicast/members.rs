@@ -55,7 +55,7 @@ use rtsp_core::session::server::MulticastGroup;
 use rtsp_core::Instant;
 
 use crate::server::Server;
-use crate::stream::Dest;
+use rtsp_core::session::MediaDestination;
 
 /// Poll token of listener slot 0; slot `n` is `GROUP_TOKENS + n`. Far
 /// above any connection's token (connections count from 16, one each).
@@ -212,7 +212,7 @@ impl Server {
         let in_use = self.conns.iter().flatten().any(|c| {
             c.media
                 .as_ref()
-                .is_some_and(|m| matches!(m.dest, Dest::Udp { rtcp, .. } if rtcp == at))
+                .is_some_and(|m| matches!(m.dest, MediaDestination::Udp { rtcp, .. } if rtcp == at))
         });
         if in_use {
             return;
@@ -294,9 +294,9 @@ impl Server {
     fn member_at(&self, idx: usize, rtp: SocketAddr, ip: IpAddr) -> bool {
         self.conns[idx].as_ref().is_some_and(|c| {
             same_host(ip, c.peer.ip().to_canonical())
-                && c.media
-                    .as_ref()
-                    .is_some_and(|m| matches!(m.dest, Dest::Udp { rtp: r, .. } if r == rtp))
+                && c.media.as_ref().is_some_and(
+                    |m| matches!(m.dest, MediaDestination::Udp { rtp: r, .. } if r == rtp),
+                )
         })
     }
 }

@@ -65,11 +65,13 @@ mod request;
 mod stream;
 
 use core::fmt;
-use core::net::IpAddr;
+use core::net::{IpAddr, SocketAddr};
 
 use heapless::Deque;
 
-use super::{Destination, Error, Framerate, Input, MediaTransport, Timers, Transmit};
+use super::{
+    Destination, Error, Framerate, Input, MediaDestination, MediaTransport, Timers, Transmit,
+};
 use crate::limits::{
     RTCP_REPORT_INTERVAL_SECS, RTSP_MAX_BODY, RTSP_MAX_HEADERS, RTSP_MAX_MESSAGE,
     SESSION_DEFAULT_TIMEOUT_SECS, SESSION_MAX_EVENTS,
@@ -519,6 +521,28 @@ impl ServerSession {
         } else {
             self.transport
         }
+    }
+
+    /// Where media goes, once SETUP succeeded, as addresses: UDP to the
+    /// RTSP peer's ports or to the multicast group, or interleaved
+    /// channels. RTP and RTCP go nowhere else.
+    pub fn media_destination(&self) -> Option<MediaDestination> {
+        Some(match self.media_transport()? {
+            MediaTransport::Udp { client, .. } => {
+                let ip = match self.multicast() {
+                    Some(g) => IpAddr::V4(g.addr),
+                    None => self.peer,
+                };
+                MediaDestination::Udp {
+                    rtp: SocketAddr::new(ip, client.rtp),
+                    rtcp: SocketAddr::new(ip, client.rtcp_port()),
+                }
+            }
+            MediaTransport::Interleaved { channels } => MediaDestination::Interleaved {
+                rtp: channels.rtp,
+                rtcp: channels.rtcp_channel(),
+            },
+        })
     }
 
     /// The RTP sender state (SSRC, next sequence number, counts).
