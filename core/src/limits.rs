@@ -85,6 +85,10 @@ pub const CLIENT_ENCODING_NAME_MAX: usize = 8;
 pub const SESSION_MAX_EVENTS: usize = 4;
 /// Default session timeout announced in `Session: id;timeout=` (RFC 2326 §12.37).
 pub const SESSION_DEFAULT_TIMEOUT_SECS: u32 = 60;
+/// How far behind its frame clock a server session may fall and still
+/// catch up by sending the late frames back to back; further behind, it
+/// skips to the frame due now (see `session::server` "Frame clock").
+pub const FRAME_MAX_LATENESS_MS: u64 = 500;
 /// Interval between RTCP sender/receiver reports (RFC 3550 §6.2, DESIGN.md: ~5 s).
 pub const RTCP_REPORT_INTERVAL_SECS: u64 = 5;
 

@@ -53,6 +53,13 @@ impl server::Host for TestHost {
                 },
                 duration: Some(Duration::from_secs(10)),
             }),
+            // 100 frames at 25 fps, for the frame clock tests.
+            "clip25" => Ok(MediaInfo {
+                width: 320,
+                height: 240,
+                framerate: Framerate::fps(25),
+                duration: Some(Duration::from_secs(4)),
+            }),
             // A file the host found but cannot send as RTP/JPEG.
             "progressive.mjpeg" => Err(StatusCode::UnsupportedMediaType),
             _ => Err(StatusCode::NotFound),

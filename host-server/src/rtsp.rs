@@ -240,6 +240,7 @@ impl Server {
                     }
                 }
             }
+            Event::Ended => {}
             Event::Unauthorized { wrong_credentials } => {
                 // The exchange itself was logged with its 401.
                 tracing::info!(

@@ -183,6 +183,7 @@ impl Server {
             allow_aggregate_setup: true,
             // INPUT_BUFFER is a small constant: the cast cannot truncate.
             input_capacity: INPUT_BUFFER as u32,
+            looping: cfg.looping,
         };
         let server = Server {
             poll,

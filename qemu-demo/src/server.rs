@@ -448,7 +448,7 @@ fn handle_events(
                 }
                 *stream = None;
             }
-            Event::Unauthorized { .. } | Event::ReceiverReport { .. } => {}
+            Event::Ended | Event::Unauthorized { .. } | Event::ReceiverReport { .. } => {}
         }
     }
 }

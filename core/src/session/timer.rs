@@ -42,6 +42,11 @@ impl<const N: usize> Timers<N> {
         }
     }
 
+    /// When timer `i` is due, if armed.
+    pub(crate) fn get(&self, i: usize) -> Option<Instant> {
+        self.at.get(i).copied().filter(|t| *t != OFF)
+    }
+
     /// The earliest armed timer.
     pub(crate) fn next(&self) -> Option<Instant> {
         self.at.iter().copied().filter(|t| *t != OFF).min()

@@ -17,12 +17,19 @@
 //!    each RTCP datagram from the peer: [`handle_rtcp`](ServerSession::handle_rtcp).
 //! 3. After each call, drain [`poll_transmit`](ServerSession::poll_transmit)
 //!    (responses and RTCP) and [`poll_event`](ServerSession::poll_event).
-//! 4. While [`is_playing`](ServerSession::is_playing), for each frame: take
-//!    [`frame_header`](ServerSession::frame_header), packetize with
-//!    [`jpeg::Packetizer`](crate::jpeg::Packetizer), send to
-//!    [`media_transport`](ServerSession::media_transport), then report the
-//!    packets with [`on_rtp_sent`](ServerSession::on_rtp_sent).
-//! 5. Call [`handle_timeout`](ServerSession::handle_timeout) when
+//! 4. Frames of a clip: while [`poll_frame`](ServerSession::poll_frame)
+//!    hands out a due frame (its clip index, position and RTP header),
+//!    packetize it with [`jpeg::Packetizer`](crate::jpeg::Packetizer), send
+//!    it to [`media_destination`](ServerSession::media_destination), then
+//!    report the packets with [`on_rtp_sent`](ServerSession::on_rtp_sent).
+//!    The session keeps the clock ([`clock`]: start, seek, pause, lateness,
+//!    end and looping); the host only sleeps until
+//!    [`poll_timeout`](ServerSession::poll_timeout). Frames of a live
+//!    source are sent as they arrive, with
+//!    [`frame_header`](ServerSession::frame_header) while
+//!    [`is_playing`](ServerSession::is_playing).
+//! 5. Call [`handle_timeout`](ServerSession::handle_timeout) and
+//!    [`poll_frame`](ServerSession::poll_frame) when
 //!    [`poll_timeout`](ServerSession::poll_timeout) is reached.
 //!
 //! # Decisions
@@ -59,6 +66,7 @@
 //!   peer restarts the session timeout (RFC 2326 §12.37).
 
 mod auth;
+mod clock;
 pub mod multicast;
 mod reply;
 mod request;
@@ -80,6 +88,7 @@ use crate::rtsp::{self, header::PortPair, Header, Message, StatusCode};
 use crate::{rtp, Duration, Instant};
 
 pub use auth::{Credentials, Nonce};
+pub use clock::DueFrame;
 pub use multicast::MulticastGroup;
 pub use stream::RtpSender;
 
@@ -97,6 +106,14 @@ pub struct MediaInfo {
     /// `None` for a live source; the clip length for a file (announced as
     /// `a=range:npt=0-<duration>` and in PLAY's `Range:`).
     pub duration: Option<Duration>,
+}
+
+/// A session's frame position, from [`ServerSession::frame_position`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct FramePosition {
+    clock: clock::FrameClock,
+    due: Option<Instant>,
 }
 
 /// The host's answer to a new session (RFC 2326 §11.3.3, §11.5.3).
@@ -173,6 +190,9 @@ pub struct Config {
     /// holds no whole message can never complete, and is answered 413
     /// (see [`ServerSession::handle_input`]).
     pub input_capacity: u32,
+    /// At the end of a clip, start it again (the default); else the frame
+    /// clock stops there ([`Event::Ended`]).
+    pub looping: bool,
 }
 
 impl Default for Config {
@@ -185,6 +205,7 @@ impl Default for Config {
             unix_time_at_zero_us: 0,
             allow_aggregate_setup: false,
             input_capacity: (RTSP_MAX_MESSAGE + RTSP_MAX_BODY) as u32,
+            looping: true,
         }
     }
 }
@@ -238,6 +259,9 @@ pub enum Event {
     },
     /// PAUSE: stop sending; keep the position.
     Paused,
+    /// The clip's last frame was handed out and it does not loop
+    /// ([`Config::looping`]): no more frames until the next PLAY.
+    Ended,
     /// TEARDOWN ended the session: release its capacity.
     TornDown,
     /// A request was answered `401 Unauthorized` (RFC 2326 §11.4.2).
@@ -270,6 +294,8 @@ pub enum Event {
 enum Timer {
     Expiry = 0,
     Report = 1,
+    /// The next clip frame is due (see [`clock`]).
+    Frame = 2,
 }
 
 /// The server side of one RTSP connection. See the [module docs](self) for
@@ -292,7 +318,8 @@ pub struct ServerSession {
     sender: RtpSender,
     pending: Option<reply::Reply>,
     rtcp: stream::RtcpQueue,
-    timers: Timers<2>,
+    timers: Timers<3>,
+    clock: clock::FrameClock,
     events: Deque<Event, SESSION_MAX_EVENTS>,
 }
 
@@ -328,6 +355,7 @@ impl ServerSession {
             pending: None,
             rtcp: stream::RtcpQueue::None,
             timers: Timers::new(),
+            clock: clock::FrameClock::new(),
             events: Deque::new(),
         }
     }
@@ -474,10 +502,84 @@ impl ServerSession {
         self.events.pop_front()
     }
 
-    /// When [`handle_timeout`](Self::handle_timeout) is next due.
+    /// When the session next needs the host: [`handle_timeout`](Self::handle_timeout)
+    /// for expiry and RTCP, or [`poll_frame`](Self::poll_frame) for the
+    /// next clip frame (call both when it is reached).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next()
+    }
+
+    /// The next frame of a clip if it is due at `now` (see [`clock`] for
+    /// the policy on start, seek, pause, lateness and the end): call until
+    /// `None`, sending each frame and reporting it with
+    /// [`on_rtp_sent`](Self::on_rtp_sent). A frame handed out and not
+    /// sent is lost (its position is passed). `None` while not playing and
+    /// for live sources, whose frames go through
+    /// [`frame_header`](Self::frame_header).
+    #[must_use = "a frame handed out and not sent is lost"]
+    pub fn poll_frame(&mut self, now: Instant) -> Option<DueFrame> {
+        if self.state != State::Playing {
+            return None;
+        }
+        let due = self.timers.get(Timer::Frame as usize)?;
+        match self.clock.tick(now, due, self.config.looping) {
+            clock::Tick::Idle => None,
+            clock::Tick::Ended => {
+                self.timers.stop(Timer::Frame as usize);
+                self.push_event(Event::Ended);
+                None
+            }
+            clock::Tick::Frame {
+                index,
+                position,
+                due,
+            } => {
+                self.timers.set(Timer::Frame as usize, due);
+                Some(DueFrame {
+                    index,
+                    position,
+                    header: self.sender.frame_header(position),
+                })
+            }
+        }
+    }
+
+    /// When the next clip frame is due, while the frame clock runs.
+    pub fn frame_due(&self) -> Option<Instant> {
+        self.timers.get(Timer::Frame as usize)
+    }
+
+    /// Makes the next clip frame due at `at` instead (a host's phase for
+    /// batching sessions into one wake-up); later frames follow one period
+    /// apart. Ignored unless the frame clock runs.
+    pub fn schedule_frames(&mut self, at: Instant) {
+        if self.clock.is_running() && self.state == State::Playing {
+            self.timers.set(Timer::Frame as usize, at);
+        }
+    }
+
+    /// The frame clock's position and next due time, for another member
+    /// of a multicast group to [`follow_frames`](Self::follow_frames).
+    pub fn frame_position(&self) -> FramePosition {
+        FramePosition {
+            clock: self.clock,
+            due: self.frame_due(),
+        }
+    }
+
+    /// Takes over `leader`'s frame position (the next frame and when it is
+    /// due): a multicast member taking over the group's shared stream
+    /// continues where it was (RFC 2326 §10.4). Ignored unless this
+    /// session's clock runs for the same clip.
+    pub fn follow_frames(&mut self, leader: FramePosition) {
+        if !self.clock.is_running() {
+            return;
+        }
+        self.clock.follow(&leader.clock);
+        if let Some(due) = leader.due {
+            self.timers.set(Timer::Frame as usize, due);
+        }
     }
 
     /// The RTP header of the first packet of a frame at `media_time` (the
@@ -608,8 +710,10 @@ impl ServerSession {
         self.state = State::Init;
         self.id = None;
         self.duration = None;
+        self.clock.stop();
         self.timers.stop(Timer::Expiry as usize);
         self.timers.stop(Timer::Report as usize);
+        self.timers.stop(Timer::Frame as usize);
     }
 
     fn push_event(&mut self, ev: Event) {

@@ -67,7 +67,7 @@ pub(crate) struct Reply {
     pub session: bool,
     pub kind: Kind,
     /// The request URL (Content-Base, RTP-Info) or the Require tags.
-    url: heapless::String<RTSP_URL_MAX>,
+    url: heapless::String<RTSP_URL_MAX, u8>,
 }
 
 impl Reply {

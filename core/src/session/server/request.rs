@@ -258,6 +258,8 @@ impl ServerSession {
             }
         }
         self.duration = info.duration;
+        self.clock = super::clock::FrameClock::for_media(&info);
+        self.timers.stop(Timer::Frame as usize);
         self.transport = Some(chosen.transport);
         self.group = chosen.group.map(|g| (g.addr.octets(), g.ttl));
         if let Some(id) = self.id {
@@ -379,6 +381,12 @@ impl ServerSession {
             }
         }
         let (seq, rtptime) = self.sender.play(now, start);
+        let was_running = self.state == State::Playing && self.clock.is_running();
+        if self.clock.play(start) && (!was_running || start.is_some()) {
+            // The first frame after PLAY is due at once (a host may move
+            // it to its phase with `schedule_frames`).
+            self.timers.set(Timer::Frame as usize, now);
+        }
         self.state = State::Playing;
         let first_report = now + self.config.report_interval.min(Duration::from_secs(1));
         self.timers.set(Timer::Report as usize, first_report);
@@ -416,6 +424,8 @@ impl ServerSession {
         if self.state == State::Playing {
             self.sender.pause(now);
             self.state = State::Ready;
+            self.clock.stop();
+            self.timers.stop(Timer::Frame as usize);
             self.timers.stop(Timer::Report as usize);
             self.push_event(Event::Paused);
         }

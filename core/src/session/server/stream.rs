@@ -7,6 +7,11 @@ use crate::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
 use crate::session::{ticks_90k, Error, MediaTransport};
 use crate::{Duration, Instant};
 
+/// "Not set" for a media time (no frame is ever at the end of time).
+const UNSET_TIME: Duration = Duration::from_micros(u64::MAX);
+/// "Not set" for an instant.
+const UNSET_INSTANT: Instant = Instant::from_micros(u64::MAX);
+
 /// RTCP the session owes the peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -32,9 +37,12 @@ pub struct RtpSender {
     ssrc: Ssrc,
     next_seq: SeqNo,
     play_ts: RtpTimestamp,
-    anchor: Option<Duration>,
+    /// Media time of the first frame after PLAY; [`UNSET_TIME`] until it
+    /// is sent (a sentinel, not an `Option`: it keeps sessions small).
+    anchor: Duration,
     frame_ts: RtpTimestamp,
-    ref_at: Option<Instant>,
+    /// Wall-clock reference of `ref_ts`; [`UNSET_INSTANT`] before the first PLAY.
+    ref_at: Instant,
     ref_ts: RtpTimestamp,
     packets: u32,
     octets: u32,
@@ -47,9 +55,9 @@ impl RtpSender {
             ssrc,
             next_seq: first_seq,
             play_ts: first_ts,
-            anchor: None,
+            anchor: UNSET_TIME,
             frame_ts: first_ts,
-            ref_at: None,
+            ref_at: UNSET_INSTANT,
             ref_ts: first_ts,
             packets: 0,
             octets: 0,
@@ -78,9 +86,10 @@ impl RtpSender {
 
     /// RTP time at `now` on the wall-clock reference.
     fn rtp_at(&self, now: Instant) -> RtpTimestamp {
-        match self.ref_at {
-            Some(at) => self.ref_ts.wrapping_add(ticks_90k(now - at)),
-            None => self.ref_ts,
+        if self.ref_at == UNSET_INSTANT {
+            self.ref_ts
+        } else {
+            self.ref_ts.wrapping_add(ticks_90k(now - self.ref_at))
         }
     }
 
@@ -90,8 +99,8 @@ impl RtpSender {
     pub(crate) fn play(&mut self, now: Instant, _start: Option<Duration>) -> (SeqNo, RtpTimestamp) {
         let ts = self.rtp_at(now);
         self.play_ts = ts;
-        self.anchor = None;
-        self.ref_at = Some(now);
+        self.anchor = UNSET_TIME;
+        self.ref_at = now;
         self.ref_ts = ts;
         (self.next_seq, ts)
     }
@@ -101,7 +110,10 @@ impl RtpSender {
     pub(crate) fn pause(&mut self, _now: Instant) {}
 
     pub(crate) fn frame_header(&mut self, media_time: Duration) -> rtp::Repr {
-        let anchor = *self.anchor.get_or_insert(media_time);
+        if self.anchor == UNSET_TIME {
+            self.anchor = media_time;
+        }
+        let anchor = self.anchor;
         let ts = self
             .play_ts
             .wrapping_add(ticks_90k(media_time.saturating_sub_dur(anchor)));
@@ -120,7 +132,7 @@ impl RtpSender {
         self.packets = self.packets.wrapping_add(u32::from(packets));
         // RFC 3550 §6.4.1: the octet count wraps like the packet count.
         self.octets = self.octets.wrapping_add(payload_octets as u32);
-        self.ref_at = Some(now);
+        self.ref_at = now;
         self.ref_ts = self.frame_ts;
     }
 

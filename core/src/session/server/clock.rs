@@ -1,0 +1,185 @@
+//! The frame clock of a clip (RFC 2326 §12.29 positions, RFC 2435 §3
+//! timestamps): which frame of the presentation is due when. One policy
+//! for every host:
+//!
+//! * **Start:** PLAY makes the next frame due at once; the host may move it
+//!   to its own phase ([`ServerSession::schedule_frames`]), and every later
+//!   frame is due one period after the one before, so sessions that share
+//!   a phase stay on it and can be served in one wake-up.
+//! * **Seek:** `Range: npt=T-` starts at frame ⌊T / period⌋. Without a
+//!   range, PLAY resumes at the next frame (after the end of a clip: from
+//!   the start).
+//! * **Pause** stops the clock; the position is kept.
+//! * **Lateness:** frames due in the past are handed out back to back to
+//!   catch up, unless the host is more than
+//!   [`FRAME_MAX_LATENESS_MS`](crate::limits::FRAME_MAX_LATENESS_MS) behind
+//!   (a stopped process, a long stall): then the clock skips to the frame
+//!   due now, so receivers see a gap rather than a burst.
+//! * **End of clip:** the clip loops when [`Config::looping`](super::Config::looping)
+//!   (positions and RTP time keep increasing, RFC 3550 §5.1), else the
+//!   clock stops and [`Event::Ended`](super::Event::Ended) says so.
+//!
+//! Live sources (no duration) have no clock: their frames come when they
+//! come, through [`ServerSession::frame_header`].
+//!
+//! [`ServerSession::schedule_frames`]: super::ServerSession::schedule_frames
+//! [`ServerSession::frame_header`]: super::ServerSession::frame_header
+
+use super::MediaInfo;
+use crate::limits::FRAME_MAX_LATENESS_MS;
+use crate::{rtp, Duration, Instant};
+
+/// A frame of the clip due now, from
+/// [`ServerSession::poll_frame`](super::ServerSession::poll_frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DueFrame {
+    /// Index of the clip frame to send (`0..frames`).
+    pub index: u32,
+    /// Its position in the presentation: frames since the start times the
+    /// period, growing across loops (the media time of
+    /// [`frame_header`](super::ServerSession::frame_header)).
+    pub position: Duration,
+    /// The RTP header of its first packet: feed it to
+    /// [`jpeg::Packetizer::new`](crate::jpeg::Packetizer::new), then report
+    /// the packets with [`on_rtp_sent`](super::ServerSession::on_rtp_sent).
+    pub header: rtp::Repr,
+}
+
+/// Clock state (the due instant lives in the session's timer table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(crate) struct FrameClock {
+    /// Frame period in microseconds; 0 for a live source (no clock).
+    period_us: u32,
+    /// Frames in the clip.
+    frames: u32,
+    /// The next frame, counted from the clip's start across loops.
+    next: u32,
+    /// Frames are being handed out.
+    running: bool,
+    /// The clip ended (no looping): the next PLAY starts it again.
+    ended: bool,
+}
+
+/// What one step of the clock gives.
+pub(crate) enum Tick {
+    /// Nothing due (or no clock).
+    Idle,
+    /// The clip ended here (no looping).
+    Ended,
+    /// Frame `next` at `position`; the following one is due at `due`.
+    Frame {
+        index: u32,
+        position: Duration,
+        due: Instant,
+    },
+}
+
+impl FrameClock {
+    pub(crate) const fn new() -> Self {
+        FrameClock {
+            period_us: 0,
+            frames: 0,
+            next: 0,
+            running: false,
+            ended: false,
+        }
+    }
+
+    /// A clock for `info` (none for a live source or a rate of zero).
+    pub(crate) fn for_media(info: &MediaInfo) -> Self {
+        let mut c = FrameClock::new();
+        let (Some(duration), num, den) = (info.duration, info.framerate.num, info.framerate.den)
+        else {
+            return c;
+        };
+        if num == 0 || den == 0 {
+            return c;
+        }
+        // Rounded to the microsecond, as hosts compute their period.
+        let period = (1_000_000 * u64::from(den) + u64::from(num) / 2) / u64::from(num);
+        let Ok(period_us) = u32::try_from(period) else {
+            return c;
+        };
+        if period_us == 0 {
+            return c;
+        }
+        let frames = (duration.as_micros() + period / 2) / period;
+        c.period_us = period_us;
+        c.frames = u32::try_from(frames).unwrap_or(u32::MAX).max(1);
+        c
+    }
+
+    fn period(&self) -> Duration {
+        Duration::from_micros(u64::from(self.period_us))
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        self.running
+    }
+
+    /// PLAY: seeks to `start` (or resumes; restarts after the end) and
+    /// starts the clock. Returns whether it runs (a clip, not live).
+    pub(crate) fn play(&mut self, start: Option<Duration>) -> bool {
+        if self.period_us == 0 {
+            return false;
+        }
+        match start {
+            Some(t) => {
+                let at = t.as_micros() / u64::from(self.period_us);
+                self.next = u32::try_from(at).unwrap_or(u32::MAX).min(self.frames);
+                self.ended = false;
+            }
+            None if self.ended => {
+                self.next = 0;
+                self.ended = false;
+            }
+            None => {}
+        }
+        self.running = true;
+        true
+    }
+
+    pub(crate) fn stop(&mut self) {
+        self.running = false;
+    }
+
+    /// One step at `now` with the next frame due at `due`.
+    pub(crate) fn tick(&mut self, now: Instant, mut due: Instant, looping: bool) -> Tick {
+        if !self.running || due > now {
+            return Tick::Idle;
+        }
+        let period = u64::from(self.period_us.max(1));
+        let late = now.saturating_since(due);
+        if late > Duration::from_millis(FRAME_MAX_LATENESS_MS) {
+            let skip = late.as_micros() / period;
+            due = due + Duration::from_micros(skip * period);
+            self.next = self
+                .next
+                .saturating_add(u32::try_from(skip).unwrap_or(u32::MAX));
+        }
+        if self.next >= self.frames && !looping {
+            self.running = false;
+            self.ended = true;
+            return Tick::Ended;
+        }
+        let index = self.next % self.frames.max(1);
+        let position = Duration::from_micros(u64::from(self.next) * period);
+        self.next = self.next.saturating_add(1);
+        Tick::Frame {
+            index,
+            position,
+            due: due + self.period(),
+        }
+    }
+
+    /// Takes `leader`'s position (a multicast member taking over a shared
+    /// stream).
+    pub(crate) fn follow(&mut self, leader: &FrameClock) {
+        if self.running && self.period_us == leader.period_us && self.frames == leader.frames {
+            self.next = leader.next;
+            self.ended = leader.ended;
+        }
+    }
+}
