@@ -141,15 +141,7 @@ fn steady_state_streaming_does_not_allocate() {
             .to_string();
         let play = format!("PLAY {url} RTSP/1.0\r\nCSeq: 2\r\nSession: {id}\r\n\r\n");
         feed(&mut srv, idx, play.as_bytes(), start);
-        assert!(
-            srv.conns[idx]
-                .as_ref()
-                .unwrap()
-                .media
-                .as_ref()
-                .unwrap()
-                .playing
-        );
+        assert!(srv.conns[idx].as_ref().unwrap().core.is_playing());
     }
 
     // The counter itself works: one box is one allocation.

@@ -130,7 +130,7 @@ impl Server {
         self.conns.iter().enumerate().find_map(|(i, c)| {
             let m = c.as_ref()?.media.as_ref()?;
             let same = matches!(m.dest, MediaDestination::Udp { rtp, .. } if rtp == to);
-            (i != except && same && m.playing).then_some(i)
+            (i != except && same && m.drives && c.as_ref()?.core.is_playing()).then_some(i)
         })
     }
 
@@ -159,10 +159,9 @@ impl Server {
     /// Driver `idx` stops driving (PAUSE, TEARDOWN, expiry): a playing
     /// member takes over at the same position, sequence and timestamp.
     pub fn mcast_hand_over(&mut self, idx: usize, to: SocketAddr) {
-        let Some((pos, due, sender)) = self.conns.get(idx).and_then(|c| {
+        let Some((position, sender)) = self.conns.get(idx).and_then(|c| {
             let c = c.as_ref()?;
-            let m = c.media.as_ref()?;
-            Some((m.pos, m.next_due, *c.core.sender()))
+            Some((c.core.frame_position(), *c.core.sender()))
         }) else {
             return;
         };
@@ -171,10 +170,9 @@ impl Server {
         };
         if let Some(c) = self.conns.get_mut(next).and_then(Option::as_mut) {
             c.core.follow(&sender);
+            c.core.follow_frames(position);
             if let Some(m) = c.media.as_mut() {
-                m.pos = pos;
-                m.next_due = due;
-                m.playing = true;
+                m.drives = true;
                 tracing::info!("{}: now drives the multicast stream {to}", c.peer);
             }
         }
@@ -205,7 +203,7 @@ impl Server {
         };
         rtp.ip().is_multicast().then(|| McastRtcp {
             to: rtcp,
-            driver: m.playing,
+            driver: m.drives,
             alone: self.mcast_members(rtp, idx).is_empty(),
         })
     }

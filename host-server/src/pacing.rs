@@ -2,11 +2,14 @@
 //! at the frame rate, live frames fanned out as they arrive, and the core
 //! sessions' own timers (expiry, RTCP sender reports).
 //!
-//! Each frame's RTP header comes from the session
-//! (`ServerSession::frame_header`, 90 kHz timestamps from the frame's media
-//! time, RFC 2435 §3) and the packets sent are reported back
+//! Which clip frame is due when, with its RTP header, comes from the
+//! session's frame clock (`ServerSession::poll_frame`: start, seek, pause,
+//! lateness, end and looping, RFC 2326 §12.29, RFC 2435 §3); a live
+//! frame's header from `frame_header`. The packets sent are reported back
 //! (`on_rtp_sent`), so RTP-Info, sender reports and PAUSE/PLAY continuity
-//! stay the core's business.
+//! stay the core's business. The host only picks each session's phase of
+//! the frame period (`Server::grid_after`, `schedule_frames`), so sessions
+//! on one phase are served in one wake-up.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -21,33 +24,14 @@ use crate::session::Media;
 use crate::stream::{self, Outcome};
 use rtsp_core::session::MediaDestination;
 
-impl Source {
-    /// Frames of a clip; `None` for a live source.
-    pub fn clip_frames(&self) -> Option<usize> {
-        match self {
-            Source::Clip(c) => Some(c.frames.len()),
-            _ => None,
-        }
-    }
-}
-
 impl Server {
-    /// The earliest instant anything has to happen.
+    /// The earliest instant anything has to happen: each core session's
+    /// timeout, its next clip frame included.
     pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
         self.conns
             .iter()
             .flatten()
-            .filter_map(|c| {
-                let frame = c
-                    .media
-                    .as_ref()
-                    .filter(|m| m.playing && m.source.clip_frames().is_some())
-                    .map(|m| m.next_due);
-                match (c.core.poll_timeout(), frame) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
-            })
+            .filter_map(|c| c.core.poll_timeout())
             .min()
             .map(|d| d.max(now))
     }
@@ -73,10 +57,10 @@ impl Server {
         }
     }
 
-    /// Sends the clip frames of connection `idx` that are due by `now`.
+    /// Sends the clip frames of connection `idx` that its core session
+    /// hands out as due by `now` (the core's frame clock: position,
+    /// lateness, end and looping).
     pub fn send_due_frames(&mut self, idx: usize, now: Instant) {
-        let period = self.period;
-        let looping = self.cfg.looping;
         let mtu = self.cfg.mtu;
         let Server {
             conns,
@@ -93,29 +77,16 @@ impl Server {
         };
         let clip = clip.clone();
         let mut sent_tcp = false;
-        while m.playing && m.next_due <= now {
-            // Far behind (the process was stopped): skip ahead, no burst.
-            let late = now.saturating_since(m.next_due);
-            if late > Duration::from_millis(500) {
-                let skip = late.as_micros() / period.as_micros().max(1);
-                m.next_due = m.next_due + Duration::from_micros(skip * period.as_micros());
-                m.pos += skip as usize;
+        let clocked = c.core.frame_due().is_some();
+        while let Some(f) = c.core.poll_frame(now) {
+            if !m.drives {
+                // A multicast member: the group's driver sends this frame.
+                continue;
             }
-            if m.pos >= clip.frames.len() && !looping {
-                m.playing = false;
-                m.ended = true;
-                tracing::info!("{}: end of {} (--no-loop)", c.peer, clip.name);
-                break;
-            }
-            let media_time = Duration::from_micros(m.pos as u64 * period.as_micros());
-            let Some(repr) = c.core.frame_header(media_time) else {
-                // The session stopped playing without telling us yet.
-                m.playing = false;
-                break;
-            };
+            let index = f.index as usize;
             let r = stream::send_frame(
-                clip.frame(m.pos),
-                repr,
+                clip.frame(index),
+                f.header,
                 mtu,
                 m.dest,
                 scratch,
@@ -128,13 +99,16 @@ impl Server {
             {
                 c.core.on_rtp_sent(now, packets, octets);
             }
-            note_outcome(c.peer, m, r);
+            note_outcome(c.peer, m, index, r);
             sent_tcp |= matches!(m.dest, MediaDestination::Interleaved { .. });
-            m.pos += 1;
-            m.next_due = m.next_due + period;
         }
+        let stopped = clocked && c.core.frame_due().is_none();
         if sent_tcp {
             self.flush_conn(idx);
+        }
+        if stopped {
+            // The clip ended (Event::Ended, no --loop).
+            self.drain_session(idx, now);
         }
     }
 
@@ -205,7 +179,7 @@ impl Server {
                 continue;
             };
             let Some(m) = c.media.as_mut() else { continue };
-            if !m.playing || !matches!(&m.source, Source::Live(l) if Arc::ptr_eq(l, live)) {
+            if !m.drives || !matches!(&m.source, Source::Live(l) if Arc::ptr_eq(l, live)) {
                 continue;
             }
             let Some(repr) = c.core.frame_header(media_time) else {
@@ -218,7 +192,7 @@ impl Server {
             {
                 c.core.on_rtp_sent(now, packets, octets);
             }
-            note_outcome(c.peer, m, r);
+            note_outcome(c.peer, m, 0, r);
             let tcp = matches!(m.dest, MediaDestination::Interleaved { .. });
             if tcp {
                 self.flush_conn(idx);
@@ -227,8 +201,9 @@ impl Server {
     }
 }
 
-/// Counts a frame; logs drops (the first, then every 100th) and refusals.
-fn note_outcome(peer: SocketAddr, m: &mut Media, r: Outcome) {
+/// Counts a frame; logs drops (the first, then every 100th) and refusals
+/// (naming clip frame `index`).
+fn note_outcome(peer: SocketAddr, m: &mut Media, index: usize, r: Outcome) {
     let lost = match r {
         Outcome::Sent {
             packets, dropped, ..
@@ -239,7 +214,7 @@ fn note_outcome(peer: SocketAddr, m: &mut Media, r: Outcome) {
         }
         Outcome::Dropped => true,
         Outcome::Refused(e) => {
-            tracing::warn!("{peer}: frame {} of {} cannot be sent: {e}", m.pos, m.path);
+            tracing::warn!("{peer}: frame {index} of {} cannot be sent: {e}", m.path);
             return;
         }
     };

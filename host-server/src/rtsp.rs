@@ -154,7 +154,6 @@ impl Server {
 
     fn on_event(&mut self, idx: usize, ev: Event, now: Instant) {
         let first_due = self.grid_after(now, idx);
-        let fps = self.cfg.fps;
         let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
@@ -178,44 +177,44 @@ impl Server {
                     }
                 }
                 tracing::info!("{peer}: session {id} set up for {path}: {}", describe(dest));
-                c.media = Some(Media::new(id.to_string(), path, source, dest, now));
+                c.media = Some(Media::new(id.to_string(), path, source, dest));
                 self.sessions += 1;
                 if let Some(g) = group {
                     // Members report to the group (RFC 3550 §6).
                     self.mcast_listen(g);
                 }
             }
-            Event::Playing { start } => {
+            Event::Playing { .. } => {
                 let group = self.mcast_addr(idx);
-                if let Some(to) = group.filter(|&to| self.mcast_driver(to, idx).is_some()) {
-                    // The group's stream runs already: join it as it is.
-                    tracing::info!("{peer}: joins the multicast stream to {to}");
-                    return;
-                }
+                let joins = group.filter(|&to| self.mcast_driver(to, idx).is_some());
                 let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
                     return;
                 };
                 let Some(m) = c.media.as_mut() else { return };
-                if let (Some(frames), Some(t)) = (m.source.clip_frames(), start) {
-                    m.pos = ((t.as_micros() as f64 / 1e6) * fps).floor() as usize;
-                    m.pos = m.pos.min(frames);
-                    m.ended = false;
-                } else if m.ended {
-                    m.pos = 0;
-                    m.ended = false;
+                if let Some(to) = joins {
+                    // The group's stream runs already: join it as it is.
+                    tracing::info!("{peer}: joins the multicast stream to {to}");
+                    m.drives = false;
+                    return;
                 }
-                if !m.playing {
-                    m.playing = true;
-                    m.next_due = first_due;
-                }
+                m.drives = true;
+                // The core's frame clock starts now; move it to this
+                // connection's phase of the frame period (README "Pacing").
+                c.core.schedule_frames(first_due);
             }
             Event::Paused => {
-                let driving = c.media.as_ref().is_some_and(|m| m.playing);
+                let driving = c.media.as_ref().is_some_and(|m| m.drives);
                 if let Some(m) = c.media.as_mut() {
-                    m.playing = false;
+                    m.drives = false;
                 }
                 if let (true, Some(to)) = (driving, self.mcast_addr(idx)) {
                     self.mcast_hand_over(idx, to);
+                }
+            }
+            Event::Ended => {
+                if let Some(crate::media::Source::Clip(clip)) = c.media.as_ref().map(|m| &m.source)
+                {
+                    tracing::info!("{peer}: end of {} (--no-loop)", clip.name);
                 }
             }
             Event::TornDown => {
@@ -240,7 +239,6 @@ impl Server {
                     }
                 }
             }
-            Event::Ended => {}
             Event::Unauthorized { wrong_credentials } => {
                 // The exchange itself was logged with its 401.
                 tracing::info!(
@@ -279,7 +277,7 @@ impl Server {
         let Some(m) = self.conns.get(idx).and_then(|c| c.as_ref()?.media.as_ref()) else {
             return;
         };
-        if let (true, MediaDestination::Udp { rtp, .. }) = (m.playing, m.dest) {
+        if let (true, MediaDestination::Udp { rtp, .. }) = (m.drives, m.dest) {
             if rtp.ip().is_multicast() {
                 self.mcast_hand_over(idx, rtp);
             }

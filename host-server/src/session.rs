@@ -1,16 +1,17 @@
 //! The host side of a session. The RTSP state machine, the responses, the
 //! SDP, the RTP sender state (SSRC, sequence numbers, RTP clock) and RTCP
 //! all belong to `rtsp_core::session::server::ServerSession`; this module
-//! keeps what only the host knows: which clip a session plays, its position
-//! in it and when its next frame is due, and it implements the core's
-//! [`Host`] trait (catalogue, admission, randomness).
+//! keeps what only the host knows: which clip a session plays and where its
+//! packets go (the core's frame clock says which frame is due when), and it
+//! implements the core's [`Host`] trait (catalogue, admission, randomness,
+//! credentials).
 
 use std::hash::{BuildHasher, Hasher};
 
 use rtsp_core::rtsp::StatusCode;
 use rtsp_core::session::server::{Admission, Credentials, Host, MediaInfo, MulticastGroup};
 use rtsp_core::session::Framerate;
-use rtsp_core::{Duration, Instant};
+use rtsp_core::Duration;
 
 use crate::media::{Catalog, Source};
 use rtsp_core::session::MediaDestination;
@@ -26,14 +27,11 @@ pub struct Media {
     pub source: Source,
     /// Where RTP goes.
     pub dest: MediaDestination,
-    /// Index of the next clip frame (not wrapped; frame = pos % len).
-    pub pos: usize,
-    /// Between PLAY and PAUSE (or the end of a clip without --loop).
-    pub playing: bool,
-    /// The clip ended without --loop.
-    pub ended: bool,
-    /// When the next clip frame is due.
-    pub next_due: Instant,
+    /// Whether this session sends the frames its core hands out: false
+    /// for a multicast member that joined a running group stream (the
+    /// group's driver sends it, see `crate::multicast`) and for a paused
+    /// member. Which frame is due when is the core's (`poll_frame`).
+    pub drives: bool,
     /// Frames sent whole.
     pub frames: u64,
     /// RTP packets sent.
@@ -45,23 +43,14 @@ pub struct Media {
 }
 
 impl Media {
-    /// A stopped stream of `source` to `dest`.
-    pub fn new(
-        id: String,
-        path: String,
-        source: Source,
-        dest: MediaDestination,
-        now: Instant,
-    ) -> Media {
+    /// A stream of `source` to `dest`.
+    pub fn new(id: String, path: String, source: Source, dest: MediaDestination) -> Media {
         Media {
             id,
             path,
             source,
             dest,
-            pos: 0,
-            playing: false,
-            ended: false,
-            next_due: now,
+            drives: true,
             frames: 0,
             packets: 0,
             frames_dropped: 0,
