@@ -90,3 +90,48 @@ impl Looping {
         None
     }
 }
+
+/// The clip's frames by index (the core's frame clock says which is due,
+/// RFC 2326 §12.29 seeks included), read in order from flash: the next
+/// index costs one step; any other (a seek, a skip, a loop) reads again
+/// from the start, which takes well under a frame period for this clip.
+#[derive(Debug)]
+pub struct Frames {
+    frames: mjpeg::Frames<'static>,
+    /// Index of the frame `frames` yields next.
+    next: u32,
+}
+
+impl Default for Frames {
+    fn default() -> Self {
+        Frames {
+            frames: mjpeg::Frames::new(CLIP),
+            next: 0,
+        }
+    }
+}
+
+impl Frames {
+    /// Frame `index` of the clip (as [`check`] counts them), parsed for
+    /// RFC 2435; `None` past the end.
+    pub fn frame_at(&mut self, index: u32) -> Option<jpeg::Frame<'static>> {
+        if index < self.next {
+            *self = Frames::default();
+        }
+        for bytes in self.frames.by_ref() {
+            let bytes = match bytes {
+                Ok(b) => b,
+                // As `check`: damage between frames is passed over.
+                Err(e) if e.is_skip() => continue,
+                Err(_) => break,
+            };
+            let this = self.next;
+            self.next += 1;
+            if this == index {
+                // `check` parsed every frame at boot: this cannot fail.
+                return jpeg::Frame::parse(bytes).ok();
+            }
+        }
+        None
+    }
+}

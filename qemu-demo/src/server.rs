@@ -317,7 +317,7 @@ impl Server {
             client.rx.copy_within(used..client.len, 0);
             client.len -= used;
             drain(i, now, session, net, handle, &mut out[..]);
-            handle_events(i, now_us, session, &mut client.stream, &mut client.closing);
+            handle_events(i, session, &mut client.stream, &mut client.closing);
             socket = net.sockets.get_mut::<tcp::Socket>(handle);
         }
 
@@ -325,7 +325,7 @@ impl Server {
         if session.poll_timeout().is_some_and(|t| t <= now) {
             session.handle_timeout(now);
             drain(i, now, session, net, handle, &mut out[..]);
-            handle_events(i, now_us, session, &mut client.stream, &mut client.closing);
+            handle_events(i, session, &mut client.stream, &mut client.closing);
             socket = net.sockets.get_mut::<tcp::Socket>(handle);
         }
         if client.closing {
@@ -411,7 +411,6 @@ fn drain(
 /// Applies the session's events to the client's stream.
 fn handle_events(
     i: usize,
-    now_us: u64,
     session: &mut ServerSession,
     stream: &mut Option<Stream>,
     closing: &mut bool,
@@ -426,16 +425,8 @@ fn handle_events(
                 // A second SETUP on the session (new transport) replaces it.
                 *stream = Some(Stream::new(dest));
             }
-            Event::Playing { .. } => {
-                if let Some(s) = stream.as_mut() {
-                    s.play(now_us);
-                }
-            }
-            Event::Paused => {
-                if let Some(s) = stream.as_mut() {
-                    s.pause();
-                }
-            }
+            // The session's frame clock starts, seeks and stops the frames.
+            Event::Playing { .. } | Event::Paused => {}
             Event::TornDown => *stream = None,
             Event::Expired => {
                 // Interleaved media dies with its connection; UDP clients

@@ -1,5 +1,6 @@
-//! One client's RTP/JPEG stream: the clip's frames, paced at its frame rate
-//! (or as fast as the stack takes them, for the benchmark), cut into packets
+//! One client's RTP/JPEG stream: the clip's frames as the core session's
+//! frame clock hands them out (or as fast as the stack takes them, for the
+//! benchmark), cut into packets
 //! by `rtsp_core::jpeg::Packetizer` straight from flash into the socket's
 //! buffer (RFC 2435 §3; RFC 3550 §5.1 for the header).
 //!
@@ -14,12 +15,12 @@ use rtsp_core::rtp;
 use rtsp_core::rtsp::{interleaved_header, INTERLEAVED_HEADER_LEN};
 use rtsp_core::session::server::ServerSession;
 use rtsp_core::session::MediaDestination;
-use rtsp_core::{Duration, Instant};
+use rtsp_core::Instant;
 use smoltcp::socket::{tcp, udp};
 use smoltcp::wire::IpEndpoint;
 
 use crate::bench::RateMeter;
-use crate::clip::{self, Looping};
+use crate::clip;
 
 /// Largest RTP packet we send (RTP header included), so that with IP and
 /// UDP headers it fits one 1500-byte Ethernet frame.
@@ -42,17 +43,11 @@ pub fn endpoint(addr: core::net::SocketAddr) -> Option<IpEndpoint> {
 pub struct Stream {
     /// Destination of the packets (the session's, chosen by its SETUP).
     pub dest: MediaDestination,
-    clip: Looping,
+    clip: clip::Frames,
     packetizer: Option<Packetizer<'static>>,
-    /// Frames begun so far: the media time of the next frame is this many
-    /// frame periods (monotonic across loops of the clip and pauses).
-    frames: u64,
     /// Packets and payload octets of the frame in hand, for `on_rtp_sent`.
     frame_packets: u16,
     frame_octets: usize,
-    /// When the next frame is due, microseconds since boot.
-    due: u64,
-    playing: bool,
 }
 
 impl Stream {
@@ -60,13 +55,10 @@ impl Stream {
     pub fn new(dest: MediaDestination) -> Self {
         Stream {
             dest,
-            clip: Looping::default(),
+            clip: clip::Frames::default(),
             packetizer: None,
-            frames: 0,
             frame_packets: 0,
             frame_octets: 0,
-            due: 0,
-            playing: false,
         }
     }
 
@@ -75,52 +67,36 @@ impl Stream {
         self.packetizer.is_some()
     }
 
-    /// Starts or resumes sending at `now_us` (the session has fixed the
-    /// sequence number and RTP time of the next frame, RFC 2326 §12.33).
-    pub fn play(&mut self, now_us: u64) {
-        self.playing = true;
-        self.due = now_us;
-    }
-
-    /// Stops starting new frames; the frame being sent, if any, is
-    /// completed so receivers never see half a frame.
-    pub fn pause(&mut self) {
-        self.playing = false;
-    }
-
-    /// Starts the next frame if one is due; returns whether one is in hand.
+    /// Starts the frame the session's frame clock hands out as due, if
+    /// any (the core's policy for start, seek, pause, lateness and looping);
+    /// returns whether a frame is in hand. A frame in hand is finished even
+    /// after PAUSE, so receivers never see half a frame. With `fast` (the
+    /// `pace=fast` benchmark) every frame counts as due.
     fn frame_in_hand(&mut self, now_us: u64, fast: bool, session: &mut ServerSession) -> bool {
         if self.packetizer.is_some() {
             return true;
         }
-        if !self.playing || (!fast && now_us < self.due) {
-            return false;
-        }
-        let media_time = Duration::from_micros(self.frames * clip::FRAME_MICROS);
-        let Some(header) = session.frame_header(media_time) else {
+        let now = Instant::from_micros(now_us);
+        let at = match session.frame_due() {
+            Some(due) if fast => due.max(now),
+            _ => now,
+        };
+        let Some(due) = session.poll_frame(at) else {
             return false;
         };
-        let Some(frame) = self.clip.next_frame() else {
+        let Some(frame) = self.clip.frame_at(due.index) else {
+            defmt::warn!("clip frame {=u32} missing", due.index);
             return false;
         };
-        match Packetizer::new(&frame, MTU, header) {
+        match Packetizer::new(&frame, MTU, due.header) {
             Ok(p) => self.packetizer = Some(p),
             Err(e) => {
                 defmt::warn!("frame not packetized: {}", e);
                 return false;
             }
         }
-        self.frames += 1;
         self.frame_packets = 0;
         self.frame_octets = 0;
-        // The next frame is due one frame period later; after a stall longer
-        // than a frame (a slow TCP reader), restart the schedule from now
-        // rather than bursting to catch up.
-        self.due = if now_us > self.due + clip::FRAME_MICROS {
-            now_us
-        } else {
-            self.due
-        } + clip::FRAME_MICROS;
         true
     }
 

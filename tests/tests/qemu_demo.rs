@@ -638,3 +638,41 @@ fn a_password_build_refuses_ffmpeg_without_credentials_and_plays_with_them() {
     drop(rtsp);
     guest.assert_alive();
 }
+
+/// Seek (RFC 2326 §12.29, the core's frame clock): ffmpeg `-ss 2` asks
+/// for `Range: npt=2-`, and the first frame it receives is the clip's
+/// frame at 2 s (frame 20 at 10 fps), byte-exact in its scan data.
+#[test]
+fn ffmpeg_seek_receives_the_clips_frame_at_2_s_first() {
+    let mut guest = Guest::boot("");
+    let clip = clip_frames();
+    let want = scan_data(&clip[20]);
+    let scratch = Scratch::new("qemu-seek");
+    for transport in ["tcp", "udp"] {
+        let out = scratch.path(&format!("first-{transport}.mjpeg"));
+        let run = Command::new(peer("ffmpeg"))
+            .args([
+                "-nostdin",
+                "-v",
+                "error",
+                "-y",
+                "-rtsp_transport",
+                transport,
+            ])
+            .args(["-timeout", "20000000", "-ss", "2", "-i", &guest.url()])
+            .args(["-frames:v", "1", "-c", "copy", "-f", "mjpeg"])
+            .arg(&out)
+            .output()
+            .expect("ffmpeg runs");
+        assert!(
+            run.status.success(),
+            "{transport}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let got = std::fs::read(&out).expect("ffmpeg wrote the frame");
+        let got = scan_data(&got);
+        assert!(got == want, "{transport}: the first frame after -ss 2 is not the clip's frame 20 (it is frame {:?})",
+            clip.iter().position(|f| scan_data(f) == got));
+    }
+    guest.assert_alive();
+}
