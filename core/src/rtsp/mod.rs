@@ -29,6 +29,7 @@
 //! ```
 
 pub mod header;
+mod message;
 mod method;
 mod parse;
 mod scan;
@@ -38,8 +39,9 @@ mod write;
 
 use core::fmt;
 
+pub use message::{Header, Interleaved, Message, Request, Response, Status, Version};
 pub use method::Method;
-pub use parse::{parse, Header, Interleaved, Message, Request, Response, Status, Version};
+pub use parse::parse;
 pub use status::StatusCode;
 pub use write::{
     interleaved_header, MessageWriter, Sink, SliceSink, WriteSink, INTERLEAVED_HEADER_LEN,

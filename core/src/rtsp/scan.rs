@@ -185,3 +185,15 @@ mod ctl_tests {
         );
     }
 }
+
+/// `s` without leading and trailing blanks (SP, HTAB: RFC 2326 §15.1 LWS
+/// within a line).
+pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}

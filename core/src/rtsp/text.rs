@@ -8,7 +8,8 @@
 
 use core::ops::Range;
 
-use super::parse::{is_token, Header, Message, Request, Response, Status, Version};
+use super::message::{Header, Message, Request, Response, Status, Version};
+use super::scan::is_token;
 use super::{header, Error, Method, StatusCode};
 use crate::limits::{RTSP_MAX_BODY, RTSP_MAX_HEADERS, RTSP_MAX_LINE, RTSP_MAX_MESSAGE};
 

@@ -115,7 +115,7 @@ fn split_scheme(value: &str) -> Option<(&str, &str)> {
         Some((s, r)) => (s, trim_str(r)),
         None => (value, ""),
     };
-    (!scheme.is_empty() && scheme.bytes().all(crate::rtsp::parse::is_token))
+    (!scheme.is_empty() && scheme.bytes().all(crate::rtsp::scan::is_token))
         .then_some((scheme, rest))
 }
 

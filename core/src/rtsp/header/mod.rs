@@ -189,7 +189,7 @@ impl ContentLength {
     }
 
     pub(crate) fn parse_bytes(value: &[u8]) -> Option<Self> {
-        parse_decimal(super::parse::trim(value)).map(ContentLength)
+        parse_decimal(super::scan::trim(value)).map(ContentLength)
     }
 }
 
@@ -289,7 +289,7 @@ impl MethodSet {
     pub fn parse(value: &str) -> Result<Self, Error> {
         let mut set = Self::EMPTY;
         for token in value.split(',').map(trim_str).filter(|t| !t.is_empty()) {
-            if !token.bytes().all(super::parse::is_token) {
+            if !token.bytes().all(super::scan::is_token) {
                 return Err(invalid(names::PUBLIC));
             }
             set = set.with(Method::from_token(token));

@@ -71,6 +71,7 @@ pub mod multicast;
 mod reply;
 mod request;
 mod stream;
+mod target;
 
 use core::fmt;
 use core::net::{IpAddr, SocketAddr};

@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use super::request::STREAM_CONTROL;
+use super::target::STREAM_CONTROL;
 use super::{MediaInfo, Nonce, ServerSession};
 use crate::limits::RTSP_URL_MAX;
 use crate::rtsp::header::{
