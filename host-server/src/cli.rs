@@ -109,7 +109,7 @@ pub struct Args {
     /// `rtspsrc protocols=udp-mcast`) gets the path's stream on GROUP, each
     /// path on its own port pair from PORT [default 5004]. All members of
     /// a path share one stream (one send per packet) and its position.
-    #[arg(long, value_name = "GROUP[:PORT]", value_parser = crate::multicast::parse_group)]
+    #[arg(long, value_name = "GROUP[:PORT]", value_parser = crate::server::multicast::parse_group)]
     pub multicast: Option<(std::net::Ipv4Addr, u16)>,
 
     /// IP time-to-live of multicast packets (1: this subnet only).

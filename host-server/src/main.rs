@@ -2,20 +2,18 @@
 //! RTP/JPEG (RFC 3550, RFC 2435) on std sockets.
 //!
 //! All protocol logic lives in `rtsp-core`; this binary is the socket loop
-//! (`server`, `rtsp`), the media sources (`media`, `live`), the send path
-//! (`stream`, `udp`, `outbuf`) and the command line (`cli`, `banner`).
+//! (`server`, with its state by concern: connections in `server::rtsp`,
+//! the frame grid in `server::pacing`, groups in `server::multicast`), the
+//! media sources (`media`, `live`), the send path (`stream`, `udp`,
+//! `outbuf`), access control (`auth`) and the command line (`cli`,
+//! `banner`).
 
-#[cfg(test)]
-mod alloc_check;
 mod auth;
 mod banner;
 mod cli;
 mod live;
 mod media;
-mod multicast;
 mod outbuf;
-mod pacing;
-mod rtsp;
 mod server;
 mod session;
 mod stream;
@@ -83,7 +81,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
     let (mut srv, waker) = server::Server::bind(addr, catalog, cfg)
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     if let (Some(user), Some(password)) = (&args.user, &args.password) {
-        srv.auth = Some(auth::Auth::new(user, password, args.basic));
+        srv.set_auth(auth::Auth::new(user, password, args.basic));
         tracing::info!(
             "clients must authenticate as {user} ({})",
             if args.basic {
@@ -94,7 +92,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
         );
     }
     if let Some((group, port)) = args.multicast {
-        let groups = multicast::Groups::new(group, port, args.multicast_ttl);
+        let groups = server::multicast::Groups::new(group, port, args.multicast_ttl);
         srv.enable_multicast(groups)
             .map_err(|e| format!("--multicast {group}: {e}"))?;
         tracing::info!(
@@ -104,16 +102,14 @@ fn run(args: &cli::Args) -> Result<(), String> {
     }
     if let Some(name) = args.live_name() {
         let feed = live::spawn_stdin(name, fps, args.strict, waker);
-        srv.catalog
-            .insert(name.into(), Source::Live(feed.live.clone()));
-        srv.live = Some(feed);
+        srv.serve_live(name, feed);
     }
     let local = srv.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(
         "listening on {local} (RTSP), RTP/RTCP from UDP {}-{}, {}",
-        srv.rtp_port,
-        srv.rtp_port + 1,
-        if srv.rtp.gso() {
+        srv.rtp_port(),
+        srv.rtp_port() + 1,
+        if srv.gso() {
             "UDP GSO on"
         } else {
             "one datagram per send"
@@ -122,7 +118,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
     banner::print(
         &banner::url_host(args.bind),
         local.port(),
-        &srv.catalog,
+        srv.catalog(),
         args.looping(),
     );
     srv.run().map_err(|e| format!("event loop failed: {e}"))

@@ -33,6 +33,12 @@ use crate::session::Media;
 use crate::stream::SCRATCH;
 use crate::udp::RtpSocket;
 
+#[cfg(test)]
+mod alloc_check;
+pub mod multicast;
+mod pacing;
+mod rtsp;
+
 const LISTENER: Token = Token(0);
 const RTP: Token = Token(1);
 const RTCP: Token = Token(2);
@@ -71,61 +77,77 @@ pub struct Config {
 #[derive(Debug)]
 pub struct Conn {
     /// The socket.
-    pub stream: TcpStream,
+    stream: TcpStream,
     /// The RTSP peer; UDP media only ever goes to this address.
-    pub peer: SocketAddr,
+    peer: SocketAddr,
     /// Bytes received and not yet parsed.
     /// (Grows as requests need, up to [`INPUT_BUFFER`]: an idle client
     /// costs no buffer memory.)
-    pub input: Vec<u8>,
+    input: Vec<u8>,
     /// Responses and interleaved media waiting for the socket.
-    pub out: OutBuf,
+    out: OutBuf,
     /// The RTSP session state machine of this connection (rtsp-core).
-    pub core: ServerSession,
+    core: ServerSession,
     /// The host's media state, after SETUP.
-    pub media: Option<Media>,
+    media: Option<Media>,
     /// Path of the last admitted SETUP, until the session reports SetUp.
-    pub admitted: Option<String>,
+    admitted: Option<String>,
     /// First line of the request being answered, for the log.
-    pub last_request: Option<String>,
+    last_request: Option<String>,
     /// Close once `out` is flushed.
-    pub closing: bool,
+    closing: bool,
 }
 
-/// The whole server.
+/// The connections concern: every RTSP connection with its core session,
+/// and the bookkeeping across them (`rtsp`).
+#[derive(Debug, Default)]
+struct Connections {
+    /// Connections by token − FIRST_CONN.
+    slots: Vec<Option<Conn>>,
+    /// Client RTCP address → connection, to credit receiver reports.
+    rtcp_peers: HashMap<SocketAddr, usize>,
+    /// Sessions alive now.
+    sessions: usize,
+}
+
+/// The scheduler concern: the frame grid sessions are paced on and the
+/// packet scratch they share (`pacing`; which frame is due is each core
+/// session's frame clock).
+#[derive(Debug)]
+struct Scheduler {
+    /// Frame period for clips.
+    period: Duration,
+    /// Packet scratch space shared by all sessions.
+    scratch: Box<[u8]>,
+    /// The live feed, if any.
+    live: Option<LiveFeed>,
+}
+
+/// The whole server: sockets and settings, and its state by concern:
+/// connections (`rtsp`), scheduler (`pacing`), multicast (`multicast`).
 #[derive(Debug)]
 pub struct Server {
     poll: Poll,
     listener: TcpListener,
     /// Shared RTP socket (server_port, even).
-    pub rtp: RtpSocket,
+    rtp: RtpSocket,
     /// Shared RTCP socket (server_port + 1).
-    pub rtcp: RtpSocket,
+    rtcp: RtpSocket,
     /// The RTP port advertised in `server_port`.
-    pub rtp_port: u16,
-    /// Connections by token − FIRST_CONN.
-    pub conns: Vec<Option<Conn>>,
-    /// What is served.
-    pub catalog: Catalog,
-    /// The live feed, if any.
-    pub live: Option<LiveFeed>,
-    /// Settings.
-    pub cfg: Config,
+    rtp_port: u16,
     clock: std_embedded_time::StandardClock,
-    /// Packet scratch space shared by all sessions.
-    pub scratch: Box<[u8]>,
-    /// Client RTCP address → connection, to credit receiver reports.
-    pub rtcp_peers: HashMap<SocketAddr, usize>,
-    /// Sessions alive now.
-    pub sessions: usize,
-    /// Frame period for clips.
-    pub period: Duration,
+    /// Settings.
+    cfg: Config,
     /// Settings of every connection's core session.
-    pub session_config: session::server::Config,
+    session_config: session::server::Config,
+    /// What is served.
+    catalog: Catalog,
     /// Credentials required of clients, if any.
-    pub auth: Option<crate::auth::Auth>,
-    /// `--multicast` groups, if on (see `crate::multicast`).
-    pub multicast: Option<crate::multicast::Groups>,
+    auth: Option<crate::auth::Auth>,
+    conns: Connections,
+    sched: Scheduler,
+    /// `--multicast` groups, if on.
+    multicast: Option<multicast::Groups>,
 }
 
 /// Binds an even/odd UDP pair on `ip` for RTP and RTCP (RFC 3550 §11).
@@ -191,20 +213,47 @@ impl Server {
             rtp: RtpSocket::new(rtp, cfg.gso),
             rtcp: RtpSocket::new(rtcp, false),
             rtp_port,
-            conns: Vec::new(),
+            conns: Connections::default(),
             catalog,
-            live: None,
             cfg,
             clock,
-            scratch: vec![0u8; SCRATCH].into_boxed_slice(),
-            rtcp_peers: HashMap::new(),
-            sessions: 0,
-            period,
+            sched: Scheduler {
+                period,
+                scratch: vec![0u8; SCRATCH].into_boxed_slice(),
+                live: None,
+            },
             session_config,
             auth: None,
             multicast: None,
         };
         Ok((server, waker))
+    }
+
+    /// Requires `auth`'s user of every client (`--user`).
+    pub fn set_auth(&mut self, auth: crate::auth::Auth) {
+        self.auth = Some(auth);
+    }
+
+    /// Serves `feed`'s live source at path `name`.
+    pub fn serve_live(&mut self, name: &str, feed: LiveFeed) {
+        self.catalog
+            .insert(name.into(), crate::media::Source::Live(feed.live.clone()));
+        self.sched.live = Some(feed);
+    }
+
+    /// What is served.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The RTP port advertised in `server_port` (RTCP is the next).
+    pub fn rtp_port(&self) -> u16 {
+        self.rtp_port
+    }
+
+    /// Whether media goes out with UDP GSO.
+    pub fn gso(&self) -> bool {
+        self.rtp.gso()
     }
 
     /// The poller's registry, for sockets other modules own (the
@@ -234,7 +283,7 @@ impl Server {
     /// client's frame in one burst (which could overflow the socket buffer
     /// or a NIC queue with hundreds of clients).
     pub fn grid_after(&self, t: Instant, idx: usize) -> Instant {
-        let p = self.period.as_micros().max(1);
+        let p = self.sched.period.as_micros().max(1);
         let slot = (idx / SLOT_SESSIONS) % GRID_SLOTS;
         let phase = p * slot as u64 / GRID_SLOTS as u64;
         let k = t.as_micros().saturating_sub(phase).div_ceil(p);
@@ -261,8 +310,8 @@ impl Server {
                     RTP => self.drain_udp(false, now),
                     RTCP => self.drain_udp(true, now),
                     WAKER => self.drain_live(now),
-                    Token(t) if t >= crate::multicast::GROUP_TOKENS => {
-                        self.drain_group(t - crate::multicast::GROUP_TOKENS, now);
+                    Token(t) if t >= crate::server::multicast::GROUP_TOKENS => {
+                        self.drain_group(t - crate::server::multicast::GROUP_TOKENS, now);
                     }
                     Token(t) => {
                         let idx = t - FIRST_CONN;
@@ -301,11 +350,12 @@ impl Server {
         let _ = stream.set_nodelay(true);
         let idx = self
             .conns
+            .slots
             .iter()
             .position(Option::is_none)
             .unwrap_or_else(|| {
-                self.conns.push(None);
-                self.conns.len() - 1
+                self.conns.slots.push(None);
+                self.conns.slots.len() - 1
             });
         let token = Token(FIRST_CONN + idx);
         if let Err(e) = self
@@ -316,7 +366,7 @@ impl Server {
             tracing::warn!("{peer}: cannot register connection: {e}");
             return None;
         }
-        self.conns[idx] = Some(Conn {
+        self.conns.slots[idx] = Some(Conn {
             stream,
             peer,
             input: Vec::new(),
@@ -334,7 +384,7 @@ impl Server {
         let mut closed = false;
         let mut chunk = [0u8; 4096];
         loop {
-            let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+            let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
                 return;
             };
             let room = INPUT_BUFFER.saturating_sub(c.input.len()).min(chunk.len());
@@ -369,7 +419,7 @@ impl Server {
     /// Writes what the connection's socket takes; asks for writability
     /// while something is left.
     pub fn flush_conn(&mut self, idx: usize) {
-        let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+        let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
         let had = !c.out.is_empty();
@@ -401,12 +451,12 @@ impl Server {
 
     /// Ends a connection and the session it carries.
     pub fn close(&mut self, idx: usize, _now: Instant, why: &str) {
-        let peer = match self.conns.get(idx).and_then(Option::as_ref) {
+        let peer = match self.conns.slots.get(idx).and_then(Option::as_ref) {
             Some(c) => c.peer,
             None => return,
         };
         self.end_media(idx, why);
-        let Some(mut c) = self.conns.get_mut(idx).and_then(Option::take) else {
+        let Some(mut c) = self.conns.slots.get_mut(idx).and_then(Option::take) else {
             return;
         };
         let _ = self.poll.registry().deregister(&mut c.stream);

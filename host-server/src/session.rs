@@ -71,7 +71,7 @@ pub struct HostCtx<'a> {
     /// The path a SETUP was admitted for (the SetUp event names no path).
     pub admitted: Option<String>,
     /// `--multicast` groups, if on.
-    pub multicast: Option<&'a mut crate::multicast::Groups>,
+    pub multicast: Option<&'a mut crate::server::multicast::Groups>,
     /// `--user`: the credentials required, if any.
     pub auth: Option<&'a crate::auth::Auth>,
 }

@@ -29,6 +29,7 @@ impl Server {
     /// timeout, its next clip frame included.
     pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
         self.conns
+            .slots
             .iter()
             .flatten()
             .filter_map(|c| c.core.poll_timeout())
@@ -38,8 +39,8 @@ impl Server {
 
     /// Runs every connection's due timers and frames.
     pub fn on_timers(&mut self, now: Instant) {
-        for idx in 0..self.conns.len() {
-            let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+        for idx in 0..self.conns.slots.len() {
+            let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
                 continue;
             };
             if c.core.poll_timeout().is_some_and(|t| t <= now) {
@@ -49,6 +50,7 @@ impl Server {
             self.send_due_frames(idx, now);
             if self
                 .conns
+                .slots
                 .get(idx)
                 .is_some_and(|c| c.as_ref().is_some_and(|c| c.closing && c.out.is_empty()))
             {
@@ -63,12 +65,10 @@ impl Server {
     pub fn send_due_frames(&mut self, idx: usize, now: Instant) {
         let mtu = self.cfg.mtu;
         let Server {
-            conns,
-            scratch,
-            rtp,
-            ..
+            conns, sched, rtp, ..
         } = self;
-        let Some(c) = conns.get_mut(idx).and_then(Option::as_mut) else {
+        let scratch = &mut sched.scratch;
+        let Some(c) = conns.slots.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
         let Some(m) = c.media.as_mut() else { return };
@@ -115,7 +115,7 @@ impl Server {
     /// Frames from the live source: sent at once to all its sessions.
     pub fn drain_live(&mut self, now: Instant) {
         loop {
-            let Some(feed) = self.live.as_ref() else {
+            let Some(feed) = self.sched.live.as_ref() else {
                 return;
             };
             let Ok(msg) = feed.rx.try_recv() else { return };
@@ -137,7 +137,7 @@ impl Server {
                         }
                         Err(e) => tracing::warn!("live {}: frame skipped: {e}", live.name),
                     }
-                    if let Some(feed) = self.live.as_ref() {
+                    if let Some(feed) = self.sched.live.as_ref() {
                         feed.recycle(buf);
                     }
                 }
@@ -168,14 +168,12 @@ impl Server {
             .max(live.last_media_us.load(Ordering::Relaxed) + 1_000);
         live.last_media_us.store(us, Ordering::Relaxed);
         let media_time = Duration::from_micros(us);
-        for idx in 0..self.conns.len() {
+        for idx in 0..self.conns.slots.len() {
             let Server {
-                conns,
-                scratch,
-                rtp,
-                ..
+                conns, sched, rtp, ..
             } = self;
-            let Some(c) = conns.get_mut(idx).and_then(Option::as_mut) else {
+            let scratch = &mut sched.scratch;
+            let Some(c) = conns.slots.get_mut(idx).and_then(Option::as_mut) else {
                 continue;
             };
             let Some(m) = c.media.as_mut() else { continue };

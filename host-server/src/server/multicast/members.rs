@@ -209,7 +209,7 @@ impl Server {
     /// After a member's session ended: leave the group whose RTCP address
     /// is `at` (RFC 3550 §6) if no member is left.
     pub fn mcast_unlisten(&mut self, at: SocketAddr) {
-        let in_use = self.conns.iter().flatten().any(|c| {
+        let in_use = self.conns.slots.iter().flatten().any(|c| {
             c.media
                 .as_ref()
                 .is_some_and(|m| matches!(m.dest, MediaDestination::Udp { rtcp, .. } if rtcp == at))
@@ -275,7 +275,7 @@ impl Server {
         let rtp = SocketAddr::new(group.addr.into(), group.ports.rtp);
         let ip = from.ip().to_canonical();
         let mut credited = false;
-        for idx in 0..self.conns.len() {
+        for idx in 0..self.conns.slots.len() {
             if self.member_at(idx, rtp, ip) {
                 credited = true;
                 self.rtcp_to_session(idx, packet, now);
@@ -292,7 +292,7 @@ impl Server {
     /// Whether connection `idx` is a member of the group with RTP address
     /// `rtp` on the host that sent from `ip` (see the module documentation).
     fn member_at(&self, idx: usize, rtp: SocketAddr, ip: IpAddr) -> bool {
-        self.conns[idx].as_ref().is_some_and(|c| {
+        self.conns.slots[idx].as_ref().is_some_and(|c| {
             same_host(ip, c.peer.ip().to_canonical())
                 && c.media.as_ref().is_some_and(
                     |m| matches!(m.dest, MediaDestination::Udp { rtp: r, .. } if r == rtp),

@@ -62,7 +62,7 @@ static ALLOCATOR: Counting = Counting;
 
 /// Puts request bytes into connection `idx`'s input, as a read would.
 fn feed(srv: &mut Server, idx: usize, bytes: &[u8], now: Instant) {
-    let c = srv.conns[idx].as_mut().unwrap();
+    let c = srv.conns.slots[idx].as_mut().unwrap();
     c.input.extend_from_slice(bytes);
     srv.handle_input(idx, now);
 }
@@ -133,7 +133,7 @@ fn steady_state_streaming_does_not_allocate() {
     for (&idx, transport) in conns.iter().zip(&transports) {
         let setup = format!("SETUP {url} RTSP/1.0\r\nCSeq: 1\r\nTransport: {transport}\r\n\r\n");
         feed(&mut srv, idx, setup.as_bytes(), start);
-        let c = srv.conns[idx].as_ref().unwrap();
+        let c = srv.conns.slots[idx].as_ref().unwrap();
         let id = c
             .core
             .session_id()
@@ -141,7 +141,7 @@ fn steady_state_streaming_does_not_allocate() {
             .to_string();
         let play = format!("PLAY {url} RTSP/1.0\r\nCSeq: 2\r\nSession: {id}\r\n\r\n");
         feed(&mut srv, idx, play.as_bytes(), start);
-        assert!(srv.conns[idx].as_ref().unwrap().core.is_playing());
+        assert!(srv.conns.slots[idx].as_ref().unwrap().core.is_playing());
     }
 
     // The counter itself works: one box is one allocation.
@@ -173,7 +173,7 @@ fn steady_state_streaming_does_not_allocate() {
     let frames: u64 = conns
         .iter()
         .map(|&i| {
-            srv.conns[i]
+            srv.conns.slots[i]
                 .as_ref()
                 .unwrap()
                 .media

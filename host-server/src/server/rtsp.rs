@@ -19,7 +19,7 @@ impl Server {
     /// Hands every whole message buffered on connection `idx` to its
     /// session, draining the session after each one.
     pub fn handle_input(&mut self, idx: usize, now: Instant) {
-        let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+        let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
         // Take the buffer out so the session can read it while the server
@@ -30,13 +30,13 @@ impl Server {
         while start < len {
             let mut host = HostCtx {
                 catalog: &self.catalog,
-                sessions: self.sessions,
+                sessions: self.conns.sessions,
                 max_sessions: self.cfg.max_sessions,
                 admitted: None,
                 multicast: self.multicast.as_mut(),
                 auth: self.auth.as_ref(),
             };
-            let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+            let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
                 return;
             };
             let result = c.core.handle_input(now, &input[start..len], &mut host);
@@ -70,13 +70,14 @@ impl Server {
             self.drain_session(idx, now);
             if self
                 .conns
+                .slots
                 .get(idx)
                 .is_none_or(|c| c.as_ref().is_none_or(|c| c.closing))
             {
                 break;
             }
         }
-        let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+        let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
         let mut input = input;
@@ -86,7 +87,7 @@ impl Server {
 
     /// RTCP from a UDP client on our RTCP port: its session reads it.
     pub fn on_rtcp(&mut self, from: SocketAddr, payload: &[u8], now: Instant) {
-        let Some(&idx) = self.rtcp_peers.get(&from) else {
+        let Some(&idx) = self.conns.rtcp_peers.get(&from) else {
             return;
         };
         self.rtcp_to_session(idx, payload, now);
@@ -98,7 +99,7 @@ impl Server {
     /// a report on our stream into a receiver report event (RFC 3550
     /// §6.4.2).
     pub fn rtcp_to_session(&mut self, idx: usize, payload: &[u8], now: Instant) {
-        let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+        let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
         c.core.handle_rtcp(now, payload);
@@ -111,7 +112,7 @@ impl Server {
         self.mcast_sync(idx);
         let mcast = self.mcast_rtcp(idx);
         let Server { conns, rtcp, .. } = self;
-        let Some(c) = conns.get_mut(idx).and_then(Option::as_mut) else {
+        let Some(c) = conns.slots.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
         loop {
@@ -146,7 +147,10 @@ impl Server {
                 }
             }
         }
-        while let Some(ev) = self.conns[idx].as_mut().and_then(|c| c.core.poll_event()) {
+        while let Some(ev) = self.conns.slots[idx]
+            .as_mut()
+            .and_then(|c| c.core.poll_event())
+        {
             self.on_event(idx, ev, now);
         }
         self.flush_conn(idx);
@@ -154,7 +158,7 @@ impl Server {
 
     fn on_event(&mut self, idx: usize, ev: Event, now: Instant) {
         let first_due = self.grid_after(now, idx);
-        let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+        let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
         let peer = c.peer;
@@ -173,12 +177,12 @@ impl Server {
                 };
                 if let MediaDestination::Udp { rtcp, .. } = dest {
                     if !rtcp.ip().is_multicast() {
-                        self.rtcp_peers.insert(rtcp, idx);
+                        self.conns.rtcp_peers.insert(rtcp, idx);
                     }
                 }
                 tracing::info!("{peer}: session {id} set up for {path}: {}", describe(dest));
                 c.media = Some(Media::new(id.to_string(), path, source, dest));
-                self.sessions += 1;
+                self.conns.sessions += 1;
                 if let Some(g) = group {
                     // Members report to the group (RFC 3550 §6).
                     self.mcast_listen(g);
@@ -187,7 +191,7 @@ impl Server {
             Event::Playing { .. } => {
                 let group = self.mcast_addr(idx);
                 let joins = group.filter(|&to| self.mcast_driver(to, idx).is_some());
-                let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+                let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
                     return;
                 };
                 let Some(m) = c.media.as_mut() else { return };
@@ -234,7 +238,7 @@ impl Server {
                 self.end_media(idx, &why);
                 if tcp {
                     // RFC 2326 §12.37: nothing more will come on it.
-                    if let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) {
+                    if let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) {
                         c.closing = true;
                     }
                 }
@@ -274,7 +278,12 @@ impl Server {
 
     /// A leaving multicast driver hands the stream to another member.
     fn hand_over_if_driving(&mut self, idx: usize) {
-        let Some(m) = self.conns.get(idx).and_then(|c| c.as_ref()?.media.as_ref()) else {
+        let Some(m) = self
+            .conns
+            .slots
+            .get(idx)
+            .and_then(|c| c.as_ref()?.media.as_ref())
+        else {
             return;
         };
         if let (true, MediaDestination::Udp { rtp, .. }) = (m.drives, m.dest) {
@@ -286,13 +295,13 @@ impl Server {
 
     /// Forgets a session's media, releases its capacity, logs a summary.
     pub fn end_media(&mut self, idx: usize, why: &str) {
-        let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+        let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
         let Some(m) = c.media.take() else { return };
-        self.sessions = self.sessions.saturating_sub(1);
+        self.conns.sessions = self.conns.sessions.saturating_sub(1);
         if let MediaDestination::Udp { rtcp, .. } = m.dest {
-            self.rtcp_peers.remove(&rtcp);
+            self.conns.rtcp_peers.remove(&rtcp);
         }
         tracing::info!(
             "{}: session {} for {} ended ({why}): {} frames and {} packets sent, {} frames dropped, {} receiver reports",

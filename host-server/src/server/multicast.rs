@@ -127,7 +127,7 @@ impl Server {
     /// Index of the playing driver of the multicast stream of `path`
     /// (`addr` is the group's RTP address), other than `except`.
     pub fn mcast_driver(&self, to: SocketAddr, except: usize) -> Option<usize> {
-        self.conns.iter().enumerate().find_map(|(i, c)| {
+        self.conns.slots.iter().enumerate().find_map(|(i, c)| {
             let m = c.as_ref()?.media.as_ref()?;
             let same = matches!(m.dest, MediaDestination::Udp { rtp, .. } if rtp == to);
             (i != except && same && m.drives && c.as_ref()?.core.is_playing()).then_some(i)
@@ -138,6 +138,7 @@ impl Server {
     /// whose core session is playing.
     pub fn mcast_members(&self, to: SocketAddr, except: usize) -> Vec<usize> {
         self.conns
+            .slots
             .iter()
             .enumerate()
             .filter_map(|(i, c)| {
@@ -151,7 +152,7 @@ impl Server {
 
     /// Connection `idx`'s multicast RTP address, if it is a member.
     pub fn mcast_addr(&self, idx: usize) -> Option<SocketAddr> {
-        let c = self.conns.get(idx)?.as_ref()?;
+        let c = self.conns.slots.get(idx)?.as_ref()?;
         let g = c.core.multicast()?;
         Some(SocketAddr::new(g.addr.into(), g.ports.rtp))
     }
@@ -159,7 +160,7 @@ impl Server {
     /// Driver `idx` stops driving (PAUSE, TEARDOWN, expiry): a playing
     /// member takes over at the same position, sequence and timestamp.
     pub fn mcast_hand_over(&mut self, idx: usize, to: SocketAddr) {
-        let Some((position, sender)) = self.conns.get(idx).and_then(|c| {
+        let Some((position, sender)) = self.conns.slots.get(idx).and_then(|c| {
             let c = c.as_ref()?;
             Some((c.core.frame_position(), *c.core.sender()))
         }) else {
@@ -168,7 +169,7 @@ impl Server {
         let Some(&next) = self.mcast_members(to, idx).first() else {
             return;
         };
-        if let Some(c) = self.conns.get_mut(next).and_then(Option::as_mut) {
+        if let Some(c) = self.conns.slots.get_mut(next).and_then(Option::as_mut) {
             c.core.follow(&sender);
             c.core.follow_frames(position);
             if let Some(m) = c.media.as_mut() {
@@ -187,17 +188,17 @@ impl Server {
         let Some(d) = self.mcast_driver(to, idx) else {
             return;
         };
-        let Some(sender) = self.conns[d].as_ref().map(|c| *c.core.sender()) else {
+        let Some(sender) = self.conns.slots[d].as_ref().map(|c| *c.core.sender()) else {
             return;
         };
-        if let Some(c) = self.conns.get_mut(idx).and_then(Option::as_mut) {
+        if let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) {
             c.core.follow(&sender);
         }
     }
 
     /// Where member `idx`'s RTCP goes and whether it may: see [`McastRtcp`].
     pub fn mcast_rtcp(&self, idx: usize) -> Option<McastRtcp> {
-        let m = self.conns.get(idx)?.as_ref()?.media.as_ref()?;
+        let m = self.conns.slots.get(idx)?.as_ref()?.media.as_ref()?;
         let MediaDestination::Udp { rtp, rtcp } = m.dest else {
             return None;
         };
