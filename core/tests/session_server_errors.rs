@@ -429,3 +429,34 @@ fn real_clients_requests_are_answered() {
         assert!(replies.iter().any(|r| header(r, "RTP-Info").is_some()));
     }
 }
+
+/// The one input loop of every host: `read_input` says what to do with
+/// the buffer — read more, drop a message, or answer and close.
+#[test]
+fn read_input_steps_for_the_hosts_loop() {
+    use rtsp_core::session::server::Step;
+    let (mut s, mut h, now) = server();
+    let two =
+        b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\nOPTIONS * RTSP/1.0\r\nCSeq: 2\r\n\r\nOPTIONS * RTSP";
+    let mut buf = [0u8; 1024];
+    let Step::Used(n) = s.read_input(now, two, &mut h) else {
+        panic!("first message")
+    };
+    assert_eq!(
+        s.read_input(now, &two[n..], &mut h),
+        Step::Drain,
+        "answer not drained yet"
+    );
+    assert!(s.poll_transmit(now, &mut buf).unwrap().is_some());
+    let Step::Used(m) = s.read_input(now, &two[n..], &mut h) else {
+        panic!("second message")
+    };
+    assert!(s.poll_transmit(now, &mut buf).unwrap().is_some());
+    assert_eq!(s.read_input(now, &two[n + m..], &mut h), Step::NeedMore);
+    assert_eq!(
+        s.read_input(now, b"OPTIONS * HTTP/1.1\r\nCSeq: 3\r\n\r\n", &mut h),
+        Step::Close(rtsp_core::rtsp::Error::Version)
+    );
+    let tx = s.poll_transmit(now, &mut buf).unwrap().unwrap();
+    expect(std::str::from_utf8(&buf[..tx.len]).unwrap(), 505, "3");
+}

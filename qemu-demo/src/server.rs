@@ -8,8 +8,8 @@ use core::net::IpAddr;
 
 use rtsp_core::rtsp::header::names;
 use rtsp_core::rtsp::{self, Header, Message, MessageWriter, SliceSink, Status, StatusCode};
-use rtsp_core::session::server::{self, Admission, Event, MediaInfo, ServerSession};
-use rtsp_core::session::{Destination, Error, Framerate, Input, MediaDestination};
+use rtsp_core::session::server::{self, Admission, Event, MediaInfo, ServerSession, Step};
+use rtsp_core::session::{Destination, Framerate, MediaDestination};
 use rtsp_core::{Duration, Instant};
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::{tcp, udp};
@@ -296,20 +296,16 @@ impl Server {
             client.len += n;
         }
         while client.len > 0 && !client.closing {
-            let used = match session.handle_input(now, &client.rx[..client.len], catalogue) {
-                // A request that fills `rx` without ending is the core's
-                // to refuse (413, `Config::input_capacity`).
-                Ok(Input::Partial) => break,
-                Ok(Input::Consumed(used)) | Ok(Input::Rtp { consumed: used, .. }) => used,
-                Err(Error::Rtsp(e)) => {
-                    // The core queued its answer (400, 413 or 505); the
-                    // message boundary is lost.
+            let used = match session.read_input(now, &client.rx[..client.len], catalogue) {
+                Step::NeedMore => break,
+                Step::Used(used) => used,
+                Step::Close(e) => {
                     defmt::warn!("client {=usize}: unreadable request: {}", i, e);
                     client.closing = true;
                     client.len
                 }
-                Err(e) => {
-                    defmt::warn!("client {=usize}: {}", i, e);
+                Step::Drain => {
+                    defmt::warn!("client {=usize}: session output not drained", i);
                     break;
                 }
             };

@@ -7,8 +7,8 @@
 use std::net::SocketAddr;
 
 use rtsp_core::limits;
-use rtsp_core::session::server::Event;
-use rtsp_core::session::{Destination, Error, Input};
+use rtsp_core::session::server::{Event, Step};
+use rtsp_core::session::Destination;
 use rtsp_core::Instant;
 
 use crate::server::Server;
@@ -39,21 +39,17 @@ impl Server {
             let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
                 return;
             };
-            let result = c.core.handle_input(now, &input[start..len], &mut host);
+            let step = c.core.read_input(now, &input[start..len], &mut host);
             if let Some(path) = host.admitted.take() {
                 c.admitted = Some(path);
             }
-            match result {
-                // A request that fills the buffer without ending is the
-                // core's to refuse (413, `Config::input_capacity`).
-                Ok(Input::Partial) => break,
-                Ok(Input::Consumed(n)) | Ok(Input::Rtp { consumed: n, .. }) => {
+            match step {
+                Step::NeedMore => break,
+                Step::Used(n) => {
                     c.last_request = request_line(&input[start..start + n]);
                     start += n;
                 }
-                Err(Error::Rtsp(e)) => {
-                    // The core queued its answer (400, 413 or 505); the
-                    // message boundary is lost.
+                Step::Close(e) => {
                     tracing::info!(
                         "{}: unreadable request ({e}): answering and closing",
                         c.peer
@@ -62,8 +58,8 @@ impl Server {
                     c.closing = true;
                     start = len;
                 }
-                Err(e) => {
-                    tracing::warn!("{}: session refused input: {e}", c.peer);
+                Step::Drain => {
+                    tracing::warn!("{}: session output not drained", c.peer);
                     break;
                 }
             }

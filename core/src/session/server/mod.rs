@@ -12,8 +12,10 @@
 //! # Call order
 //!
 //! 1. [`ServerSession::new`] when a TCP connection is accepted.
-//! 2. For each chunk read from TCP: [`handle_input`](ServerSession::handle_input)
-//!    (one message per call; repeat while it returns `Consumed`), and for
+//! 2. For each chunk read from TCP: [`read_input`](ServerSession::read_input)
+//!    (one message per call, a [`Step`] saying what to do with the buffer;
+//!    [`handle_input`](ServerSession::handle_input) is the same with the
+//!    raw result), and for
 //!    each RTCP datagram from the peer: [`handle_rtcp`](ServerSession::handle_rtcp).
 //! 3. After each call, drain [`poll_transmit`](ServerSession::poll_transmit)
 //!    (responses and RTCP) and [`poll_event`](ServerSession::poll_event).
@@ -115,6 +117,26 @@ pub struct MediaInfo {
 pub struct FramePosition {
     clock: clock::FrameClock,
     due: Option<Instant>,
+}
+
+/// What a host does next with its receive buffer, from
+/// [`ServerSession::read_input`]: the one input loop of every host (read,
+/// step, drain, repeat), so no host decides what to do with bad input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Step {
+    /// No whole message is buffered: read more from the connection.
+    NeedMore,
+    /// One message (or interleaved frame) was used: drop this many bytes
+    /// from the front, drain the session, step again.
+    Used(usize),
+    /// The input cannot be read: the answer (400, 413 or 505) is queued.
+    /// Drain it, drop all buffered input and close the connection once it
+    /// is sent (the message boundary is lost).
+    Close(rtsp::Error),
+    /// An earlier answer is still queued (the host did not drain): drain,
+    /// then step again.
+    Drain,
 }
 
 /// The host's answer to a new session (RFC 2326 §11.3.3, §11.5.3).
@@ -404,6 +426,17 @@ impl ServerSession {
                 Ok(Input::Consumed(used))
             }
             Err(e) => self.refuse_input(input, e),
+        }
+    }
+
+    /// [`handle_input`](Self::handle_input) as the one decision a host's
+    /// input loop needs (see [`Step`]).
+    pub fn read_input<H: Host>(&mut self, now: Instant, input: &[u8], host: &mut H) -> Step {
+        match self.handle_input(now, input, host) {
+            Ok(Input::Partial) => Step::NeedMore,
+            Ok(Input::Consumed(n) | Input::Rtp { consumed: n, .. }) => Step::Used(n),
+            Err(Error::Rtsp(e)) => Step::Close(e),
+            Err(_) => Step::Drain,
         }
     }
 
