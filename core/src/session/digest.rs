@@ -117,15 +117,21 @@ pub(crate) struct Hex8(pub(crate) u32);
 
 impl Hex8 {
     pub(crate) fn digits(self) -> [u8; 8] {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut out = [b'0'; 8];
-        for (i, slot) in out.iter_mut().enumerate() {
-            let shift = 28 - 4 * i as u32;
-            let nibble = (self.0 >> shift) & 0xf;
-            *slot = HEX.get(nibble as usize).copied().unwrap_or(b'0');
-        }
-        out
+        lower_hex(u64::from(self.0))
     }
+}
+
+/// The low `N` nibbles of `value` as lowercase hex digits, most
+/// significant first (nc-value, nonces).
+pub(crate) fn lower_hex<const N: usize>(value: u64) -> [u8; N] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'0'; N];
+    for (i, slot) in out.iter_mut().enumerate() {
+        let shift = 4 * (N - 1 - i) as u32;
+        let nibble = value.checked_shr(shift).unwrap_or(0) & 0xf;
+        *slot = HEX.get(nibble as usize).copied().unwrap_or(b'0');
+    }
+    out
 }
 
 impl fmt::Display for Hex8 {

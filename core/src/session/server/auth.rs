@@ -11,7 +11,7 @@ use core::fmt;
 
 use crate::rtsp::header::{names, Authorization, Scheme};
 use crate::rtsp::{Method, Request};
-use crate::session::digest::{BasicToken, DigestInput};
+use crate::session::digest::{lower_hex, BasicToken, DigestInput};
 
 /// A Digest nonce (RFC 2617 §3.2.1): 64 bits from the host's random source
 /// (RFC 4086 wants it unpredictable), written as 16 hex digits. The host
@@ -24,14 +24,8 @@ impl Nonce {
     /// A fresh nonce from the host's random source (its
     /// [`Host::random_u32`], or whatever feeds it).
     pub fn generate(mut random_u32: impl FnMut() -> u32) -> Nonce {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let n = u64::from(random_u32()) << 32 | u64::from(random_u32());
-        let mut out = [b'0'; 16];
-        for (i, slot) in out.iter_mut().enumerate() {
-            let nibble = (n >> (60 - 4 * i)) & 0xf;
-            *slot = HEX.get(nibble as usize).copied().unwrap_or(b'0');
-        }
-        Nonce(out)
+        Nonce(lower_hex(n))
     }
 
     /// The hex digits.
