@@ -251,6 +251,36 @@ impl core::error::Error for Error {}
 /// 30000/1001 is exact; the same type the SDP module reads and writes.
 pub use crate::sdp::Framerate;
 
+/// Writes the compound RTCP packet `packets` (RFC 3550 §6.1) for
+/// `transport` into `buf`: as it is for UDP, behind the `$` header on the
+/// transport's RTCP channel when interleaved (RFC 2326 §10.12). Both
+/// sessions send RTCP through here, so the framing is written once.
+pub(crate) fn write_rtcp(
+    packets: &[crate::rtcp::Packet<'_>],
+    transport: MediaTransport,
+    buf: &mut [u8],
+) -> Result<usize, Error> {
+    let offset = match transport {
+        MediaTransport::Interleaved { .. } => rtsp::INTERLEAVED_HEADER_LEN,
+        MediaTransport::Udp { .. } => 0,
+    };
+    let total = offset
+        + packets
+            .iter()
+            .map(crate::rtcp::Packet::buffer_len)
+            .sum::<usize>();
+    let too_small = Error::BufferTooSmall { required: total };
+    let out = buf.get_mut(..total).ok_or(too_small)?;
+    let (head, body) = out.split_at_mut(offset);
+    crate::rtcp::emit_compound(packets, body).map_err(|_| too_small)?;
+    if let MediaTransport::Interleaved { channels } = transport {
+        let h =
+            rtsp::interleaved_header(channels.rtcp_channel(), total - offset).ok_or(too_small)?;
+        head.copy_from_slice(&h);
+    }
+    Ok(total)
+}
+
 /// 90 kHz RTP ticks in `d` (RFC 2435 §3), modulo 2^32 as RTP timestamps are.
 pub(crate) fn ticks_90k(d: crate::Duration) -> u32 {
     // u64 micros * 9 / 100 cannot overflow for any Duration below ~65k years.

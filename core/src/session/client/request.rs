@@ -99,23 +99,6 @@ impl<const AUTH: usize> ClientSession<AUTH> {
         };
         let sdes = rtcp::Sdes::cname(self.config.ssrc, self.config.user_agent);
         let packets = [rtcp::Packet::Rr(rr), rtcp::Packet::Sdes(sdes)];
-        let offset = if matches!(transport, MediaTransport::Interleaved { .. }) {
-            4
-        } else {
-            0
-        };
-        let total = offset + packets.iter().map(rtcp::Packet::buffer_len).sum::<usize>();
-        let out = buf
-            .get_mut(..total)
-            .ok_or(Error::BufferTooSmall { required: total })?;
-        let (head, body) = out.split_at_mut(offset);
-        rtcp::emit_compound(&packets, body)
-            .map_err(|_| Error::BufferTooSmall { required: total })?;
-        if let MediaTransport::Interleaved { channels } = transport {
-            let h = crate::rtsp::interleaved_header(channels.rtcp_channel(), total - 4)
-                .ok_or(Error::BufferTooSmall { required: total })?;
-            head.copy_from_slice(&h);
-        }
-        Ok(total)
+        crate::session::write_rtcp(&packets, transport, buf)
     }
 }

@@ -165,21 +165,7 @@ impl RtpSender {
         ];
         let count = if what == RtcpQueue::Bye { 3 } else { 2 };
         let packets = packets.get_mut(..count).unwrap_or_default();
-        let interleaved = matches!(transport, MediaTransport::Interleaved { .. });
-        let offset = if interleaved { 4 } else { 0 };
-        let total: usize = offset + packets.iter().map(rtcp::Packet::buffer_len).sum::<usize>();
-        let out = buf
-            .get_mut(..total)
-            .ok_or(Error::BufferTooSmall { required: total })?;
-        let (head, body) = out.split_at_mut(offset);
-        rtcp::emit_compound(packets, body)
-            .map_err(|_| Error::BufferTooSmall { required: total })?;
-        if let MediaTransport::Interleaved { channels } = transport {
-            let h = crate::rtsp::interleaved_header(channels.rtcp_channel(), total - 4)
-                .ok_or(Error::BufferTooSmall { required: total })?;
-            head.copy_from_slice(&h);
-        }
-        Ok(total)
+        crate::session::write_rtcp(packets, transport, buf)
     }
 
     /// Reads a compound packet from the client; a report block about our
