@@ -224,8 +224,8 @@ impl Pair {
                 .handle_input(self.now, bytes, &mut self.host)
                 .unwrap()
             {
-                Input::Consumed(n) => bytes = &bytes[n..],
-                other => panic!("server input {other:?}"),
+                Input::Consumed(n) | Input::Rtcp { consumed: n, .. } => bytes = &bytes[n..],
+                Input::Partial => panic!("server input ends inside a message"),
             }
             // Responses must go out before the next message is read.
             self.drain_server_to_client();

@@ -460,3 +460,28 @@ fn read_input_steps_for_the_hosts_loop() {
     let tx = s.poll_transmit(now, &mut buf).unwrap().unwrap();
     expect(std::str::from_utf8(&buf[..tx.len]).unwrap(), 505, "3");
 }
+
+/// RFC 2326 §10.12: interleaved RTCP from the client on the session's
+/// channel is read by the session and handed to the host as an input
+/// event; a frame on another channel is only consumed.
+#[test]
+fn interleaved_rtcp_is_an_input_event() {
+    use rtsp_core::session::Input;
+    let (mut s, mut h, now, _) = set_up();
+    // An empty receiver report (RFC 3550 §6.4.2), SSRC 9.
+    let rr = [0x80, 201, 0, 1, 0, 0, 0, 9];
+    let mut framed = vec![b'$', 1, 0, 8];
+    framed.extend_from_slice(&rr);
+    assert_eq!(
+        s.handle_input(now, &framed, &mut h),
+        Ok(Input::Rtcp {
+            consumed: 12,
+            packet: &rr
+        })
+    );
+    framed[1] = 5;
+    assert_eq!(
+        s.handle_input(now, &framed, &mut h),
+        Ok(Input::Consumed(12))
+    );
+}

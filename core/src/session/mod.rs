@@ -11,7 +11,7 @@
 //!     match session.handle_input(now, &rx[..n], &mut host)? {
 //!         Input::Partial => { /* read more from TCP */ }
 //!         Input::Consumed(used) => { rx.drain(..used); }
-//!         Input::Rtp { consumed, packet } => { depacketize(packet); rx.drain(..consumed); }
+//!         Input::Rtcp { consumed, .. } => { rx.drain(..consumed); } // already read
 //!     }
 //!     session.handle_rtcp(now, &rtcp_datagram);      // from the RTCP UDP socket
 //!     if session.poll_timeout().is_some_and(|t| t <= now) { session.handle_timeout(now); }
@@ -83,21 +83,24 @@ pub struct Transmit {
     pub len: usize,
 }
 
-/// What `handle_input` did with the bytes it was given.
+/// What a server session's `handle_input` did with the bytes it was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Input<'a> {
     /// The bytes end inside a message: read more and call again with the
     /// whole (extended) buffer.
     Partial,
-    /// One message (or interleaved RTCP frame) was used: drop `0` bytes.
+    /// One message (or an interleaved frame on no channel of ours) was
+    /// used: drop this many bytes.
     Consumed(usize),
-    /// An interleaved RTP packet (RFC 2326 §10.12) for the host's
-    /// depacketizer; drop `consumed` bytes afterwards.
-    Rtp {
+    /// Interleaved RTCP from the client on the session's RTCP channel
+    /// (RFC 2326 §10.12), already read as by `handle_rtcp` (liveness,
+    /// receiver reports); the packet is there for the host's log or
+    /// capture. Drop `consumed` bytes.
+    Rtcp {
         /// Bytes to drop from the input.
         consumed: usize,
-        /// The RTP packet.
+        /// The RTCP compound packet (RFC 3550 §6.1).
         packet: &'a [u8],
     },
 }

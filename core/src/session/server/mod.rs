@@ -396,12 +396,12 @@ impl ServerSession {
     /// or one that fills [`Config::input_capacity`] without ending (RFC
     /// 2326 §11.4.12); 400 for anything else. CSeq is echoed when it can
     /// be found.
-    pub fn handle_input<H: Host>(
+    pub fn handle_input<'i, H: Host>(
         &mut self,
         now: Instant,
-        input: &[u8],
+        input: &'i [u8],
         host: &mut H,
-    ) -> Result<Input<'static>, Error> {
+    ) -> Result<Input<'i>, Error> {
         if self.pending.is_some() {
             return Err(Error::TransmitPending);
         }
@@ -418,6 +418,10 @@ impl ServerSession {
                     Message::Interleaved(frame) => {
                         if self.rtcp_channel() == Some(frame.channel) {
                             self.handle_rtcp(now, frame.payload);
+                            return Ok(Input::Rtcp {
+                                consumed: used,
+                                packet: frame.payload,
+                            });
                         }
                     }
                     // A client never sends responses we asked for; ignore.
@@ -434,7 +438,7 @@ impl ServerSession {
     pub fn read_input<H: Host>(&mut self, now: Instant, input: &[u8], host: &mut H) -> Step {
         match self.handle_input(now, input, host) {
             Ok(Input::Partial) => Step::NeedMore,
-            Ok(Input::Consumed(n) | Input::Rtp { consumed: n, .. }) => Step::Used(n),
+            Ok(Input::Consumed(n) | Input::Rtcp { consumed: n, .. }) => Step::Used(n),
             Err(Error::Rtsp(e)) => Step::Close(e),
             Err(_) => Step::Drain,
         }
@@ -442,7 +446,7 @@ impl ServerSession {
 
     /// Queues the answer to input that cannot be read (see
     /// [`handle_input`](Self::handle_input)).
-    fn refuse_input(&mut self, input: &[u8], e: rtsp::Error) -> Result<Input<'static>, Error> {
+    fn refuse_input<'i>(&mut self, input: &[u8], e: rtsp::Error) -> Result<Input<'i>, Error> {
         let status = match e {
             rtsp::Error::Version => StatusCode::VersionNotSupported,
             rtsp::Error::MessageTooLarge { .. } | rtsp::Error::BodyTooLarge { .. } => {
