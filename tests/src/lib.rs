@@ -184,10 +184,27 @@ impl Proc {
     }
 }
 
+/// Lines of a process's output shown when a test fails with it running.
+const OUTPUT_ON_FAILURE: usize = 300;
+
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failing test says what its processes said: the last lines of
+        // each, so a peer's complaint comes with the server's side of it.
+        if thread::panicking() {
+            let lines = self.lines.lock().map(|l| l.clone()).unwrap_or_default();
+            let from = lines.len().saturating_sub(OUTPUT_ON_FAILURE);
+            eprintln!(
+                "---- last {} lines of {} ----",
+                lines.len() - from,
+                self.name
+            );
+            for l in &lines[from..] {
+                eprintln!("{l}");
+            }
+        }
     }
 }
 
@@ -261,4 +278,34 @@ fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Checks what a `gst-launch-1.0 -e … identity eos-after=N …` run printed:
+/// it reached EOS with no error or decoder warning before it. After EOS,
+/// while the pipeline shuts down, rtspsrc (GStreamer 1.22) can race its own
+/// PAUSE against its TEARDOWN and fail to send on the connection it has
+/// just closed ("Could not send message. (Received end-of-file)"), which
+/// also makes gst-launch exit non-zero; that one error, after every frame
+/// was played, is no fault of the stream and is let through. Returns the
+/// reason otherwise.
+pub fn gst_played(out: &str) -> Result<(), String> {
+    let Some(eos) = out.find("Got EOS from element") else {
+        return Err("no EOS".into());
+    };
+    let (played, shutdown) = out.split_at(eos);
+    if played.contains("ERROR") {
+        return Err("an error before EOS".into());
+    }
+    if played
+        .lines()
+        .any(|l| l.contains("WARNING") && l.contains("jpegdec"))
+    {
+        return Err("a decoder warning before EOS".into());
+    }
+    let errors = shutdown.matches("ERROR").count();
+    let races = shutdown.matches("(Received end-of-file)").count();
+    if errors > races {
+        return Err("an error at shutdown other than rtspsrc's send race".into());
+    }
+    Ok(())
 }
