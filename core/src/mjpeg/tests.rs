@@ -15,6 +15,23 @@ fn lab(frames: &[&[u8]]) -> std::vec::Vec<u8> {
     v
 }
 
+/// A reader that hands out at most 3 bytes a call, so frames always
+/// straddle reads.
+struct Slow<'a>(&'a [u8]);
+
+impl embedded_io::ErrorType for Slow<'_> {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Read for Slow<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let n = buf.len().min(3).min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
 #[test]
 fn lab_length_too_short_for_a_jpeg_is_skipped() {
     // Found by the mjpeg_frames fuzz target: "00001" then SOI used to
@@ -65,18 +82,6 @@ fn truncation_is_a_typed_error_at_the_frame() {
 
 #[test]
 fn reader_matches_frames_with_small_reads() {
-    struct Slow<'a>(&'a [u8]);
-    impl embedded_io::ErrorType for Slow<'_> {
-        type Error = core::convert::Infallible;
-    }
-    impl embedded_io::Read for Slow<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-            let n = buf.len().min(3).min(self.0.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
     for data in [
         lab(&[JPEG_A, JPEG_B, JPEG_A]),
         [JPEG_A, JPEG_B, JPEG_A].concat(),
@@ -114,18 +119,6 @@ fn items(data: &[u8]) -> std::vec::Vec<Result<std::vec::Vec<u8>, Error>> {
 
 /// Every item of a `Reader` reading 3 bytes at a time into `cap` bytes.
 fn read_all(data: &[u8], cap: usize) -> std::vec::Vec<Result<std::vec::Vec<u8>, Error>> {
-    struct Slow<'a>(&'a [u8]);
-    impl embedded_io::ErrorType for Slow<'_> {
-        type Error = core::convert::Infallible;
-    }
-    impl embedded_io::Read for Slow<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-            let n = buf.len().min(3).min(self.0.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
     let mut r = Reader::new(Slow(data), std::vec![0u8; cap]);
     let mut v = std::vec::Vec::new();
     loop {
