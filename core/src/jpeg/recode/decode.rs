@@ -3,7 +3,8 @@
 
 use super::bits::{BitReader, BitWriter};
 use super::encode::ScanEncoder;
-use super::huffman::DecodeTable;
+use super::header::read_dqt;
+use super::huffman::{dht_tables, DecodeTable};
 use super::scan::{self, ScanParams};
 use super::{Analysis, Options};
 use crate::jpeg::markers::{Segments, DHT, DQT, SOS};
@@ -35,12 +36,10 @@ impl Tables {
         }
     }
 
-    fn define(&mut self, mut body: &[u8], bad: Error) -> Result<(), Error> {
-        while let [tc_th, rest @ ..] = body {
-            let counts = rest.get(..16).ok_or(bad)?;
-            let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
-            let symbols = rest.get(16..16 + n).ok_or(bad)?;
-            let (class, id) = (usize::from(tc_th >> 4), usize::from(tc_th & 0xf));
+    fn define(&mut self, body: &[u8], bad: Error) -> Result<(), Error> {
+        for table in dht_tables(body) {
+            let (class, id, counts, symbols) = table.ok_or(bad)?;
+            let (class, id) = (usize::from(class), usize::from(id));
             let slot = match class {
                 0 => self.dc.get_mut(id),
                 1 => self.ac.get_mut(id),
@@ -51,7 +50,6 @@ impl Tables {
             if let Some(d) = self.defined.get_mut(class).and_then(|c| c.get_mut(id)) {
                 *d = true;
             }
-            body = rest.get(16 + n..).unwrap_or_default();
         }
         Ok(())
     }
@@ -160,16 +158,6 @@ pub(super) fn recode(
         .ok_or(Error::BufferTooSmall { required: end + 2 })?;
     tail.copy_from_slice(&[0xff, 0xd9]);
     Ok(end + 2)
-}
-
-fn read_dqt<'a>(mut b: &'a [u8], dqt: &mut [Option<&'a [u8]>; 4], bad: Error) -> Result<(), Error> {
-    while let [pq_tq, rest @ ..] = b {
-        let n = if pq_tq >> 4 == 0 { 64 } else { 128 };
-        let slot = dqt.get_mut(usize::from(pq_tq & 0xf)).ok_or(bad)?;
-        *slot = Some(rest.get(..n).ok_or(bad)?);
-        b = rest.get(n..).unwrap_or_default();
-    }
-    Ok(())
 }
 
 /// The RFC 2435 Appendix B headers, with the frame's own quantization

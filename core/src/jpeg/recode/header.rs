@@ -236,7 +236,12 @@ fn parse_sof(b: &[u8], progressive: bool, bad: Error) -> Result<Analysis, Error>
     })
 }
 
-fn read_dqt<'a>(mut b: &'a [u8], dqt: &mut [Option<&'a [u8]>; 4], bad: Error) -> Result<(), Error> {
+/// The tables of a DQT segment, by id (T.81 §B.2.4.1).
+pub(super) fn read_dqt<'a>(
+    mut b: &'a [u8],
+    dqt: &mut [Option<&'a [u8]>; 4],
+    bad: Error,
+) -> Result<(), Error> {
     while let [pq_tq, rest @ ..] = b {
         let n = match pq_tq >> 4 {
             0 => 64,

@@ -169,23 +169,40 @@ pub(super) static CHROMA_AC_CODES: EncodeTable = EncodeTable::from_k3(&CHROMA_AC
 
 /// Whether every table in a DHT segment body is one of the K.3 tables
 /// under the class it is defined for (RFC 2435 Appendix B rebuilds those).
-pub(super) fn dht_is_standard(mut body: &[u8]) -> bool {
-    while let [tc_th, rest @ ..] = body {
-        let Some(counts) = rest.get(..16) else {
-            return false;
-        };
-        let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
-        let Some(values) = rest.get(16..16 + n) else {
-            return false;
-        };
-        let standard = match tc_th >> 4 {
-            0 => LUMA_DC.matches(counts, values) || CHROMA_DC.matches(counts, values),
-            _ => LUMA_AC.matches(counts, values) || CHROMA_AC.matches(counts, values),
-        };
-        if !standard {
-            return false;
+pub(super) fn dht_is_standard(body: &[u8]) -> bool {
+    dht_tables(body).all(|t| match t {
+        Some((0, _, counts, values)) => {
+            LUMA_DC.matches(counts, values) || CHROMA_DC.matches(counts, values)
         }
-        body = rest.get(16 + n..).unwrap_or_default();
-    }
-    true
+        Some((_, _, counts, values)) => {
+            LUMA_AC.matches(counts, values) || CHROMA_AC.matches(counts, values)
+        }
+        None => false,
+    })
+}
+
+/// One table of a DHT segment: class (0 DC, 1 AC), id, the 16 code
+/// counts and the symbols.
+pub(super) type DhtTable<'a> = (u8, u8, &'a [u8], &'a [u8]);
+
+/// The tables of a DHT segment body in order (T.81 §B.2.4.2); `None` for a
+/// table cut short, after which the iteration ends.
+pub(super) fn dht_tables(mut body: &[u8]) -> impl Iterator<Item = Option<DhtTable<'_>>> {
+    core::iter::from_fn(move || {
+        let [tc_th, rest @ ..] = body else {
+            return None;
+        };
+        let table = rest.get(..16).and_then(|counts| {
+            let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
+            let symbols = rest.get(16..16 + n)?;
+            Some((tc_th >> 4, tc_th & 0xf, counts, symbols))
+        });
+        body = match table {
+            Some((_, _, counts, symbols)) => {
+                rest.get(counts.len() + symbols.len()..).unwrap_or_default()
+            }
+            None => &[],
+        };
+        Some(table)
+    })
 }
