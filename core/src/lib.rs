@@ -12,6 +12,7 @@
 //!  +------------------------------------------------------------------------+
 //!  | rtsp (RFC 2326/7826)  sdp (RFC 4566)  rtp (RFC 3550 §5)  rtcp (§6)      |
 //!  | jpeg (RFC 2435)       mjpeg (containers)   stats (RFC 3550 A.1/A.3/A.8) |
+//!  | tunnel (RTSP over HTTP: the QuickTime GET/POST pair, base64 input)      |
 //!  +------------------------------------------------------------------------+
 //!  | limits (every capacity)   time (Instant/Duration from embedded-time)    |
 //!  +------------------------------------------------------------------------+
@@ -83,5 +84,6 @@ pub mod sdp;
 pub mod session;
 pub mod stats;
 pub mod time;
+pub mod tunnel;
 
 pub use time::{Duration, Instant};

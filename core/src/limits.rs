@@ -97,3 +97,8 @@ pub const RTCP_REPORT_INTERVAL_SECS: u64 = 5;
 /// Digest challenge's realm, nonce and opaque together, with one separator
 /// between each (RFC 2326 §12.5, RFC 2617 §3.2.1); at most `u16::MAX`.
 pub const CLIENT_AUTH_MAX: usize = 256;
+
+// -- RTSP over HTTP tunnel (owner "tunnel") --
+/// Longest `x-sessioncookie` a tunnel GET or POST may carry (the peers
+/// send 16–23 characters); a longer one is refused with 400.
+pub const TUNNEL_COOKIE_MAX: usize = 64;
