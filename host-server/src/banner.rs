@@ -5,6 +5,7 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::media::{Catalog, Source};
+use crate::pull::PullSpec;
 
 /// Streams beyond this many get no example commands (keeps the banner short).
 const COMMANDS_FOR: usize = 3;
@@ -19,8 +20,9 @@ pub fn url_host(bind: IpAddr) -> String {
     }
 }
 
-/// Prints the stream list. `looping` is the clips' end-of-file behaviour.
-pub fn print(host: &str, port: u16, cat: &Catalog, looping: bool) {
+/// Prints the stream list. `looping` is the clips' end-of-file behaviour;
+/// `pulls` names the live sources that relay an origin.
+pub fn print(host: &str, port: u16, cat: &Catalog, looping: bool, pulls: &[PullSpec]) {
     let mut out = std::io::stdout().lock();
     for (i, (name, src)) in cat.entries().into_iter().enumerate() {
         let url = format!("rtsp://{host}:{port}/{name}");
@@ -30,7 +32,10 @@ pub fn print(host: &str, port: u16, cat: &Catalog, looping: bool) {
                 c.summary(),
                 if looping { ", looping" } else { ", once" }
             ),
-            Source::Live(l) => format!("live MJPEG from standard input, {} fps nominal", l.fps),
+            Source::Live(l) => match pulls.iter().find(|p| p.name == l.name) {
+                Some(p) => format!("relayed from {}", p.shown),
+                None => format!("live MJPEG from standard input, {} fps nominal", l.fps),
+            },
             Source::Refused(why) => format!("REFUSED: {why}"),
         };
         let _ = writeln!(out, "stream {url}  {what}");

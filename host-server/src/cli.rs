@@ -45,6 +45,19 @@ pub struct Args {
     #[arg(long, value_name = "NAME=-", value_parser = parse_live)]
     pub live: Option<String>,
 
+    /// Relay another RTSP server's stream at rtsp://HOST:PORT/NAME, shared
+    /// by every viewer like --live (repeatable). The origin is played over
+    /// TCP when the first viewer arrives and torn down 5 s after the last
+    /// leaves (see --pull-always); it is reconnected with backoff when it
+    /// drops. Frames are forwarded as they are (no re-encoding).
+    /// Credentials for the origin go in the URL: rtsp://user:pass@host/path.
+    #[arg(long, value_name = "NAME=URL", value_parser = crate::pull::parse_pull)]
+    pub pull: Vec<crate::pull::PullSpec>,
+
+    /// Keep every --pull origin open from the start, viewers or not.
+    #[arg(long, requires = "pull")]
+    pub pull_always: bool,
+
     /// Refuse clips (and skip live frames) that only a lossy conversion
     /// could carry (4:4:4, 4:4:0, 4:1:1, gray, CMYK): without it they are
     /// decoded and encoded again as 4:2:0. Lossless re-coding (optimized
@@ -132,6 +145,7 @@ Examples:
   rtsp-server 8554                     the same, like the lab's server.py 8554
   rtsp-server --media ./clips          every clip under ./clips
   rtsp-server --multicast 239.255.0.1:5004   also multicast (ffplay -rtsp_transport udp_multicast URL)
+  rtsp-server --pull cam=rtsp://origin:8554/cam   relay another server's stream at /cam
   ffmpeg -f v4l2 -i /dev/video0 -c:v mjpeg -huffman default -f mjpeg - | rtsp-server --live cam=-
 
 Logging: RUST_LOG=debug (or warn, or rtsp_server=trace) sets the level; default info.";
@@ -157,6 +171,13 @@ fn parse_live(s: &str) -> Result<String, String> {
     let Some(name) = s.strip_suffix("=-") else {
         return Err("expected NAME=- (live MJPEG is read from standard input)".into());
     };
+    check_path_name(name)?;
+    Ok(s.to_owned())
+}
+
+/// A name a source can be served at (`--live`, `--pull`): a relative path
+/// of printable ASCII with no empty, `.` or `..` segment.
+pub fn check_path_name(name: &str) -> Result<(), String> {
     if name.is_empty()
         || name.starts_with('/')
         || name
@@ -175,7 +196,7 @@ fn parse_live(s: &str) -> Result<String, String> {
             "`{name}` must be printable ASCII without ?, # or %"
         ));
     }
-    Ok(s.to_owned())
+    Ok(())
 }
 
 fn parse_fps(s: &str) -> Result<f64, String> {

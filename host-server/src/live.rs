@@ -25,7 +25,7 @@ use rtsp_core::mjpeg;
 use crate::media::prepare::{Done, Failure, Preparer, Tally};
 
 /// Largest live frame accepted, in bytes (a 4K JPEG at high quality).
-const MAX_FRAME: usize = 4 << 20;
+pub const MAX_FRAME: usize = 4 << 20;
 /// Frames queued between the reader and the loop before new ones drop.
 const QUEUE: usize = 4;
 /// Least time between two log lines about what was done to live frames.
@@ -92,37 +92,110 @@ impl LiveFeed {
     }
 }
 
+impl Live {
+    /// A live source at path `name`, announced at `fps`, with no frame yet.
+    pub fn new(name: &str, fps: f64) -> Live {
+        Live {
+            name: name.into(),
+            fps,
+            dims: AtomicU32::new(0),
+            frames_in: AtomicU64::new(0),
+            frames_dropped: AtomicU64::new(0),
+            frames_damaged: AtomicU64::new(0),
+            last_media_us: AtomicU64::new(0),
+        }
+    }
+}
+
+/// The producing end of a live source, for the thread that makes its
+/// frames (standard input, a relay's origin): frames go to the loop
+/// through a bounded queue, and their buffers come back for reuse.
+#[derive(Debug)]
+pub struct Producer {
+    /// The shared description.
+    pub live: Arc<Live>,
+    tx: SyncSender<Input>,
+    back: Receiver<Vec<u8>>,
+    waker: Arc<Waker>,
+}
+
+impl Producer {
+    /// A buffer to write the next frame into: a recycled one if the loop
+    /// gave one back.
+    pub fn buffer(&self, len: usize) -> Vec<u8> {
+        let mut buf = self
+            .back
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(len));
+        buf.clear();
+        buf
+    }
+
+    /// Hands a frame to the loop and wakes it; a frame the loop has no
+    /// room for is dropped and counted (`frames_dropped`). `false` once
+    /// the loop is gone.
+    pub fn send(&self, frame: Vec<u8>) -> bool {
+        match self.tx.try_send(Input::Frame(frame)) {
+            Ok(()) => {
+                let _ = self.waker.wake();
+                true
+            }
+            Err(TrySendError::Full(_)) => {
+                self.live.frames_dropped.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(TrySendError::Disconnected(_)) => false,
+        }
+    }
+
+    /// Wakes the loop without a frame (the source's state changed).
+    pub fn wake(&self) {
+        let _ = self.waker.wake();
+    }
+
+    /// Ends the source; the reason is for the log. Blocks for room: the
+    /// end must not be lost to a full queue.
+    pub fn end(&self, why: String) {
+        let _ = self.tx.send(Input::End(why));
+        let _ = self.waker.wake();
+    }
+}
+
+/// A live source `live` fed by a thread: the loop's end and the
+/// producer's; `waker` wakes the loop for every frame.
+pub fn channel(live: Live, waker: Arc<Waker>) -> (LiveFeed, Producer) {
+    let live = Arc::new(live);
+    let (tx, rx) = sync_channel(QUEUE);
+    let (back, back_rx) = sync_channel(QUEUE + 2);
+    let feed = LiveFeed {
+        live: live.clone(),
+        rx,
+        back,
+    };
+    let producer = Producer {
+        live,
+        tx,
+        back: back_rx,
+        waker,
+    };
+    (feed, producer)
+}
+
 /// Starts reading standard input on its own thread; `waker` wakes the loop
 /// for every frame.
 /// `strict` skips frames only a lossy conversion could carry.
 pub fn spawn_stdin(name: &str, fps: f64, strict: bool, waker: Arc<Waker>) -> LiveFeed {
-    let live = Arc::new(Live {
-        name: name.into(),
-        fps,
-        dims: AtomicU32::new(0),
-        frames_in: AtomicU64::new(0),
-        frames_dropped: AtomicU64::new(0),
-        frames_damaged: AtomicU64::new(0),
-        last_media_us: AtomicU64::new(0),
-    });
-    let (tx, rx) = sync_channel(QUEUE);
-    let (back, back_rx) = sync_channel(QUEUE + 2);
-    let shared = live.clone();
+    let (feed, producer) = channel(Live::new(name, fps), waker);
     thread::Builder::new()
         .name("live-stdin".into())
-        .spawn(move || read_loop(&shared, strict, &tx, &back_rx, &waker))
+        .spawn(move || read_loop(&producer, strict))
         .map_err(|e| tracing::error!("cannot start the live reader: {e}"))
         .ok();
-    LiveFeed { live, rx, back }
+    feed
 }
 
-fn read_loop(
-    live: &Live,
-    strict: bool,
-    tx: &SyncSender<Input>,
-    back: &Receiver<Vec<u8>>,
-    waker: &Waker,
-) {
+fn read_loop(producer: &Producer, strict: bool) {
+    let live = &producer.live;
     let stdin = std::io::stdin().lock();
     let mut reader = mjpeg::Reader::new(FromStd::new(stdin), vec![0u8; MAX_FRAME]);
     let mut prep = Preparer::new(strict);
@@ -133,10 +206,7 @@ fn read_loop(
         match reader.next_frame() {
             Ok(Some(frame)) => {
                 let n = live.frames_in.fetch_add(1, Ordering::Relaxed);
-                let mut buf = spare
-                    .take()
-                    .or_else(|| back.try_recv().ok())
-                    .unwrap_or_else(|| Vec::with_capacity(frame.len()));
+                let mut buf = spare.take().unwrap_or_else(|| producer.buffer(frame.len()));
                 buf.clear();
                 match prep.prepare(frame, &mut buf) {
                     Ok(done) => {
@@ -144,14 +214,8 @@ fn read_loop(
                             buf.extend_from_slice(frame);
                         }
                         log.tally.done(&done);
-                        match tx.try_send(Input::Frame(buf)) {
-                            Ok(()) => {
-                                let _ = waker.wake();
-                            }
-                            Err(TrySendError::Full(_)) => {
-                                live.frames_dropped.fetch_add(1, Ordering::Relaxed);
-                            }
-                            Err(TrySendError::Disconnected(_)) => return,
+                        if !producer.send(buf) {
+                            return;
                         }
                     }
                     Err(Failure::Strict(why)) => {
@@ -176,9 +240,7 @@ fn read_loop(
         log.maybe_log(&live.name, false);
     };
     log.maybe_log(&live.name, true);
-    // The end must not be lost to a full queue: block for it.
-    let _ = tx.send(Input::End(end));
-    let _ = waker.wake();
+    producer.end(end);
 }
 
 /// What was done to live frames since the last log line; logged at once the

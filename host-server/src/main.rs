@@ -14,6 +14,7 @@ mod cli;
 mod live;
 mod media;
 mod outbuf;
+mod pull;
 mod server;
 mod session;
 mod stream;
@@ -65,7 +66,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
             tracing::warn!("--media {}: no MJPEG clip found", dir.display());
         }
     }
-    if args.media.is_none() && args.live.is_none() {
+    if args.media.is_none() && args.live.is_none() && args.pull.is_empty() {
         let clip = Clip::load(media::BUILTIN_NAME, media::BUILTIN_CLIP, fps, true)?;
         catalog.insert(media::BUILTIN_NAME.into(), Source::Clip(Arc::new(clip)));
     }
@@ -100,6 +101,24 @@ fn run(args: &cli::Args) -> Result<(), String> {
             args.multicast_ttl
         );
     }
+    for spec in &args.pull {
+        if args.live_name() == Some(spec.name.as_str())
+            || srv.catalog().entries().iter().any(|(n, _)| *n == spec.name)
+        {
+            return Err(format!("--pull {}: that path is already served", spec.name));
+        }
+        tracing::info!(
+            "{} relays {}{}",
+            spec.name,
+            spec.shown,
+            if args.pull_always {
+                " (kept open)"
+            } else {
+                " (pulled while watched)"
+            }
+        );
+        srv.serve_pull(spec.clone(), args.pull_always, waker.clone());
+    }
     if let Some(name) = args.live_name() {
         let feed = live::spawn_stdin(name, fps, args.strict, waker);
         srv.serve_live(name, feed);
@@ -120,6 +139,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
         local.port(),
         srv.catalog(),
         args.looping(),
+        &args.pull,
     );
     srv.run().map_err(|e| format!("event loop failed: {e}"))
 }

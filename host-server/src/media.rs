@@ -220,7 +220,7 @@ impl Catalog {
 }
 
 /// Decodes `%XX` escapes (RFC 3986 §2.1); `None` if malformed or not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
+pub fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

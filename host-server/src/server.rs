@@ -37,6 +37,7 @@ use crate::udp::RtpSocket;
 mod alloc_check;
 pub mod multicast;
 mod pacing;
+pub mod relay;
 mod rtsp;
 
 const LISTENER: Token = Token(0);
@@ -119,8 +120,8 @@ struct Scheduler {
     period: Duration,
     /// Packet scratch space shared by all sessions.
     scratch: Box<[u8]>,
-    /// The live feed, if any.
-    live: Option<LiveFeed>,
+    /// The live feeds (`--live`, `--pull`), each at its own path.
+    live: Vec<LiveFeed>,
 }
 
 /// The whole server: sockets and settings, and its state by concern:
@@ -148,6 +149,8 @@ pub struct Server {
     sched: Scheduler,
     /// `--multicast` groups, if on.
     multicast: Option<multicast::Groups>,
+    /// `--pull` sources and the requests waiting for them.
+    relays: relay::Relays,
 }
 
 /// Binds an even/odd UDP pair on `ip` for RTP and RTCP (RFC 3550 §11).
@@ -220,11 +223,12 @@ impl Server {
             sched: Scheduler {
                 period,
                 scratch: vec![0u8; SCRATCH].into_boxed_slice(),
-                live: None,
+                live: Vec::new(),
             },
             session_config,
             auth: None,
             multicast: None,
+            relays: relay::Relays::default(),
         };
         Ok((server, waker))
     }
@@ -238,7 +242,7 @@ impl Server {
     pub fn serve_live(&mut self, name: &str, feed: LiveFeed) {
         self.catalog
             .insert(name.into(), crate::media::Source::Live(feed.live.clone()));
-        self.sched.live = Some(feed);
+        self.sched.live.push(feed);
     }
 
     /// What is served.
@@ -456,6 +460,7 @@ impl Server {
             None => return,
         };
         self.end_media(idx, why);
+        self.forget_held(idx);
         let Some(mut c) = self.conns.slots.get_mut(idx).and_then(Option::take) else {
             return;
         };

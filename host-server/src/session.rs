@@ -74,11 +74,23 @@ pub struct HostCtx<'a> {
     pub multicast: Option<&'a mut crate::server::multicast::Groups>,
     /// `--user`: the credentials required, if any.
     pub auth: Option<&'a crate::auth::Auth>,
+    /// `--pull` sources, answered from their origin's status.
+    pub relays: &'a crate::server::relay::Relays,
 }
 
 impl Host for HostCtx<'_> {
     fn media(&mut self, path: &str) -> Result<MediaInfo, StatusCode> {
-        match self.catalog.get(path).ok_or(StatusCode::NotFound)? {
+        let source = self.catalog.get(path).ok_or(StatusCode::NotFound)?;
+        if let Some(pull) = self.relays.pull_of(source) {
+            pull.answer().inspect_err(|status| {
+                tracing::warn!(
+                    "{path}: answered {status}: its origin {} is {:?}",
+                    pull.spec.shown,
+                    pull.status()
+                );
+            })?;
+        }
+        match source {
             Source::Clip(c) => Ok(MediaInfo {
                 width: c.width,
                 height: c.height,

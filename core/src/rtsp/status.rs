@@ -100,8 +100,13 @@ status_codes! {
     InternalServerError = 500, "Internal Server Error";
     /// 501 Not Implemented (RFC 2326 §11.5.1): unknown method.
     NotImplemented = 501, "Not Implemented";
+    /// 502 Bad Gateway (RFC 2326 §7.1.1): a relay's origin refused it.
+    BadGateway = 502, "Bad Gateway";
     /// 503 Service Unavailable: over capacity.
     ServiceUnavailable = 503, "Service Unavailable";
+    /// 504 Gateway Time-out (RFC 2326 §7.1.1): a relay's origin is not
+    /// reachable or sent nothing in time.
+    GatewayTimeout = 504, "Gateway Time-out";
     /// 505 RTSP Version Not Supported.
     VersionNotSupported = 505, "RTSP Version not supported";
     /// 551 Option Not Supported (RFC 2326 §11.3.14): unknown `Require:` tag.

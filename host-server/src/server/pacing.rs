@@ -33,12 +33,14 @@ impl Server {
             .iter()
             .flatten()
             .filter_map(|c| c.core.poll_timeout())
+            .chain(self.relays.next_deadline())
             .min()
             .map(|d| d.max(now))
     }
 
     /// Runs every connection's due timers and frames.
     pub fn on_timers(&mut self, now: Instant) {
+        self.release_held(now);
         for idx in 0..self.conns.slots.len() {
             let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
                 continue;
@@ -112,10 +114,18 @@ impl Server {
         }
     }
 
-    /// Frames from the live source: sent at once to all its sessions.
+    /// Frames from the live sources: sent at once to all their sessions.
     pub fn drain_live(&mut self, now: Instant) {
+        for i in 0..self.sched.live.len() {
+            self.drain_feed(i, now);
+        }
+        // A pull's origin may have come up or failed: held requests go on.
+        self.release_held(now);
+    }
+
+    fn drain_feed(&mut self, i: usize, now: Instant) {
         loop {
-            let Some(feed) = self.sched.live.as_ref() else {
+            let Some(feed) = self.sched.live.get(i) else {
                 return;
             };
             let Ok(msg) = feed.rx.try_recv() else { return };
@@ -137,7 +147,7 @@ impl Server {
                         }
                         Err(e) => tracing::warn!("live {}: frame skipped: {e}", live.name),
                     }
-                    if let Some(feed) = self.sched.live.as_ref() {
+                    if let Some(feed) = self.sched.live.get(i) {
                         feed.recycle(buf);
                     }
                 }
@@ -157,7 +167,10 @@ impl Server {
         }
     }
 
-    fn fan_out_live(&mut self, live: &Arc<Live>, frame: &jpeg::Frame<'_>, now: Instant) {
+    /// Sends one frame of `live` at once to every session playing it: the
+    /// entry point for any live source (standard input, a pull, a
+    /// publisher).
+    pub fn fan_out_live(&mut self, live: &Arc<Live>, frame: &jpeg::Frame<'_>, now: Instant) {
         let mtu = self.cfg.mtu;
         // Any monotonic clock serves as a live source's media time, but two
         // frames handed over in one wake-up must not share an RTP timestamp

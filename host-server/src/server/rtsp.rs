@@ -28,6 +28,9 @@ impl Server {
         let len = input.len();
         let mut start = 0;
         while start < len {
+            if self.hold_for_origin(idx, &input[start..len], now) {
+                break;
+            }
             let mut host = HostCtx {
                 catalog: &self.catalog,
                 sessions: self.conns.sessions,
@@ -35,6 +38,7 @@ impl Server {
                 admitted: None,
                 multicast: self.multicast.as_mut(),
                 auth: self.auth.as_ref(),
+                relays: &self.relays,
             };
             let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
                 return;
@@ -177,6 +181,10 @@ impl Server {
                     }
                 }
                 tracing::info!("{peer}: session {id} set up for {path}: {}", describe(dest));
+                // A pull stays open while its path has sessions.
+                if let Some(pull) = self.relays.pull_of(&source) {
+                    pull.join();
+                }
                 c.media = Some(Media::new(id.to_string(), path, source, dest));
                 self.conns.sessions += 1;
                 if let Some(g) = group {
@@ -296,6 +304,9 @@ impl Server {
         };
         let Some(m) = c.media.take() else { return };
         self.conns.sessions = self.conns.sessions.saturating_sub(1);
+        if let Some(pull) = self.relays.pull_of(&m.source) {
+            pull.leave();
+        }
         if let MediaDestination::Udp { rtcp, .. } = m.dest {
             self.conns.rtcp_peers.remove(&rtcp);
         }

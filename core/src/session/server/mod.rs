@@ -94,6 +94,7 @@ pub use auth::{Credentials, Nonce};
 pub use clock::DueFrame;
 pub use multicast::MulticastGroup;
 pub use stream::RtpSender;
+pub use target::request_path;
 
 /// What the host tells the session about a presentation (RFC 2326 §10.2):
 /// enough for the SDP (RFC 4566, RFC 2435 §3) and the `Range:` of PLAY.

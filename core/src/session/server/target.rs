@@ -41,3 +41,13 @@ pub(crate) fn target(uri: &str) -> Option<Target<'_>> {
         stream: false,
     })
 }
+
+/// The presentation path a request URL names, as [`Host::media`] receives
+/// it (`rtsp://host/cam/stream=0` → `cam`): for a host that looks at a
+/// request before handing it to the session (a relay waiting for its
+/// origin before it answers DESCRIBE).
+///
+/// [`Host::media`]: super::Host::media
+pub fn request_path(uri: &str) -> Option<&str> {
+    target(uri).map(|t| t.path)
+}
