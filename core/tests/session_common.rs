@@ -21,6 +21,11 @@ pub struct TestHost {
     pub refusal: Admission,
     /// The user required of clients: (user, password, Basic allowed, nonce).
     pub auth: Option<(String, String, bool, server::Nonce)>,
+    /// Take publishers (ANNOUNCE/RECORD) on paths starting `pub/` or named
+    /// `cam`.
+    pub publishers: bool,
+    /// Paths a publisher claimed (freed on `PublishStopped`).
+    pub claimed: Vec<String>,
 }
 
 impl Default for TestHost {
@@ -31,6 +36,8 @@ impl Default for TestHost {
             sessions: 0,
             refusal: Admission::NotEnoughBandwidth,
             auth: None,
+            publishers: false,
+            claimed: Vec::new(),
         }
     }
 }
@@ -85,6 +92,21 @@ impl server::Host for TestHost {
         })
     }
 
+    fn accepts_publishers(&self) -> bool {
+        self.publishers
+    }
+
+    fn publish(&mut self, path: &str, _stream: &client::Described) -> server::Publish {
+        if !(path == "cam" || path.starts_with("pub/")) {
+            return server::Publish::Forbidden;
+        }
+        if self.claimed.iter().any(|p| p == path) {
+            return server::Publish::Busy;
+        }
+        self.claimed.push(path.to_string());
+        server::Publish::Accept
+    }
+
     fn random_u32(&mut self) -> u32 {
         // xorshift32
         let mut x = self.rng;
@@ -120,6 +142,8 @@ pub struct Pair {
     pub wire: Wire,
     /// What the client received as interleaved RTP.
     pub rtp_received: Vec<Vec<u8>>,
+    /// What the server received as interleaved RTP (from a publisher).
+    pub rtp_published: Vec<Vec<u8>>,
 }
 
 impl Pair {
@@ -146,6 +170,7 @@ impl Pair {
             host: TestHost::default(),
             wire: Wire::default(),
             rtp_received: Vec::new(),
+            rtp_published: Vec::new(),
         }
     }
 
@@ -207,6 +232,10 @@ impl Pair {
                 if matches!(ev, server::Event::TornDown | server::Event::Expired) {
                     self.host.sessions -= 1;
                 }
+                if ev == server::Event::PublishStopped {
+                    // One publisher per pair: its claim goes.
+                    self.host.claimed.clear();
+                }
                 self.wire.server_events.push(ev);
             }
             if !moved {
@@ -225,6 +254,10 @@ impl Pair {
                 .unwrap()
             {
                 Input::Consumed(n) | Input::Rtcp { consumed: n, .. } => bytes = &bytes[n..],
+                Input::Rtp { consumed, packet } => {
+                    self.rtp_published.push(packet.to_vec());
+                    bytes = &bytes[consumed..];
+                }
                 Input::Partial => panic!("server input ends inside a message"),
             }
             // Responses must go out before the next message is read.

@@ -315,6 +315,8 @@ fn error_words(request: Request, status: StatusCode) -> String {
         Request::Pause => "PAUSE",
         Request::Teardown => "TEARDOWN",
         Request::KeepAlive => "the keep-alive",
+        Request::Announce => "ANNOUNCE",
+        Request::Record => "RECORD",
     };
     let code = status.as_u16();
     format!(

@@ -298,7 +298,8 @@ impl Server {
         while client.len > 0 && !client.closing {
             let used = match session.read_input(now, &client.rx[..client.len], catalogue) {
                 Step::NeedMore => break,
-                Step::Used(used) => used,
+                // No publishers here (Host::accepts_publishers is false).
+                Step::Used(used) | Step::Rtp(used) => used,
                 Step::Close(e) => {
                     defmt::warn!("client {=usize}: unreadable request: {}", i, e);
                     client.closing = true;
@@ -435,7 +436,11 @@ fn handle_events(
                 }
                 *stream = None;
             }
-            Event::Ended | Event::Unauthorized { .. } | Event::ReceiverReport { .. } => {}
+            Event::Ended
+            | Event::Unauthorized { .. }
+            | Event::ReceiverReport { .. }
+            | Event::PublishStarted
+            | Event::PublishStopped => {}
         }
     }
 }

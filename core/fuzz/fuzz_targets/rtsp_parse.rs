@@ -28,6 +28,16 @@ impl server::Host for Host {
         self.0 = self.0.wrapping_mul(1_103_515_245).wrapping_add(12345);
         self.0
     }
+    fn accepts_publishers(&self) -> bool {
+        true
+    }
+    fn publish(&mut self, path: &str, _stream: &client::Described) -> server::Publish {
+        match path {
+            "cam" => server::Publish::Accept,
+            "busy" => server::Publish::Busy,
+            _ => server::Publish::Forbidden,
+        }
+    }
 }
 
 fn typed(headers: &[Header<'_>]) {
@@ -68,8 +78,9 @@ fuzz_target!(|data: &[u8]| {
     let mut host = Host(1);
     let mut rest = data;
     for _ in 0..16 {
-        let Ok(Input::Consumed(n)) = s.handle_input(now, rest, &mut host) else {
-            break;
+        let n = match s.handle_input(now, rest, &mut host) {
+            Ok(Input::Consumed(n) | Input::Rtp { consumed: n, .. }) => n,
+            _ => break,
         };
         while let Ok(Some(_)) = s.poll_transmit(now, &mut buf) {}
         rest = rest.get(n..).unwrap_or_default();
@@ -95,4 +106,21 @@ fuzz_target!(|data: &[u8]| {
         while let Ok(Some(_)) = c.poll_transmit(now, &mut buf, &mut ()) {}
     }
     c.handle_rtcp(now, data);
+
+    // A publisher reading the same bytes as the server's answers.
+    let mut c = client::ClientSession::new(client::Config::default(), "rtsp://h/cam").unwrap();
+    let stream = client::Described::jpeg(640, 480, rtsp_core::session::Framerate::fps(25));
+    let _ = c.record(now, stream);
+    let _ = c.poll_transmit(now, &mut buf, &mut ());
+    let mut rest = data;
+    for _ in 0..16 {
+        match c.handle_input(now, rest) {
+            Ok(r) => match r.consumed() {
+                Some(n) => rest = rest.get(n..).unwrap_or_default(),
+                None => break,
+            },
+            Err(_) => break,
+        }
+        while let Ok(Some(_)) = c.poll_transmit(now, &mut buf, &mut ()) {}
+    }
 });

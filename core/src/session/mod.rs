@@ -103,6 +103,15 @@ pub enum Input<'a> {
         /// The RTCP compound packet (RFC 3550 §6.1).
         packet: &'a [u8],
     },
+    /// Interleaved RTP from a publisher on its session's RTP channel
+    /// (RFC 2326 §10.11, §10.12), for the host's depacketizer. Drop
+    /// `consumed` bytes.
+    Rtp {
+        /// Bytes to drop from the input.
+        consumed: usize,
+        /// The RTP packet (RFC 3550 §5.1).
+        packet: &'a [u8],
+    },
 }
 
 /// How media flows for a set-up session (RFC 2326 §12.39).

@@ -136,6 +136,7 @@ impl Control {
             State::Init | State::Described => "Init",
             State::Ready => "Ready",
             State::Playing => "Playing",
+            State::Recording => "Recording",
         }
     }
 
@@ -220,7 +221,7 @@ impl Control {
     pub fn play(&mut self, now: Instant) -> Result<(), NotNow> {
         match self.session.state() {
             State::Init | State::Described => Err(NotNow::NoSession),
-            State::Playing => Err(NotNow::AlreadyPlaying),
+            State::Playing | State::Recording => Err(NotNow::AlreadyPlaying),
             State::Ready => {
                 self.setup_only = false;
                 self.play_or_start(now);
@@ -259,7 +260,7 @@ impl Control {
     pub fn pause(&mut self, now: Instant) -> Result<(), NotNow> {
         match self.session.state() {
             State::Init | State::Described => Err(NotNow::NoSession),
-            State::Ready => Err(NotNow::NotPlaying),
+            State::Ready | State::Recording => Err(NotNow::NotPlaying),
             State::Playing => self.session.pause(now).map_err(NotNow::Session),
         }
     }
@@ -428,6 +429,8 @@ impl Control {
                 Event::Failed(Refusal::NotMjpeg(self.session.described()))
             }
             client::Event::ServerBye => Event::Bye,
+            // The player never records (see `publish`).
+            client::Event::Recording => Event::Answer(ok("RECORD")),
         })
     }
 

@@ -53,6 +53,10 @@ impl Server {
                     c.last_request = request_line(&input[start..start + n]);
                     start += n;
                 }
+                Step::Rtp(n) => {
+                    // A publisher's interleaved RTP: not taken yet.
+                    start += n;
+                }
                 Step::Close(e) => {
                     tracing::info!(
                         "{}: unreadable request ({e}): answering and closing",
@@ -246,6 +250,9 @@ impl Server {
                         c.closing = true;
                     }
                 }
+            }
+            Event::PublishStarted | Event::PublishStopped => {
+                tracing::info!("{peer}: {ev:?}");
             }
             Event::Unauthorized { wrong_credentials } => {
                 // The exchange itself was logged with its 401.

@@ -51,9 +51,10 @@
 
 mod auth;
 mod authorization;
+mod publish;
 mod request;
 mod response;
-mod sdp;
+pub(crate) mod sdp;
 mod urls;
 
 use heapless::Deque;
@@ -71,6 +72,7 @@ use crate::{Duration, Instant};
 
 pub use auth::AuthError;
 pub use authorization::{DigestHex, DigestInput};
+pub use publish::{Publisher, PublisherConfig, ReceptionReport};
 pub use sdp::{Described, Encoding};
 
 /// A client session with room for credentials and a challenge of
@@ -156,6 +158,9 @@ pub enum State {
     Ready,
     /// PLAY answered: media flows.
     Playing,
+    /// RECORD answered: we publish, media flows to the server (RFC 2326
+    /// §10.11).
+    Recording,
 }
 
 /// What happened, for the host.
@@ -203,6 +208,8 @@ pub enum Event {
     },
     /// The server sent RTCP BYE (RFC 3550 §6.6): the stream ended.
     ServerBye,
+    /// RECORD succeeded: send the stream now (see [`Publisher`]).
+    Recording,
 }
 
 /// What [`ClientSession::handle_input`] read from the start of the bytes
@@ -265,6 +272,10 @@ pub enum Request {
     Teardown,
     /// The keep-alive (GET_PARAMETER or OPTIONS).
     KeepAlive,
+    /// ANNOUNCE, the publisher's SDP (RFC 2326 §10.3).
+    Announce,
+    /// RECORD (RFC 2326 §10.11).
+    Record,
 }
 
 /// Where the host wants the session to be.
@@ -276,6 +287,7 @@ enum Goal {
     Playing,
     Paused,
     TornDown,
+    Recording,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -414,6 +426,27 @@ impl<const AUTH: usize> ClientSession<AUTH> {
         }
         self.goal = Goal::Paused;
         self.seek = NO_SEEK;
+        self.advance();
+        Ok(())
+    }
+
+    /// Goal: publish `stream` (RFC 2326 §10.3, §10.11): OPTIONS, ANNOUNCE
+    /// with its SDP (the core's [`MjpegDescription`](crate::sdp::MjpegDescription),
+    /// `a=control:stream=0`), SETUP of `<url>/stream=0` with `mode=record`
+    /// (UDP `client_port`, the ports we send from, or TCP interleaved),
+    /// then RECORD. [`Event::Recording`] says when to send: the frames'
+    /// RTP and the sender reports come from a [`Publisher`], which the
+    /// host keeps beside the session. Keep-alives, 401 answers and
+    /// TEARDOWN work as for playing.
+    pub fn record(&mut self, _now: Instant, stream: Described) -> Result<(), Error> {
+        if self.state >= State::Ready {
+            return Err(Error::InvalidState);
+        }
+        self.urls.set_control(publish::STREAM_CONTROL)?;
+        self.described = Some(stream);
+        // A description of our own: ANNOUNCE it (again).
+        self.state = State::Init;
+        self.goal = Goal::Recording;
         self.advance();
         Ok(())
     }
@@ -622,13 +655,19 @@ impl<const AUTH: usize> ClientSession<AUTH> {
                 Some(Request::Options)
             }
             (Goal::Described | Goal::Playing, State::Init) => Some(Request::Describe),
+            (Goal::Recording, State::Init) if !self.options_done => Some(Request::Options),
+            (Goal::Recording, State::Init) => Some(Request::Announce),
+            (Goal::Recording, State::Described) => Some(Request::Setup),
+            (Goal::Recording, State::Ready) => Some(Request::Record),
             (Goal::Playing, State::Described) => Some(Request::Setup),
             (Goal::Playing, State::Ready) => Some(Request::Play),
             (Goal::Playing, State::Playing) if self.seek_pending().is_some() => {
                 Some(Request::Pause)
             }
             (Goal::Paused, State::Playing) => Some(Request::Pause),
-            (Goal::TornDown, State::Ready | State::Playing) => Some(Request::Teardown),
+            (Goal::TornDown, State::Ready | State::Playing | State::Recording) => {
+                Some(Request::Teardown)
+            }
             (Goal::TornDown, State::Init | State::Described) => {
                 self.goal = Goal::None;
                 self.push_event(Event::TornDown);

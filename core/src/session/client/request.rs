@@ -1,9 +1,9 @@
 //! The requests and receiver reports the client writes (RFC 2326 §10,
 //! §12; RFC 3550 §6.4.2).
 
-use super::{ClientSession, Reception, Request, State, TransportRequest};
+use super::{publish, ClientSession, Goal, Reception, Request, State, TransportRequest};
 use crate::rtcp::{self, ReportBlocks};
-use crate::rtsp::header::{self, names};
+use crate::rtsp::header::{self, names, ContentType};
 use crate::rtsp::{MessageWriter, Method, SliceSink};
 use crate::session::{Error, MediaTransport};
 use crate::{Duration, Instant};
@@ -23,6 +23,8 @@ impl<const AUTH: usize> ClientSession<AUTH> {
             Request::Pause => (Method::Pause, self.urls.base()),
             Request::Teardown => (Method::Teardown, self.urls.base()),
             Request::KeepAlive => (self.keepalive_method(), self.urls.base()),
+            Request::Announce => (Method::Announce, self.urls.base()),
+            Request::Record => (Method::Record, self.urls.base()),
         };
         let mut w = MessageWriter::request(SliceSink::new(buf), method, uri);
         w.header(names::CSEQ, cseq);
@@ -57,7 +59,30 @@ impl<const AUTH: usize> ClientSession<AUTH> {
                         t.interleaved = Some(header::ChannelPair::new(0, 1));
                     }
                 }
+                if self.goal == Goal::Recording {
+                    // RFC 2326 §12.39: we send, the server records.
+                    t.mode = Some(header::Mode::Record);
+                }
                 w.header(names::TRANSPORT, t);
+            }
+            Request::Record => {
+                // RFC 2326 §10.11: record from now on.
+                w.header(
+                    names::RANGE,
+                    header::Range::Npt {
+                        start: Some(header::NptTime::At(Duration::ZERO)),
+                        end: None,
+                    },
+                );
+            }
+            Request::Announce => {
+                let Some(sdp) = self.described.map(publish::announced_sdp) else {
+                    return Err(Error::InvalidState);
+                };
+                let len = sdp.buffer_len();
+                return Ok(w.finish_in_place(ContentType::SDP.media_type, len, |dst| {
+                    sdp.write(dst) == Ok(len)
+                })?);
             }
             Request::Play if self.resuming && self.seek_pending().is_none() => {
                 // Resume where paused: no Range (RFC 2326 §10.5).

@@ -61,6 +61,14 @@ impl<const AUTH: usize> ClientSession<AUTH> {
                 }
                 Request::Teardown => self.torn_down(),
                 Request::KeepAlive => {}
+                // The server has our description (RFC 2326 §10.3).
+                Request::Announce => self.state = State::Described,
+                Request::Record => {
+                    // No receiver reports: we send; the host's Publisher
+                    // sends the sender reports (RFC 3550 §6.4.1).
+                    self.state = State::Recording;
+                    self.push_event(Event::Recording);
+                }
             }
         }
         self.advance();
@@ -206,7 +214,8 @@ impl<const AUTH: usize> ClientSession<AUTH> {
     fn torn_down(&mut self) {
         self.session.clear();
         self.transport = None;
-        self.state = if self.described.is_some_and(|d| d.is_jpeg()) {
+        let published = self.goal == Goal::Recording || self.state == State::Recording;
+        self.state = if !published && self.described.is_some_and(|d| d.is_jpeg()) {
             State::Described
         } else {
             State::Init

@@ -111,6 +111,22 @@ impl FrameClock {
         c
     }
 
+    /// A clock for `frames` frames at `rate` (a publisher's source, see
+    /// [`Publisher`](crate::session::client::Publisher)); none for a rate
+    /// of zero.
+    pub(crate) fn for_frames(rate: crate::session::Framerate, frames: u32) -> Self {
+        let mut c = FrameClock::for_media(&MediaInfo {
+            width: 0,
+            height: 0,
+            framerate: rate,
+            duration: Some(Duration::ZERO),
+        });
+        if c.period_us != 0 {
+            c.frames = frames.max(1);
+        }
+        c
+    }
+
     fn period(&self) -> Duration {
         Duration::from_micros(u64::from(self.period_us))
     }

@@ -68,8 +68,9 @@
 //!   peer restarts the session timeout (RFC 2326 §12.37).
 
 mod auth;
-mod clock;
+pub(crate) mod clock;
 pub mod multicast;
+mod record;
 mod reply;
 mod request;
 mod stream;
@@ -93,6 +94,8 @@ use crate::{rtp, Duration, Instant};
 pub use auth::{Credentials, Nonce};
 pub use clock::DueFrame;
 pub use multicast::MulticastGroup;
+pub use record::Publish;
+pub(crate) use stream::RtcpQueue;
 pub use stream::RtpSender;
 pub use target::request_path;
 
@@ -138,6 +141,10 @@ pub enum Step {
     /// An earlier answer is still queued (the host did not drain): drain,
     /// then step again.
     Drain,
+    /// A publisher's interleaved RTP packet (RFC 2326 §10.12) was used:
+    /// the packet is `input[4..n]` (after the `$`, channel and length
+    /// bytes); hand it to the path's depacketizer, then drop `n` bytes.
+    Rtp(usize),
 }
 
 /// The host's answer to a new session (RFC 2326 §11.3.3, §11.5.3).
@@ -186,6 +193,24 @@ pub trait Host {
     /// checks `Authorization` and answers 401 with the challenges itself.
     fn credentials(&self) -> Option<Credentials<'_>> {
         None
+    }
+
+    /// Whether this host takes publishers at all (RFC 2326 §10.3, §10.11):
+    /// `Public:` then lists ANNOUNCE and RECORD. `false` (the default)
+    /// answers both 405, as a server that only plays.
+    fn accepts_publishers(&self) -> bool {
+        false
+    }
+
+    /// An ANNOUNCE of a JPEG stream (already checked: `application/sdp`,
+    /// RTP/JPEG at 90 kHz, see [`record`]) for `path`: may this
+    /// connection publish there? The host claims the path for this
+    /// connection on [`Publish::Accept`] and frees it on
+    /// [`Event::PublishStopped`] or when it drops the connection. The
+    /// session turns the answer into the status code (403, 455, 405).
+    fn publish(&mut self, path: &str, stream: &crate::session::client::Described) -> Publish {
+        let _ = (path, stream);
+        Publish::Unsupported
     }
 }
 
@@ -244,6 +269,9 @@ pub enum State {
     Ready,
     /// Media flows.
     Playing,
+    /// RECORD answered: media flows from the peer, a publisher (RFC 2326
+    /// §A.2 `Recording`).
+    Recording,
 }
 
 /// An RTSP session identifier (RFC 2326 §3.4), written as 16 hex digits.
@@ -288,6 +316,13 @@ pub enum Event {
     Ended,
     /// TEARDOWN ended the session: release its capacity.
     TornDown,
+    /// RECORD was answered: the publisher's RTP for the announced path
+    /// flows now (from [`ServerSession::publisher_source`]).
+    PublishStarted,
+    /// The publisher of this connection left (TEARDOWN) or timed out: its
+    /// players get RTCP BYE, and the path is free again. Comes with
+    /// [`Event::TornDown`] or [`Event::Expired`] when a session existed.
+    PublishStopped,
     /// A request was answered `401 Unauthorized` (RFC 2326 §11.4.2).
     Unauthorized {
         /// It carried credentials, which did not match (else it had none).
@@ -340,6 +375,9 @@ pub struct ServerSession {
     /// stays small).
     group: Option<([u8; 4], u8)>,
     sender: RtpSender,
+    /// Whether this connection plays or publishes (ANNOUNCE made it a
+    /// publisher; see [`record`]).
+    role: record::Role,
     pending: Option<reply::Reply>,
     rtcp: stream::RtcpQueue,
     timers: Timers<3>,
@@ -376,6 +414,7 @@ impl ServerSession {
             transport: None,
             group: None,
             sender: RtpSender::new(rtp::Ssrc(0), rtp::SeqNo(0), rtp::RtpTimestamp(0)),
+            role: record::Role::Player,
             pending: None,
             rtcp: stream::RtcpQueue::None,
             timers: Timers::new(),
@@ -417,6 +456,12 @@ impl ServerSession {
                 match message {
                     Message::Request(req) => self.on_request(now, &req, host),
                     Message::Interleaved(frame) => {
+                        if let Some(packet) = self.publisher_rtp(now, &frame) {
+                            return Ok(Input::Rtp {
+                                consumed: used,
+                                packet,
+                            });
+                        }
                         if self.rtcp_channel() == Some(frame.channel) {
                             self.handle_rtcp(now, frame.payload);
                             return Ok(Input::Rtcp {
@@ -440,6 +485,7 @@ impl ServerSession {
         match self.handle_input(now, input, host) {
             Ok(Input::Partial) => Step::NeedMore,
             Ok(Input::Consumed(n) | Input::Rtcp { consumed: n, .. }) => Step::Used(n),
+            Ok(Input::Rtp { consumed, .. }) => Step::Rtp(consumed),
             Err(Error::Rtsp(e)) => Step::Close(e),
             Err(_) => Step::Drain,
         }
@@ -477,12 +523,17 @@ impl ServerSession {
 
     /// Fires due timers: session expiry (RFC 2326 §12.37) and RTCP reports.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.timers.expired(Timer::Expiry as usize, now) && self.state != State::Init {
-            if self.transport.is_some() {
+        if self.timers.expired(Timer::Expiry as usize, now)
+            && (self.state != State::Init || self.role == record::Role::Announced)
+        {
+            let had_session = self.state != State::Init;
+            if self.transport.is_some() && self.role == record::Role::Player {
                 self.rtcp = stream::RtcpQueue::Bye;
             }
             self.end_session();
-            self.push_event(Event::Expired);
+            if had_session {
+                self.push_event(Event::Expired);
+            }
         }
         if self.timers.expired(Timer::Report as usize, now) && self.state == State::Playing {
             if !matches!(self.rtcp, stream::RtcpQueue::Bye) {
@@ -739,13 +790,17 @@ impl ServerSession {
     }
 
     fn touch(&mut self, now: Instant) {
-        if self.state != State::Init {
+        if self.state != State::Init || self.role != record::Role::Player {
             let timeout = Duration::from_secs(u64::from(self.config.timeout_secs));
             self.timers.set(Timer::Expiry as usize, now + timeout);
         }
     }
 
     fn end_session(&mut self) {
+        if self.role != record::Role::Player {
+            self.role = record::Role::Player;
+            self.push_event(Event::PublishStopped);
+        }
         self.state = State::Init;
         self.id = None;
         self.duration = None;

@@ -30,15 +30,38 @@ pub(crate) const PUBLIC: [Method<'static>; 8] = [
     Method::SetParameter,
 ];
 
+/// [`PUBLIC`] and the publisher's methods (RFC 2326 §10.3, §10.11).
+pub(crate) const PUBLIC_WITH_RECORD: [Method<'static>; 10] = [
+    Method::Options,
+    Method::Describe,
+    Method::Announce,
+    Method::Setup,
+    Method::Play,
+    Method::Pause,
+    Method::Record,
+    Method::Teardown,
+    Method::GetParameter,
+    Method::SetParameter,
+];
+
+fn public(record: bool) -> MethodSet {
+    if record {
+        MethodSet::of(&PUBLIC_WITH_RECORD)
+    } else {
+        MethodSet::of(&PUBLIC)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub(crate) enum Kind {
     /// Status line, CSeq, optional Session.
     Plain,
-    /// `Public:`.
-    Options,
-    /// `Allow:` (405).
-    Allow,
+    /// `Public:` (with ANNOUNCE and RECORD for a host that takes
+    /// publishers).
+    Options { record: bool },
+    /// `Allow:` (405), the same list.
+    Allow { record: bool },
     /// `Unsupported:` echoing the Require tags kept in `url` (551).
     Unsupported,
     /// `WWW-Authenticate:` challenges for the realm kept in `url` (401).
@@ -121,11 +144,11 @@ impl Reply {
         }
         match self.kind {
             Kind::Plain => {}
-            Kind::Options => {
-                w.header(names::PUBLIC, MethodSet::of(&PUBLIC));
+            Kind::Options { record } => {
+                w.header(names::PUBLIC, public(record));
             }
-            Kind::Allow => {
-                w.header(names::ALLOW, MethodSet::of(&PUBLIC));
+            Kind::Allow { record } => {
+                w.header(names::ALLOW, public(record));
             }
             Kind::Unsupported => {
                 w.header(names::UNSUPPORTED, self.url.as_str());
@@ -172,6 +195,11 @@ impl Reply {
                 if let Some(t) = s.transport {
                     let mut group = heapless::String::<15>::new();
                     let mut out = reply_transport(t, echo_lower, s.sender.ssrc());
+                    if s.is_publisher() {
+                        // The stream and its SSRC are the publisher's.
+                        out.ssrc = None;
+                        out.mode = Some(crate::rtsp::header::Mode::Record);
+                    }
                     if let Some(g) = s.multicast() {
                         // RFC 2326 §12.39: the answer names the group.
                         let _ = fmt::Write::write_fmt(&mut group, format_args!("{}", g.addr));

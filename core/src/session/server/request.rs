@@ -4,7 +4,8 @@ use super::auth::Verdict;
 use super::reply::{Kind, Reply};
 use super::target::{target, STREAM_CONTROL};
 use super::{
-    path_hash, Admission, Event, Host, MulticastGroup, ServerSession, SessionId, State, Timer,
+    path_hash, Admission, Event, Host, MediaInfo, MulticastGroup, ServerSession, SessionId, State,
+    Timer,
 };
 use crate::limits::RTSP_URL_MAX;
 use crate::rtsp::header::{self, names, ChannelPair, Mode, Profile, Range, Transport, Transports};
@@ -61,7 +62,9 @@ impl ServerSession {
             Err(status) => {
                 let mut r = Reply::error(status, Some(cseq));
                 if status == StatusCode::MethodNotAllowed {
-                    r.kind = Kind::Allow;
+                    r.kind = Kind::Allow {
+                        record: host.accepts_publishers(),
+                    };
                 }
                 r
             }
@@ -84,7 +87,13 @@ impl ServerSession {
             return Ok(r);
         }
         match req.method {
-            Method::Options => Ok(Reply::new(StatusCode::Ok, cseq, Kind::Options)),
+            Method::Options => Ok(Reply::new(
+                StatusCode::Ok,
+                cseq,
+                Kind::Options {
+                    record: host.accepts_publishers(),
+                },
+            )),
             Method::Describe => self.describe(req, host, cseq),
             Method::Setup => self.setup(now, req, host, cseq),
             Method::Play => self.play(now, req, cseq),
@@ -100,14 +109,16 @@ impl ServerSession {
                 }
                 Ok(self.with_session(Reply::new(StatusCode::Ok, cseq, Kind::Plain)))
             }
-            Method::Announce | Method::Record | Method::Redirect | Method::PlayNotify => {
+            Method::Announce => self.announce(req, host, cseq),
+            Method::Record if host.accepts_publishers() => self.record(now, req, cseq),
+            Method::Record | Method::Redirect | Method::PlayNotify => {
                 Err(StatusCode::MethodNotAllowed)
             }
             Method::Unknown(_) => Err(StatusCode::NotImplemented),
         }
     }
 
-    fn with_session(&self, mut r: Reply) -> Reply {
+    pub(super) fn with_session(&self, mut r: Reply) -> Reply {
         r.session = self.id.is_some();
         r
     }
@@ -115,7 +126,7 @@ impl ServerSession {
     /// RFC 2326 §12.37: a request on a session names it. A missing header
     /// is tolerated when this connection has a session (there is only one),
     /// and is 455 in `Init` (RFC 2326 §A.2); an unknown id is 454.
-    fn check_session(&self, req: &Request<'_, '_>) -> Result<SessionId, StatusCode> {
+    pub(super) fn check_session(&self, req: &Request<'_, '_>) -> Result<SessionId, StatusCode> {
         match (req.header_str(names::SESSION), self.id) {
             (Some(value), Some(id)) => match header::Session::parse(value) {
                 Ok(s) if id.matches(s.id) => Ok(id),
@@ -166,23 +177,44 @@ impl ServerSession {
         } else {
             None
         };
-        if self.state == State::Playing {
-            // Changing the transport of a playing stream is not supported.
+        if matches!(self.state, State::Playing | State::Recording) {
+            // Changing the transport of a flowing stream is not supported.
             return Err(StatusCode::MethodNotValidInThisState);
         }
         let t = target(req.uri).ok_or(StatusCode::BadRequest)?;
-        let info = host.media(t.path)?;
-        if !t.stream && !self.config.allow_aggregate_setup {
-            return Err(StatusCode::AggregateOperationNotAllowed);
-        }
-        if existing.is_some() && path_hash(t.path) != self.path_hash {
-            return Err(StatusCode::NotFound);
-        }
         let value = req
             .header_str(names::TRANSPORT)
             .ok_or(StatusCode::UnsupportedTransport)?;
         let transports = Transports::parse(value).map_err(|_| StatusCode::BadRequest)?;
-        let offer = host.multicast(t.path);
+        let record = self.is_publisher();
+        let wants_record = transports.iter().any(|t| t.mode == Some(Mode::Record));
+        if wants_record != record && (record || host.accepts_publishers()) {
+            // RFC 2326 §10.11: record mode follows an ANNOUNCE on this
+            // connection, and a publisher only records (see `record`).
+            return Err(StatusCode::MethodNotValidInThisState);
+        }
+        let info = if record {
+            if !self.is_announced_url(req.uri) {
+                return Err(StatusCode::NotFound);
+            }
+            // The publisher's stream: no catalogue entry, no clock.
+            MediaInfo {
+                width: 0,
+                height: 0,
+                framerate: crate::session::Framerate::fps(0),
+                duration: None,
+            }
+        } else {
+            let info = host.media(t.path)?;
+            if !t.stream && !self.config.allow_aggregate_setup {
+                return Err(StatusCode::AggregateOperationNotAllowed);
+            }
+            if existing.is_some() && path_hash(t.path) != self.path_hash {
+                return Err(StatusCode::NotFound);
+            }
+            info
+        };
+        let offer = if record { None } else { host.multicast(t.path) };
         let chosen = self.choose_transport(&transports, offer)?;
         if existing.is_none() {
             match host.admit(t.path) {
@@ -201,7 +233,9 @@ impl ServerSession {
             let ts = rtp::RtpTimestamp(host.random_u32());
             self.sender = super::RtpSender::new(ssrc, seq, ts);
             self.id = Some(id);
-            self.path_hash = path_hash(t.path);
+            if !record {
+                self.path_hash = path_hash(t.path);
+            }
             self.state = State::Ready;
             self.touch(now);
         }
@@ -265,7 +299,12 @@ impl ServerSession {
         offer: Option<MulticastGroup>,
     ) -> Result<Chosen, StatusCode> {
         let unsupported = Err(StatusCode::UnsupportedTransport);
-        if t.profile != Profile::Avp || matches!(t.mode, Some(Mode::Record | Mode::Unknown(_))) {
+        let mode_ok = match t.mode {
+            None | Some(Mode::Play) => !self.is_publisher(),
+            Some(Mode::Record) => self.is_publisher(),
+            Some(Mode::Unknown(_)) => false,
+        };
+        if t.profile != Profile::Avp || !mode_ok {
             return unsupported;
         }
         if t.is_multicast() {
@@ -323,6 +362,10 @@ impl ServerSession {
         cseq: u32,
     ) -> Result<Reply, StatusCode> {
         self.check_session(req)?;
+        if self.is_publisher() {
+            // A publisher's session records; it has nothing to play.
+            return Err(StatusCode::MethodNotValidInThisState);
+        }
         self.check_path(req)?;
         let duration = self.duration;
         let start = match req.header_str(names::RANGE).map(Range::parse) {
@@ -394,11 +437,13 @@ impl ServerSession {
 
     fn teardown(&mut self, req: &Request<'_, '_>, cseq: u32) -> Result<Reply, StatusCode> {
         if self.id.is_none() && req.header_str(names::SESSION).is_none() {
-            // RFC 2326 §A.2: TEARDOWN in Init stays in Init.
+            // RFC 2326 §A.2: TEARDOWN in Init stays in Init (an
+            // announced path is given up).
+            self.end_session();
             return Ok(Reply::new(StatusCode::Ok, cseq, Kind::Plain));
         }
         self.check_session(req)?;
-        if self.transport.is_some() {
+        if self.transport.is_some() && !self.is_publisher() {
             self.rtcp = super::stream::RtcpQueue::Bye;
         }
         self.end_session();
