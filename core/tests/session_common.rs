@@ -369,6 +369,16 @@ pub fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// The session id of a SETUP reply's `Session:` header.
+pub fn session_of(reply: &str) -> String {
+    header(reply, "Session")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 pub fn status(message: &str) -> u16 {
     message.split(' ').nth(1).unwrap().parse().unwrap()
 }

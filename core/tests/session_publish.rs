@@ -282,8 +282,8 @@ fn idle_client() -> client::ClientSession {
     client::ClientSession::new(client::Config::default(), URL).unwrap()
 }
 
-#[test]
-fn digest_authentication_guards_publishing() {
+/// A pair whose server wants user `cam`, password `secret` (Digest).
+fn guarded_pair() -> Pair {
     let mut p = Pair::new(TransportRequest::Tcp, URL);
     p.host.publishers = true;
     p.host.auth = Some((
@@ -292,6 +292,12 @@ fn digest_authentication_guards_publishing() {
         false,
         server::Nonce::generate(|| 0x0123_4567),
     ));
+    p
+}
+
+#[test]
+fn digest_authentication_guards_publishing() {
+    let mut p = guarded_pair();
     p.client
         .record(p.now, Described::jpeg(320, 240, Framerate::fps(25)))
         .unwrap();
@@ -309,14 +315,7 @@ fn digest_authentication_guards_publishing() {
         }
     )));
 
-    let mut p = Pair::new(TransportRequest::Tcp, URL);
-    p.host.publishers = true;
-    p.host.auth = Some((
-        "cam".into(),
-        "secret".into(),
-        false,
-        server::Nonce::generate(|| 0x0123_4567),
-    ));
+    let mut p = guarded_pair();
     let mut c = client::AuthClientSession::with_auth(client::Config::default(), URL).unwrap();
     c.set_credentials("cam", "secret").unwrap();
     let mut server = ServerSession::new(server::Config::default(), PEER);
@@ -517,12 +516,7 @@ fn rfc_2326_recording_examples_are_read() {
                  Transport: RTP/AVP;unicast;client_port=5000-5001;mode=record\r\n\r\n";
     let reply = ask(&mut s, &mut host, now, setup);
     assert_eq!(status(&reply), 200, "{reply}");
-    let id = header(&reply, "Session")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let id = session_of(&reply);
     let record = record.replace("12345678", &id);
     assert_eq!(status(&ask(&mut s, &mut host, now, &record)), 200);
     assert_eq!(s.state(), State::Recording);

@@ -28,12 +28,7 @@ fn set_up() -> (ServerSession, TestHost, Instant, String) {
     let (mut s, mut h, now) = server();
     let reply = ask(&mut s, &mut h, now, SETUP_TCP);
     assert_eq!(status(&reply), 200, "{reply}");
-    let id = header(&reply, "Session")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let id = session_of(&reply);
     (s, h, now, id)
 }
 

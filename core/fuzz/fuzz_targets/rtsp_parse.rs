@@ -93,24 +93,20 @@ fuzz_target!(|data: &[u8]| {
 
     let mut c = client::ClientSession::new(client::Config::default(), "rtsp://h/live").unwrap();
     c.play(now);
-    let _ = c.poll_transmit(now, &mut buf, &mut ());
-    let mut rest = data;
-    for _ in 0..16 {
-        match c.handle_input(now, rest) {
-            Ok(r) => match r.consumed() {
-                Some(n) => rest = rest.get(n..).unwrap_or_default(),
-                None => break,
-            },
-            Err(_) => break,
-        }
-        while let Ok(Some(_)) = c.poll_transmit(now, &mut buf, &mut ()) {}
-    }
+    read_responses(&mut c, data);
     c.handle_rtcp(now, data);
 
     // A publisher reading the same bytes as the server's answers.
     let mut c = client::ClientSession::new(client::Config::default(), "rtsp://h/cam").unwrap();
     let stream = client::Described::jpeg(640, 480, rtsp_core::session::Framerate::fps(25));
     let _ = c.record(now, stream);
+    read_responses(&mut c, data);
+});
+
+/// Feeds `data` to a client session as responses, sending what it asks.
+fn read_responses(c: &mut client::ClientSession, data: &[u8]) {
+    let now = Instant::from_micros(1);
+    let mut buf = [0u8; 8192];
     let _ = c.poll_transmit(now, &mut buf, &mut ());
     let mut rest = data;
     for _ in 0..16 {
@@ -123,4 +119,4 @@ fuzz_target!(|data: &[u8]| {
         }
         while let Ok(Some(_)) = c.poll_transmit(now, &mut buf, &mut ()) {}
     }
-});
+}

@@ -21,7 +21,6 @@
 //!    and the session's.
 
 use super::Described;
-use crate::rtcp;
 use crate::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
 use crate::sdp::MjpegDescription;
 use crate::session::server::clock::{FrameClock, Tick};
@@ -279,21 +278,11 @@ impl Publisher {
     /// Reads RTCP from the server: its receiver report about our stream,
     /// if it sent one.
     pub fn handle_rtcp(&mut self, packet: &[u8]) -> Option<ReceptionReport> {
-        for p in rtcp::Compound::new(packet) {
-            let blocks = match p {
-                Ok(rtcp::Packet::Rr(rr)) => rr.reports,
-                Ok(rtcp::Packet::Sr(sr)) => sr.reports,
-                Ok(_) => continue,
-                Err(_) => return None,
-            };
-            if let Some(b) = blocks.iter().find(|b| b.ssrc == self.sender.ssrc()) {
-                return Some(ReceptionReport {
-                    fraction_lost: b.fraction_lost,
-                    cumulative_lost: b.cumulative_lost,
-                    jitter: b.jitter,
-                });
-            }
-        }
-        None
+        let b = self.sender.report_about_us(packet)?;
+        Some(ReceptionReport {
+            fraction_lost: b.fraction_lost,
+            cumulative_lost: b.cumulative_lost,
+            jitter: b.jitter,
+        })
     }
 }

@@ -176,6 +176,22 @@ impl RtpSender {
         packet: &[u8],
         unix_at_zero_us: u64,
     ) -> Option<Event> {
+        let b = self.report_about_us(packet)?;
+        let arrival =
+            NtpTimestamp::from_unix_micros(unix_at_zero_us.saturating_add(now.as_micros()));
+        Some(Event::ReceiverReport {
+            fraction_lost: b.fraction_lost,
+            cumulative_lost: b.cumulative_lost,
+            highest_seq: b.highest_seq,
+            jitter: b.jitter,
+            round_trip_us: rtcp::round_trip(arrival.middle32(), b.last_sr, b.delay_since_last_sr)
+                .map(|d| u32::try_from(d.as_micros()).unwrap_or(u32::MAX)),
+        })
+    }
+
+    /// The first report block about our SSRC in a compound packet from
+    /// the receiver (RFC 3550 §6.4.1, §6.4.2), if any.
+    pub(crate) fn report_about_us(&self, packet: &[u8]) -> Option<rtcp::ReportBlock> {
         for p in rtcp::Compound::new(packet) {
             let blocks = match p {
                 Ok(rtcp::Packet::Rr(rr)) => rr.reports,
@@ -184,20 +200,7 @@ impl RtpSender {
                 Err(_) => return None,
             };
             if let Some(b) = blocks.iter().find(|b| b.ssrc == self.ssrc) {
-                let arrival =
-                    NtpTimestamp::from_unix_micros(unix_at_zero_us.saturating_add(now.as_micros()));
-                return Some(Event::ReceiverReport {
-                    fraction_lost: b.fraction_lost,
-                    cumulative_lost: b.cumulative_lost,
-                    highest_seq: b.highest_seq,
-                    jitter: b.jitter,
-                    round_trip_us: rtcp::round_trip(
-                        arrival.middle32(),
-                        b.last_sr,
-                        b.delay_since_last_sr,
-                    )
-                    .map(|d| u32::try_from(d.as_micros()).unwrap_or(u32::MAX)),
-                });
+                return Some(b);
             }
         }
         None
