@@ -218,7 +218,8 @@ impl Connection {
                         return Err(End::Lost("the origin ended the stream (RTCP BYE)".into()))
                     }
                     Event::TornDown => return Err(End::NoDemand),
-                    Event::SetUp { .. } | Event::Paused => {}
+                    // A pull only plays (it never records).
+                    Event::SetUp { .. } | Event::Paused | Event::Recording => {}
                 }
             }
             if idle {
