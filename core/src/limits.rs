@@ -39,6 +39,16 @@ pub const SDP_MAX_MEDIA: usize = 4;
 /// Most attributes kept per SDP media section.
 pub const SDP_MAX_ATTRIBUTES: usize = 16;
 
+/// Most packets a [`ReorderWindow`](crate::rtp::ReorderWindow) holds while
+/// one before them is missing (the caller's storage may allow fewer).
+pub const RTP_REORDER_MAX_SLOTS: usize = 128;
+/// A sequence-number jump ahead larger than this is a sender restarting its
+/// numbering, not loss (RFC 3550 A.1 `MAX_DROPOUT`).
+pub const RTP_REORDER_MAX_DROPOUT: u16 = 3000;
+/// A packet further behind than this is either very late or the sender
+/// restarting (RFC 3550 A.1 `MAX_MISORDER`).
+pub const RTP_REORDER_MAX_MISORDER: u16 = 100;
+
 /// Most quantization tables in one JPEG frame we carry (luma + chroma).
 pub const JPEG_MAX_QUANT_TABLES: usize = 2;
 /// Q values 128–254 whose in-band tables a depacketizer caches (RFC 2435 §3.1.8).
@@ -51,7 +61,15 @@ pub const JPEG_MAX_HEADER_DIMENSION: u16 = 2040;
 // -- jpeg (owner "jpeg") --
 /// Disjoint runs of scan data a depacketizer tracks within one frame while
 /// packets arrive out of order (RFC 2435 §4.3); one more hole drops the frame.
-pub const JPEG_REORDER_RANGES: usize = 8;
+pub const JPEG_REORDER_RANGES: usize = 32;
+/// Most packets of one frame whose restart header (RFC 2435 §3.1.7) a
+/// depacketizer remembers to salvage a frame with holes; a frame of more
+/// packets is dropped whole when one is missing.
+pub const JPEG_MAX_FRAME_PACKETS: usize = 256;
+/// Most restart intervals per frame whose presence a depacketizer tracks
+/// (RFC 2435 §3.1.7); a frame with more is dropped whole when one is
+/// missing. A 640×480 frame cut every MCU row has 30.
+pub const JPEG_MAX_INTERVALS: usize = 2048;
 /// How far back (in 90 kHz ticks, 1 s) a packet's timestamp may lie and still
 /// be taken for a late packet of an old frame rather than a stream restart.
 pub const JPEG_LATE_WINDOW: u32 = 90_000;

@@ -3,7 +3,8 @@
 
 use heapless::Vec;
 
-use super::header::{MainHeader, Payload};
+use super::header::{MainHeader, Payload, RestartHeader};
+use super::intervals::{self, IntervalMap, Piece, Pieces};
 use super::tables::make_tables;
 use super::{Error, JfifHeader, QuantTable, Type, Q_DYNAMIC};
 use crate::limits::{JPEG_LATE_WINDOW, JPEG_MAX_HEADER, JPEG_QUANT_CACHE, JPEG_REORDER_RANGES};
@@ -75,6 +76,10 @@ struct Partial {
     max_seq: SeqNo,
     /// Packets accepted (not duplicates).
     packets: u32,
+    /// The packets' restart headers, to salvage the frame's intervals.
+    pieces: Pieces,
+    /// More packets than `pieces` holds: the frame can only be whole.
+    pieces_overflow: bool,
 }
 
 /// Reassembles RTP/JPEG packets into complete JFIF frames in a caller
@@ -103,6 +108,13 @@ struct Partial {
 /// up to [`JPEG_LATE_WINDOW`] ticks back) is late and ignored (counted); a
 /// timestamp further back is taken as a stream restart.
 ///
+/// **Partial frames** ([`with_partial_frames`]): packets come in order
+/// from a [`ReorderWindow`](crate::rtp::ReorderWindow), which holds packets
+/// across frame boundaries, so the next frame's packet arriving first no
+/// longer costs a frame; a restart-marked frame with holes is then rebuilt
+/// from the intervals that arrived ([`intervals`](super::intervals)) and
+/// counted concealed, not dropped.
+///
 /// **Buffer layout.** The first [`JPEG_MAX_HEADER`] bytes are reserved for
 /// the rebuilt headers, which end right where the scan data begins, so no
 /// byte is moved; the buffer must hold `JPEG_MAX_HEADER` + the largest scan
@@ -114,6 +126,7 @@ struct Partial {
 /// type-specific field (interlaced fields, §3.1.1) is ignored.
 ///
 /// [`frames_dropped`]: Depacketizer::frames_dropped
+/// [`with_partial_frames`]: Depacketizer::with_partial_frames
 #[derive(Debug)]
 pub struct Depacketizer<B> {
     buf: B,
@@ -122,8 +135,18 @@ pub struct Depacketizer<B> {
     /// and whether its marker packet was seen.
     last_done: Option<(RtpTimestamp, SeqNo, bool)>,
     cache: Vec<(u8, Tables), JPEG_QUANT_CACHE>,
+    /// The last in-band tables seen, for a frame whose first packet is lost.
+    last_tables: Option<Tables>,
     dims: Option<(u16, u16)>,
+    /// Where frames with holes are rebuilt (partial frames on), and the
+    /// length of the one waiting to be handed out.
+    spare: Option<B>,
+    spare_ready: Option<usize>,
+    map: IntervalMap,
+    map_timestamp: RtpTimestamp,
     complete: u64,
+    concealed: u64,
+    intervals_lost: u64,
     dropped: u64,
     duplicates: u64,
     late: u64,
@@ -136,10 +159,23 @@ enum Admit {
     Late,
 }
 
+/// One frame handed out by [`Depacketizer::push_frames`].
+#[derive(Debug)]
+pub struct Assembled<'a> {
+    /// A JFIF any baseline decoder opens.
+    pub jfif: &'a [u8],
+    /// The frame's RTP timestamp.
+    pub timestamp: RtpTimestamp,
+    /// For a frame with holes: its missing restart intervals, which the
+    /// JFIF holds as neutral filler (see [`intervals`](super::intervals)).
+    pub missing: Option<&'a IntervalMap>,
+}
+
 /// What one packet says, after parsing its headers.
 struct Parsed<'p> {
     main: MainHeader,
     restart_interval: u16,
+    restart: Option<RestartHeader>,
     tables: Option<Tables>,
     data: &'p [u8],
 }
@@ -152,8 +188,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
             cur: None,
             last_done: None,
             cache: Vec::new(),
+            last_tables: None,
             dims: None,
+            spare: None,
+            spare_ready: None,
+            map: IntervalMap::default(),
+            map_timestamp: RtpTimestamp(0),
             complete: 0,
+            concealed: 0,
+            intervals_lost: 0,
             dropped: 0,
             duplicates: 0,
             late: 0,
@@ -167,9 +210,36 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
         self.dims = Some((width, height));
     }
 
+    /// Turns on partial frames (RFC 2435 §3.1.7): a restart-marked frame
+    /// with holes is rebuilt into `spare` (as large as the frame buffer)
+    /// from the restart intervals that arrived, handed out by
+    /// [`push_frames`](Self::push_frames) with the map of the missing ones,
+    /// and counted concealed instead of dropped.
+    ///
+    /// Packets must then come in sequence-number order, with gaps only
+    /// where packets are lost (a [`ReorderWindow`](crate::rtp::ReorderWindow)
+    /// in front): a frame ends at its marker packet, or, when that is lost,
+    /// at the first packet of the next frame. A frame whose first packet
+    /// (the one with the Q>=128 tables) is lost uses the last in-band
+    /// tables seen on the stream.
+    pub fn with_partial_frames(mut self, spare: B) -> Self {
+        self.spare = Some(spare);
+        self
+    }
+
     /// Frames returned whole.
     pub fn frames_complete(&self) -> u64 {
         self.complete
+    }
+
+    /// Frames returned with missing restart intervals (partial frames on).
+    pub fn frames_concealed(&self) -> u64 {
+        self.concealed
+    }
+
+    /// Restart intervals missing from the concealed frames.
+    pub fn intervals_lost(&self) -> u64 {
+        self.intervals_lost
     }
 
     /// Frames abandoned because of a gap, overflow or inconsistency.
@@ -193,6 +263,117 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
         self.drop_frame();
     }
 
+    /// Ends the frame in progress (see [`push_frames`](Self::push_frames)):
+    /// with partial frames on, a frame with holes is handed out if any of
+    /// its intervals arrived; otherwise it is dropped (counted).
+    pub fn finish(&mut self, mut f: impl FnMut(Assembled<'_>)) {
+        self.end_frame();
+        self.hand_out_spare(&mut f);
+    }
+
+    /// Feeds one RTP packet; hands every frame it ends to `f`: a frame
+    /// with holes that the packet ends (partial frames on), then a
+    /// complete frame. An error means the packet was unusable.
+    pub fn push_frames<T: AsRef<[u8]>>(
+        &mut self,
+        packet: &rtp::Packet<T>,
+        mut f: impl FnMut(Assembled<'_>),
+    ) -> Result<(), Error> {
+        let rtp = repr(packet);
+        let done = self.push_inner(&rtp, packet.payload());
+        self.hand_out_spare(&mut f);
+        if let Ok(Some((start, stop, timestamp))) = done {
+            if let Some(jfif) = self.buf.as_ref().get(start..stop) {
+                f(Assembled {
+                    jfif,
+                    timestamp,
+                    missing: None,
+                });
+            }
+        }
+        done.map(|_| ())
+    }
+
+    fn hand_out_spare(&mut self, f: &mut impl FnMut(Assembled<'_>)) {
+        if let (Some(len), Some(spare)) = (self.spare_ready.take(), &self.spare) {
+            if let Some(jfif) = spare.as_ref().get(..len) {
+                f(Assembled {
+                    jfif,
+                    timestamp: self.map_timestamp,
+                    missing: Some(&self.map),
+                });
+            }
+        }
+    }
+
+    /// Ends the current frame: salvaged into the spare buffer when partial
+    /// frames are on and some of its intervals arrived, else dropped.
+    fn end_frame(&mut self) {
+        if self.cur.is_some() && !self.salvage() {
+            self.drop_frame();
+        }
+    }
+
+    /// Rebuilds the current frame's intervals that arrived (§3.1.7) into
+    /// the spare buffer; false when it cannot.
+    fn salvage(&mut self) -> bool {
+        let Some(cur) = &self.cur else { return false };
+        if cur.pieces_overflow || cur.restart_interval == 0 {
+            return false;
+        }
+        let width = self.dimension(cur.width, self.dims.map(|d| d.0));
+        let height = self.dimension(cur.height, self.dims.map(|d| d.1));
+        let (Some(width), Some(height)) = (width, height) else {
+            return false;
+        };
+        let Some(mut map) = IntervalMap::layout(cur.kind, width, height, cur.restart_interval)
+        else {
+            return false;
+        };
+        let appendix_a = make_tables(cur.q);
+        let tables = match (
+            cur.q >= 128,
+            cur.tables.as_ref().or(self.last_tables.as_ref()),
+        ) {
+            (false, _) => QuantTable::new(&appendix_a.0).zip(QuantTable::new(&appendix_a.1)),
+            (true, Some(t)) => t.split(),
+            (true, None) => None,
+        };
+        let Some((luma, chroma)) = tables else {
+            return false;
+        };
+        let header = JfifHeader {
+            kind: cur.kind,
+            width,
+            height,
+            restart_interval: cur.restart_interval,
+            luma,
+            chroma,
+        };
+        let Some(spare) = self.spare.as_mut().map(|s| s.as_mut()) else {
+            return false;
+        };
+        let Ok(head) = header.emit(spare) else {
+            return false;
+        };
+        let scan = self.buf.as_ref().get(JPEG_MAX_HEADER..).unwrap_or_default();
+        let out = spare.get_mut(head..).unwrap_or_default();
+        let Ok(Some(n)) = intervals::rebuild_scan(&cur.pieces, scan, cur.kind, &mut map, out)
+        else {
+            return false;
+        };
+        self.concealed += 1;
+        self.intervals_lost += u64::from(map.missing_count());
+        self.map = map;
+        self.map_timestamp = cur.timestamp;
+        self.spare_ready = Some(head + n);
+        self.last_done = self
+            .cur
+            .take()
+            .map(|c| (c.timestamp, c.max_seq, c.marker_seq.is_some()));
+        true
+    }
+
     /// Abandons the current frame (counted), remembering where it ended.
     fn drop_frame(&mut self) {
         if let Some(c) = self.cur.take() {
@@ -208,14 +389,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
         &mut self,
         packet: &rtp::Packet<T>,
     ) -> Result<Option<&[u8]>, Error> {
-        let rtp = rtp::Repr {
-            marker: packet.marker(),
-            payload_type: packet.payload_type(),
-            sequence: packet.sequence_number(),
-            timestamp: packet.timestamp(),
-            ssrc: packet.ssrc(),
-        };
-        self.push_payload(&rtp, packet.payload())
+        self.push_payload(&repr(packet), packet.payload())
     }
 
     /// Feeds the payload of one RTP packet with its header (sequence number,
@@ -227,6 +401,17 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
         rtp: &rtp::Repr,
         payload: &[u8],
     ) -> Result<Option<&[u8]>, Error> {
+        let done = self.push_inner(rtp, payload)?;
+        Ok(done.and_then(|(start, stop, _)| self.buf.as_ref().get(start..stop)))
+    }
+
+    /// Takes one packet; the range of `buf` holding a frame it completed.
+    fn push_inner(
+        &mut self,
+        rtp: &rtp::Repr,
+        payload: &[u8],
+    ) -> Result<Option<(usize, usize, RtpTimestamp)>, Error> {
+        self.spare_ready = None;
         let (seq, timestamp) = (rtp.sequence, rtp.timestamp);
         let p = match self.parse(payload) {
             Ok(p) => p,
@@ -289,6 +474,16 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
                 cur.tables = p.tables;
             }
         }
+        if let Some(r) = p.restart.filter(|_| !cur.pieces_overflow) {
+            let piece = Piece {
+                offset: start,
+                end,
+                count: r.count,
+                first: r.first,
+                last: r.last,
+            };
+            cur.pieces_overflow = !intervals::record(&mut cur.pieces, piece);
+        }
         if seq.is_after(cur.max_seq) {
             cur.max_seq = seq;
         }
@@ -328,6 +523,8 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
             restart_interval: p.map_or(0, |p| p.restart_interval),
             tables: None,
             ranges: Vec::new(),
+            pieces: Vec::new(),
+            pieces_overflow: false,
             end: None,
             first_seq: None,
             marker_seq: None,
@@ -383,7 +580,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
                 false
             }
             Admit::New => {
-                self.drop_frame();
+                self.end_frame();
                 true
             }
             Admit::Current => true,
@@ -411,12 +608,14 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
                 if main.q != Q_DYNAMIC {
                     self.remember(main.q, t);
                 }
+                self.last_tables = Some(t);
                 Some(t)
             }
         };
         Ok(Parsed {
             main,
             restart_interval: p.restart.map_or(0, |r| r.interval),
+            restart: p.restart,
             tables,
             data: p.data,
         })
@@ -440,7 +639,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
         }
     }
 
-    fn try_complete(&mut self) -> Result<Option<&[u8]>, Error> {
+    fn try_complete(&mut self) -> Result<Option<(usize, usize, RtpTimestamp)>, Error> {
         let Some(cur) = &self.cur else {
             return Ok(None);
         };
@@ -460,6 +659,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
         };
         let whole = whole && contiguous;
         if !whole || (cur.q >= 128 && cur.tables.is_none()) {
+            // In sequence order (partial frames on) nothing more of this
+            // frame comes after its marker packet.
+            if self.spare.is_some() {
+                self.end_frame();
+            }
             return Ok(None);
         }
         let width = self.dimension(cur.width, self.dims.map(|d| d.0));
@@ -512,11 +716,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
             }
         }
         self.complete += 1;
-        self.last_done = self
-            .cur
-            .take()
-            .map(|c| (c.timestamp, c.max_seq, c.marker_seq.is_some()));
-        Ok(self.buf.as_ref().get(start..stop))
+        let done = self.cur.take();
+        let timestamp = done.as_ref().map_or(RtpTimestamp(0), |c| c.timestamp);
+        self.last_done = done.map(|c| (c.timestamp, c.max_seq, c.marker_seq.is_some()));
+        Ok(Some((start, stop, timestamp)))
     }
 }
 
@@ -531,6 +734,17 @@ impl<B> defmt::Format for Depacketizer<B> {
             self.duplicates,
             self.late
         );
+    }
+}
+
+/// The header fields of a packet the depacketizer uses.
+fn repr<T: AsRef<[u8]>>(packet: &rtp::Packet<T>) -> rtp::Repr {
+    rtp::Repr {
+        marker: packet.marker(),
+        payload_type: packet.payload_type(),
+        sequence: packet.sequence_number(),
+        timestamp: packet.timestamp(),
+        ssrc: packet.ssrc(),
     }
 }
 

@@ -12,7 +12,9 @@
 //!   scan with the standard tables, losslessly (T.81 Annex F, G).
 //! * [`Depacketizer`] reassembles packets into a complete JFIF that any
 //!   decoder opens (RFC 2435 Appendix B), dropping and counting every frame
-//!   with a gap.
+//!   with a gap; or, for restart-marked streams, rebuilding the restart
+//!   intervals that arrived with a map of the missing ones ([`intervals`],
+//!   §3.1.7).
 //!
 //! ## What can be carried
 //!
@@ -84,18 +86,22 @@ mod depacketizer;
 mod error;
 mod frame;
 mod header;
+pub mod intervals;
 mod jfif;
 pub(crate) mod markers;
 mod packetizer;
+#[cfg(test)]
+mod partial_tests;
 pub mod recode;
 mod tables;
 #[cfg(test)]
 mod tests;
 
-pub use depacketizer::Depacketizer;
+pub use depacketizer::{Assembled, Depacketizer};
 pub use error::Error;
 pub use frame::{Frame, QuantTable};
 pub use header::{MainHeader, Payload, QuantHeader, RestartHeader, Type};
+pub use intervals::IntervalMap;
 pub use jfif::JfifHeader;
 pub use packetizer::{Packetizer, Parts};
 pub use tables::{estimate_quality, make_tables};

@@ -9,10 +9,12 @@
 
 pub(crate) mod bytes;
 mod payload_type;
+mod reorder;
 mod seq;
 
 use bytes::{set_u16, set_u32, set_u8, u16_at, u32_at, u8_at};
 pub use payload_type::PayloadType;
+pub use reorder::ReorderWindow;
 pub use seq::{RtpTimestamp, SeqExtender, SeqNo, Ssrc};
 
 use core::fmt;
