@@ -331,24 +331,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
             return false;
         };
         let appendix_a = make_tables(cur.q);
-        let tables = match (
-            cur.q >= 128,
-            cur.tables.as_ref().or(self.last_tables.as_ref()),
-        ) {
-            (false, _) => QuantTable::new(&appendix_a.0).zip(QuantTable::new(&appendix_a.1)),
-            (true, Some(t)) => t.split(),
-            (true, None) => None,
-        };
-        let Some((luma, chroma)) = tables else {
+        let fallback = self.last_tables.as_ref();
+        let Some(header) = jfif_header(cur, width, height, fallback, &appendix_a) else {
             return false;
-        };
-        let header = JfifHeader {
-            kind: cur.kind,
-            width,
-            height,
-            restart_interval: cur.restart_interval,
-            luma,
-            chroma,
         };
         let Some(spare) = self.spare.as_mut().map(|s| s.as_mut()) else {
             return false;
@@ -673,21 +658,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
             return Err(Error::UnknownDimensions);
         };
         let appendix_a = make_tables(cur.q);
-        let tables = match &cur.tables {
-            Some(t) => t.split(),
-            None => QuantTable::new(&appendix_a.0).zip(QuantTable::new(&appendix_a.1)),
-        };
-        let Some((luma, chroma)) = tables else {
+        let Some(header) = jfif_header(cur, width, height, None, &appendix_a) else {
             self.drop_frame();
             return Err(Error::BadPacket);
-        };
-        let header = JfifHeader {
-            kind: cur.kind,
-            width,
-            height,
-            restart_interval: cur.restart_interval,
-            luma,
-            chroma,
         };
         let start = JPEG_MAX_HEADER.saturating_sub(header.buffer_len());
         let scan_end = JPEG_MAX_HEADER + end as usize;
@@ -735,6 +708,30 @@ impl<B> defmt::Format for Depacketizer<B> {
             self.late
         );
     }
+}
+
+/// The JFIF header for `cur` (Appendix B): Q 1-99 with the Appendix A
+/// tables, Q >= 128 with the frame's in-band tables, else `fallback`.
+fn jfif_header<'t>(
+    cur: &'t Partial,
+    width: u16,
+    height: u16,
+    fallback: Option<&'t Tables>,
+    appendix_a: &'t ([u8; 64], [u8; 64]),
+) -> Option<JfifHeader<'t>> {
+    let (luma, chroma) = if cur.q < 128 {
+        QuantTable::new(&appendix_a.0).zip(QuantTable::new(&appendix_a.1))?
+    } else {
+        cur.tables.as_ref().or(fallback)?.split()?
+    };
+    Some(JfifHeader {
+        kind: cur.kind,
+        width,
+        height,
+        restart_interval: cur.restart_interval,
+        luma,
+        chroma,
+    })
 }
 
 /// The header fields of a packet the depacketizer uses.
