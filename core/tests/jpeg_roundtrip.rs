@@ -4,7 +4,7 @@
 
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use proptest::prelude::*;
-use rtsp_core::jpeg::{Depacketizer, Frame, MainHeader, Packetizer, Type};
+use rtsp_core::jpeg::{restart, Depacketizer, Frame, MainHeader, Packetizer, Payload, Type};
 use rtsp_core::limits::JPEG_MAX_HEADER;
 use rtsp_core::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
 use zune_jpeg::zune_core::bytestream::ZCursor;
@@ -58,6 +58,12 @@ fn rtp_repr(seq: u16, ts: u32) -> rtp::Repr {
 
 fn packetize(jpeg: &[u8], mtu: usize, seq: u16, ts: u32) -> Vec<Vec<u8>> {
     let frame = Frame::parse(jpeg).unwrap();
+    assert_eq!(
+        Packetizer::new(&frame, mtu, rtp_repr(seq, ts))
+            .unwrap()
+            .is_aligned(),
+        frame.restart()
+    );
     let mut p = Packetizer::new(&frame, mtu, rtp_repr(seq, ts)).unwrap();
     let count = p.packet_count();
     let seg = p.segment_len();
@@ -68,13 +74,59 @@ fn packetize(jpeg: &[u8], mtu: usize, seq: u16, ts: u32) -> Vec<Vec<u8>> {
     }
     assert_eq!(out.len(), count);
     assert_eq!(p.next_sequence(), SeqNo(seq.wrapping_add(count as u16)));
-    // GSO shape: all but the last packet are exactly `segment_len` long.
-    for pkt in &out[..out.len() - 1] {
-        assert_eq!(pkt.len(), seg);
-        assert_eq!(pkt.len(), mtu);
+    // Restart markers: cut at interval boundaries (checked by
+    // `check_aligned`); otherwise the GSO shape: all but the last packet
+    // are exactly `segment_len` long.
+    assert_eq!(seg.is_none(), frame.restart());
+    if let Some(seg) = seg {
+        for pkt in &out[..out.len() - 1] {
+            assert_eq!(pkt.len(), seg);
+            assert_eq!(pkt.len(), mtu);
+        }
+        assert!(out.last().unwrap().len() <= seg);
     }
-    assert!(out.last().unwrap().len() <= seg);
+    for pkt in &out {
+        assert!(pkt.len() <= mtu);
+    }
     out
+}
+
+/// Restart-aligned packets (RFC 2435 §3.1.7): a packet with F starts an
+/// interval, one with L ends one (after its RSTn marker, or at the end of
+/// the scan), one without L does not; the count is the number of the
+/// chunk's first interval, the same on every packet of a split interval.
+fn check_aligned(pkts: &[Vec<u8>], frame: &Frame<'_>) {
+    let scan = frame.scan_data();
+    let boundary = |at: usize| at == 0 || at == scan.len() || restart::is_boundary(scan, at);
+    let intervals_before = |at: usize| restart::count_markers(&scan[..at]) as u16;
+    let mut chunk: Option<u16> = None;
+    for pkt in pkts {
+        let p = rtp::Packet::new_checked(&pkt[..]).unwrap();
+        let pl = Payload::parse(p.payload()).unwrap();
+        let r = pl.restart.expect("a restart header on every packet");
+        assert_eq!(r.interval, frame.restart_interval());
+        let start = pl.main.fragment_offset as usize;
+        let end = start + pl.data.len();
+        assert_eq!(
+            r.first,
+            chunk.is_none(),
+            "F on the first packet of each chunk only"
+        );
+        if r.first {
+            assert!(boundary(start), "F packets start an interval");
+            assert_eq!(r.count, intervals_before(start));
+        } else {
+            assert_eq!(Some(r.count), chunk, "a split interval keeps its count");
+        }
+        if r.last {
+            assert!(boundary(end), "L packets end an interval");
+            chunk = None;
+        } else {
+            assert!(restart::next_boundary(scan, start).is_none_or(|b| b > end));
+            chunk = Some(r.count);
+        }
+    }
+    assert_eq!(chunk, None);
 }
 
 fn feed(d: &mut Depacketizer<Vec<u8>>, pkt: &[u8]) -> Option<Vec<u8>> {
@@ -106,6 +158,9 @@ fn check_wire(pkts: &[Vec<u8>], frame: &Frame<'_>, seq: u16) {
         offset += (p.payload().len() - hl) as u32;
     }
     assert_eq!(offset as usize, frame.scan_data().len());
+    if frame.restart() {
+        check_aligned(pkts, frame);
+    }
 }
 
 proptest! {
@@ -132,6 +187,9 @@ proptest! {
             got = feed(&mut d, p);
         }
         let rebuilt = got.expect("frame complete");
+        let back = Frame::parse(&rebuilt).unwrap();
+        prop_assert_eq!(back.scan_data(), frame.scan_data());
+        prop_assert_eq!(back.restart_interval(), frame.restart_interval());
         prop_assert_eq!(decode(&rebuilt), decode(&jpeg));
         prop_assert_eq!(decode(&rebuilt).0, usize::from(w));
         prop_assert_eq!(d.frames_complete(), 1);

@@ -63,6 +63,25 @@ pub fn send_frame(
     let mut dropped = 0;
     match dest {
         MediaDestination::Udp { rtp: to, .. } => {
+            // Restart-aligned packets vary in length: no GSO shape, so
+            // each goes out as it is written.
+            let Some(seg) = seg else {
+                loop {
+                    match pk.next_packet(scratch) {
+                        Ok(Some(n)) => {
+                            octets += n - rtp::HEADER_LEN;
+                            dropped += udp.send_one(&scratch[..n], to).dropped;
+                        }
+                        Ok(None) => break,
+                        Err(e) => return Outcome::Refused(e),
+                    }
+                }
+                return Outcome::Sent {
+                    packets: count.min(usize::from(u16::MAX)) as u16,
+                    octets,
+                    dropped,
+                };
+            };
             let mut at = 0;
             loop {
                 if scratch.len() - at < mtu {

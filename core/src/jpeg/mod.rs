@@ -7,7 +7,11 @@
 //!   refuses, with an [`Error`] naming the reason, what the format cannot
 //!   carry.
 //! * [`Packetizer`] cuts a frame into RTP packets, one at a time into a
-//!   caller buffer, the scan data borrowed from the frame.
+//!   caller buffer, the scan data borrowed from the frame; a frame with
+//!   restart markers is cut at restart interval boundaries (§3.1.7), so a
+//!   receiver can decode every interval that arrived.
+//! * [`restart`] finds those boundaries and chooses a frame's restart
+//!   interval from the MTU and the frame size.
 //! * [`recode`] turns any Huffman-coded 4:2:0 or 4:2:2 JPEG into that one
 //!   scan with the standard tables, losslessly (T.81 Annex F, G).
 //! * [`Depacketizer`] reassembles packets into a complete JFIF that any
@@ -93,9 +97,12 @@ mod packetizer;
 #[cfg(test)]
 mod partial_tests;
 pub mod recode;
+pub mod restart;
 mod tables;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_aligned;
 
 pub use depacketizer::{Assembled, Depacketizer};
 pub use error::Error;

@@ -1,6 +1,7 @@
 //! Cutting one JPEG frame into RTP packets (RFC 2435 §3, §4.3).
 
 use super::header::{MainHeader, QuantHeader, RestartHeader};
+use super::restart::{self, MAX_RESTART_COUNT};
 use super::{Error, Frame, Q_DYNAMIC};
 use crate::rtp;
 
@@ -35,14 +36,29 @@ impl Parts<'_> {
 ///
 /// * Q is 255 and the quantization table header (§3.1.8) rides on the first
 ///   packet of every frame, so a receiver never depends on earlier frames.
-/// * Types 64-127 carry the restart header (§3.1.7) in every packet, with
-///   F=L=1 and count 0x3FFF, since packets are cut at the MTU and not at
-///   restart intervals.
 /// * The fragment offset counts scan-data bytes (§3.1.2); the marker bit is
 ///   set on the last packet.
-/// * Every packet but the last is exactly `mtu` bytes long (the first one
-///   carries the table header and correspondingly less scan data), which is
-///   the shape UDP GSO needs: see [`Packetizer::segment_len`].
+///
+/// A frame **without restart markers** (types 0, 1) is cut at the MTU:
+/// every packet but the last is exactly `mtu` bytes long (the first one
+/// carries the table header and correspondingly less scan data), which is
+/// the shape UDP GSO needs: see [`Packetizer::segment_len`].
+///
+/// A frame **with restart markers** (DRI; types 64-127) is cut at restart
+/// interval boundaries ([`Packetizer::new`], §3.1.7), so a receiver can
+/// decode every interval that arrived:
+/// * a packet carries as many whole intervals as fit (each with the RSTn
+///   marker that ends it), with F=L=1 and the restart count of its first
+///   interval (intervals are counted from 0 at the frame's start);
+/// * an interval longer than a packet's room is a chunk of its own, split
+///   across packets that all carry its count: F=1 on the first, L=1 on the
+///   last, neither on those between;
+/// * packets vary in length, so [`Packetizer::segment_len`] is `None`.
+///
+/// [`Packetizer::unaligned`] cuts such a frame at the MTU instead, with F=L=1
+/// and count 0x3FFF in every restart header (receivers must then reassemble
+/// the whole frame), as do frames of more than 16 383 intervals, which the
+/// 14-bit count cannot number.
 ///
 /// `mtu` is the largest RTP packet (RTP header included), e.g.
 /// [`limits::RTP_DEFAULT_MTU`](crate::limits::RTP_DEFAULT_MTU).
@@ -55,6 +71,12 @@ pub struct Packetizer<'a> {
     offset: usize,
     first: bool,
     done: bool,
+    /// Packets are cut at restart interval boundaries (§3.1.7).
+    aligned: bool,
+    /// Restart count of the interval at `offset` (aligned only).
+    interval: u16,
+    /// End of the interval being split across packets, while one is.
+    chunk_end: Option<usize>,
 }
 
 #[derive(Clone, Copy)]
@@ -62,13 +84,40 @@ struct Plan {
     header_len: usize,
     payload_len: usize,
     last: bool,
+    restart: Option<RestartHeader>,
+    /// Intervals this packet completes (aligned only).
+    intervals: usize,
+    /// `chunk_end` after this packet.
+    chunk_end: Option<usize>,
 }
 
 impl<'a> Packetizer<'a> {
-    /// Starts packetizing `frame`. `rtp` gives the payload type, SSRC,
-    /// timestamp (90 kHz, the same for every packet of the frame) and the
-    /// first packet's sequence number; its marker is ignored.
+    /// Starts packetizing `frame`, restart-aligned when it has restart
+    /// markers (§3.1.7). `rtp` gives the payload type, SSRC, timestamp
+    /// (90 kHz, the same for every packet of the frame) and the first
+    /// packet's sequence number; its marker is ignored.
     pub fn new(frame: &Frame<'a>, mtu: usize, rtp: rtp::Repr) -> Result<Self, Error> {
+        // The count of the frame's last interval must fit 14 bits.
+        let intervals = frame
+            .mcus()
+            .div_ceil(usize::from(frame.restart_interval()).max(1));
+        let aligned = frame.restart() && intervals <= usize::from(MAX_RESTART_COUNT) + 1;
+        Self::with_alignment(frame, mtu, rtp, aligned)
+    }
+
+    /// Starts packetizing `frame` cut at the MTU whether or not it has
+    /// restart markers (F=L=1, count 0x3FFF, §3.1.7): the packets senders
+    /// other than this one send.
+    pub fn unaligned(frame: &Frame<'a>, mtu: usize, rtp: rtp::Repr) -> Result<Self, Error> {
+        Self::with_alignment(frame, mtu, rtp, false)
+    }
+
+    fn with_alignment(
+        frame: &Frame<'a>,
+        mtu: usize,
+        rtp: rtp::Repr,
+        aligned: bool,
+    ) -> Result<Self, Error> {
         let p = Packetizer {
             frame: *frame,
             rtp,
@@ -76,6 +125,9 @@ impl<'a> Packetizer<'a> {
             offset: 0,
             first: true,
             done: false,
+            aligned,
+            interval: 0,
+            chunk_end: None,
         };
         let required = p.common_len() + p.quant_len() + 1;
         if mtu < required {
@@ -106,16 +158,80 @@ impl<'a> Packetizer<'a> {
         // `new` checked that the MTU leaves room for at least one byte.
         let room = self.mtu.saturating_sub(header_len).max(1);
         let remaining = self.frame.scan_data().len().saturating_sub(self.offset);
-        let payload_len = room.min(remaining);
-        Some(Plan {
+        let mut plan = Plan {
             header_len,
-            payload_len,
-            last: payload_len == remaining,
-        })
+            payload_len: room.min(remaining),
+            last: room >= remaining,
+            restart: self
+                .frame
+                .restart()
+                .then(|| RestartHeader::unaligned(self.frame.restart_interval())),
+            intervals: 0,
+            chunk_end: None,
+        };
+        if self.aligned {
+            self.align(&mut plan, room);
+        }
+        Some(plan)
+    }
+
+    /// Cuts `plan` at a restart interval boundary (§3.1.7).
+    fn align(&self, plan: &mut Plan, room: usize) {
+        let scan = self.frame.scan_data();
+        let end = scan.len();
+        let (len, first, last) = match self.chunk_end {
+            // The rest of an interval split across packets.
+            Some(chunk_end) => {
+                let len = room.min(chunk_end.saturating_sub(self.offset));
+                (len, false, self.offset + len >= chunk_end)
+            }
+            // The rest of the frame fits.
+            None if self.offset + room >= end => (end - self.offset.min(end), true, true),
+            None => match restart::last_boundary_within(scan, self.offset, self.offset + room) {
+                // As many whole intervals as fit.
+                Some(b) => (b - self.offset, true, true),
+                // One interval longer than the room: split it.
+                None => {
+                    let chunk_end = restart::next_boundary(scan, self.offset).unwrap_or(end);
+                    plan.chunk_end = Some(chunk_end);
+                    (room, true, false)
+                }
+            },
+        };
+        let start = self.offset;
+        plan.payload_len = len;
+        plan.last = start + len >= end;
+        if last {
+            plan.chunk_end = None;
+            // Markers end every interval but the frame's last.
+            // A split interval's marker may straddle its last two packets.
+            let from = match self.chunk_end {
+                Some(_) => (start + len).saturating_sub(2),
+                None => start,
+            };
+            plan.intervals =
+                restart::count_markers(scan.get(from..start + len).unwrap_or_default());
+        }
+        plan.restart = Some(RestartHeader {
+            interval: self.frame.restart_interval(),
+            first,
+            last,
+            count: self.interval.min(MAX_RESTART_COUNT),
+        });
     }
 
     /// Packets this frame takes in all (including those already emitted).
     pub fn packet_count(&self) -> usize {
+        if self.aligned {
+            let mut probe = self.clone();
+            probe.rewind();
+            let mut n = 0;
+            while let Some(plan) = probe.plan() {
+                probe.advance(plan);
+                n += 1;
+            }
+            return n;
+        }
         let scan = self.frame.scan_data().len();
         let first_room = self
             .mtu
@@ -124,13 +240,30 @@ impl<'a> Packetizer<'a> {
         1 + scan.saturating_sub(first_room).div_ceil(room)
     }
 
+    fn rewind(&mut self) {
+        self.offset = 0;
+        self.first = true;
+        self.done = false;
+        self.interval = 0;
+        self.chunk_end = None;
+    }
+
+    /// Whether packets are cut at restart interval boundaries (§3.1.7):
+    /// types 64-127 with real F/L bits and restart counts.
+    pub fn is_aligned(&self) -> bool {
+        self.aligned
+    }
+
     /// Length of every packet but the last (the UDP GSO segment size): the
-    /// MTU, or the whole packet when the frame fits in one.
-    pub fn segment_len(&self) -> usize {
-        if self.packet_count() > 1 {
-            self.mtu
+    /// MTU, or the whole packet when the frame fits in one. `None` when
+    /// packets are restart-aligned, and so of varying lengths.
+    pub fn segment_len(&self) -> Option<usize> {
+        if self.aligned {
+            None
+        } else if self.packet_count() > 1 {
+            Some(self.mtu)
         } else {
-            self.common_len() + self.quant_len() + self.frame.scan_data().len()
+            Some(self.common_len() + self.quant_len() + self.frame.scan_data().len())
         }
     }
 
@@ -202,8 +335,7 @@ impl<'a> Packetizer<'a> {
             height: f.height_blocks(),
         };
         at += main.emit(head.get_mut(at..).unwrap_or_default())?;
-        if f.restart() {
-            let r = RestartHeader::unaligned(f.restart_interval());
+        if let Some(r) = plan.restart {
             at += r.emit(head.get_mut(at..).unwrap_or_default())?;
         }
         if self.first {
@@ -230,6 +362,9 @@ impl<'a> Packetizer<'a> {
         self.offset += plan.payload_len;
         self.first = false;
         self.done = plan.last;
+        self.chunk_end = plan.chunk_end;
+        let intervals = u16::try_from(plan.intervals).unwrap_or(u16::MAX);
+        self.interval = self.interval.saturating_add(intervals);
         self.rtp.sequence = self.rtp.sequence.next();
     }
 

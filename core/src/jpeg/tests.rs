@@ -18,7 +18,7 @@ use std::vec::Vec;
 
 /// A frame built from our own JFIF writer: 32x16 4:2:0, Q=50 tables,
 /// restart interval 4, and `scan` as scan data.
-fn frame_bytes(scan: &[u8], restart_interval: u16) -> Vec<u8> {
+pub(super) fn frame_bytes(scan: &[u8], restart_interval: u16) -> Vec<u8> {
     let (l, c) = make_tables(50);
     let h = JfifHeader {
         kind: Type::Yuv420,
@@ -36,7 +36,7 @@ fn frame_bytes(scan: &[u8], restart_interval: u16) -> Vec<u8> {
     v
 }
 
-fn repr() -> rtp::Repr {
+pub(super) fn repr() -> rtp::Repr {
     rtp::Repr {
         marker: false,
         payload_type: 26,
@@ -46,8 +46,10 @@ fn repr() -> rtp::Repr {
     }
 }
 
-fn all_packets(f: &Frame<'_>, mtu: usize) -> Vec<Vec<u8>> {
-    let mut p = Packetizer::new(f, mtu, repr()).unwrap();
+/// The packets of `f` cut at the MTU (restart-aligned packets have their
+/// own tests, in `tests_aligned.rs`).
+pub(super) fn all_packets(f: &Frame<'_>, mtu: usize) -> Vec<Vec<u8>> {
+    let mut p = Packetizer::unaligned(f, mtu, repr()).unwrap();
     let mut buf = [0u8; 2048];
     let mut v = Vec::new();
     while let Some(n) = p.next_packet(&mut buf).unwrap() {
@@ -326,7 +328,7 @@ fn write_all_lays_packets_out_for_gso() {
     let bytes = frame_bytes(&scan, 2);
     let f = Frame::parse(&bytes).unwrap();
     let one_by_one = all_packets(&f, 300);
-    let mut p = Packetizer::new(&f, 300, repr()).unwrap();
+    let mut p = Packetizer::unaligned(&f, 300, repr()).unwrap();
     assert_eq!(
         p.total_len(),
         one_by_one.iter().map(Vec::len).sum::<usize>()
@@ -343,7 +345,7 @@ fn write_all_lays_packets_out_for_gso() {
     assert_eq!(n, p.total_len());
     assert_eq!(&buf[..n], &one_by_one.concat()[..]);
     // Every segment_len-sized chunk is one packet, the last one shorter.
-    let seg = p.segment_len();
+    let seg = p.segment_len().unwrap();
     for (chunk, pkt) in buf[..n].chunks(seg).zip(&one_by_one) {
         assert_eq!(chunk, &pkt[..]);
     }
