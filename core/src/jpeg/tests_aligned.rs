@@ -36,6 +36,15 @@ fn aligned_packets(f: &Frame<'_>, mtu: usize) -> Vec<Vec<u8>> {
     v
 }
 
+/// The scan data of intervals of these lengths, and its aligned packets
+/// for `mtu` (restart interval 1).
+fn packets_of(intervals: &[usize], mtu: usize) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let scan = scan_of(intervals);
+    let bytes = frame_bytes(&scan, 1);
+    let pk = aligned_packets(&Frame::parse(&bytes).unwrap(), mtu);
+    (scan, pk)
+}
+
 /// (fragment offset, F, L, restart count, scan bytes) of each packet.
 fn fields(pk: &[Vec<u8>]) -> Vec<(u32, bool, bool, u16, usize)> {
     pk.iter()
@@ -58,11 +67,8 @@ fn fields(pk: &[Vec<u8>]) -> Vec<(u32, bool, bool, u16, usize)> {
 #[test]
 fn packets_end_at_interval_boundaries_with_f_l_and_count() {
     // Intervals (with their marker): 52, 52, 302, 20 bytes.
-    let scan = scan_of(&[50, 50, 300, 20]);
-    let bytes = frame_bytes(&scan, 1);
-    let f = Frame::parse(&bytes).unwrap();
     // MTU 200: 176 bytes of room, 44 in the first packet (tables).
-    let pk = aligned_packets(&f, 200);
+    let (scan, pk) = packets_of(&[50, 50, 300, 20], 200);
     assert_eq!(
         fields(&pk),
         [
@@ -116,10 +122,7 @@ fn several_intervals_share_a_packet() {
 #[test]
 fn a_split_marker_is_counted_once() {
     // The first interval's marker straddles the first two packets.
-    let scan = scan_of(&[43, 10, 10]);
-    let bytes = frame_bytes(&scan, 1);
-    let f = Frame::parse(&bytes).unwrap();
-    let pk = aligned_packets(&f, 200);
+    let (_, pk) = packets_of(&[43, 10, 10], 200);
     assert_eq!(
         fields(&pk),
         [
