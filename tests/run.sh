@@ -15,7 +15,8 @@ log() { printf '\n==> %s\n' "$*"; }
 # ---------------------------------------------------------------- installs
 APT_PACKAGES=(ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi tshark tcpdump qemu-system-arm
-  xvfb x11-apps imagemagick libjpeg-turbo-progs tmux iproute2)
+  xvfb x11-apps imagemagick libjpeg-turbo-progs tmux iproute2 chromium python3-prometheus-client
+  curl)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -137,6 +137,20 @@ pub struct Args {
     /// Range to seek, or from the start) or TEARDOWN.
     #[arg(long, overrides_with = "loop_")]
     pub no_loop: bool,
+
+    /// HTTP on the RTSP port: browsers' MJPEG at http://host:PORT/<path>,
+    /// the status page at /, Prometheus metrics at /metrics (all behind
+    /// --user when set). `off`: HTTP requests get RTSP's answer (505).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    pub http: bool,
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{s:?}: expected on or off")),
+    }
 }
 
 const EXAMPLES: &str = "\
@@ -146,6 +160,7 @@ Examples:
   rtsp-server --media ./clips          every clip under ./clips
   rtsp-server --multicast 239.255.0.1:5004   also multicast (ffplay -rtsp_transport udp_multicast URL)
   rtsp-server --pull cam=rtsp://origin:8554/cam   relay another server's stream at /cam
+  rtsp-server --http off               RTSP only (no browser video, status page or /metrics)
   ffmpeg -f v4l2 -i /dev/video0 -c:v mjpeg -huffman default -f mjpeg - | rtsp-server --live cam=-
 
 Logging: RUST_LOG=debug (or warn, or rtsp_server=trace) sets the level; default info.";
@@ -231,5 +246,12 @@ mod tests {
         assert!(Args::try_parse_from(["rtsp-server", "--live", "../x=-"]).is_err());
         assert!(Args::try_parse_from(["rtsp-server", "--live", "cam"]).is_err());
         assert!(Args::try_parse_from(["rtsp-server", "--fps", "0"]).is_err());
+    }
+
+    #[test]
+    fn http_on_by_default_and_off() {
+        assert!(Args::parse_from(["rtsp-server"]).http);
+        assert!(!Args::parse_from(["rtsp-server", "--http", "off"]).http);
+        assert!(Args::try_parse_from(["rtsp-server", "--http", "maybe"]).is_err());
     }
 }

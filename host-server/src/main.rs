@@ -77,6 +77,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
         looping: args.looping(),
         fps,
         gso: !args.no_gso,
+        http: args.http,
     };
     let addr = SocketAddr::new(args.bind, args.rtsp_port());
     let (mut srv, waker) = server::Server::bind(addr, catalog, cfg)

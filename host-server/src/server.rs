@@ -23,6 +23,7 @@ use embedded_time::Clock as _;
 use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token, Waker};
 use rtsp_core::rtsp::header::PortPair;
+use rtsp_core::rtsp::{Protocol, Status};
 use rtsp_core::session::{self, server::ServerSession};
 use rtsp_core::{Duration, Instant};
 
@@ -35,6 +36,7 @@ use crate::udp::RtpSocket;
 
 #[cfg(test)]
 mod alloc_check;
+pub mod http;
 pub mod multicast;
 mod pacing;
 pub mod relay;
@@ -72,6 +74,21 @@ pub struct Config {
     pub fps: f64,
     /// Use UDP GSO where the kernel allows it.
     pub gso: bool,
+    /// Answer HTTP on the RTSP port (`--http`, [`http`]).
+    pub http: bool,
+}
+
+/// What a connection speaks: its first request line decides
+/// (`rtsp_core::rtsp::http::protocol_of`).
+#[derive(Debug, Default)]
+pub enum Kind {
+    /// No whole first line yet.
+    #[default]
+    Undecided,
+    /// RTSP: the core session reads everything.
+    Rtsp,
+    /// HTTP: browsers, the status page, metrics ([`http`]).
+    Http(Box<http::HttpConn>),
 }
 
 /// One RTSP connection.
@@ -97,6 +114,8 @@ pub struct Conn {
     last_request: Option<String>,
     /// Close once `out` is flushed.
     closing: bool,
+    /// RTSP or HTTP, from the first request line.
+    kind: Kind,
 }
 
 /// The connections concern: every RTSP connection with its core session,
@@ -151,6 +170,8 @@ pub struct Server {
     multicast: Option<multicast::Groups>,
     /// `--pull` sources and the requests waiting for them.
     relays: relay::Relays,
+    /// Counts that outlive sessions, for `/metrics` ([`http::metrics`]).
+    totals: http::metrics::Totals,
 }
 
 /// Binds an even/odd UDP pair on `ip` for RTP and RTCP (RFC 3550 §11).
@@ -229,6 +250,7 @@ impl Server {
             auth: None,
             multicast: None,
             relays: relay::Relays::default(),
+            totals: http::metrics::Totals::default(),
         };
         Ok((server, waker))
     }
@@ -380,6 +402,7 @@ impl Server {
             admitted: None,
             last_request: None,
             closing: false,
+            kind: Kind::Undecided,
         });
         Some(idx)
     }
@@ -402,7 +425,7 @@ impl Server {
                 }
                 Ok(n) => {
                     c.input.extend_from_slice(&chunk[..n]);
-                    self.handle_input(idx, now);
+                    self.dispatch_input(idx, now);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -417,6 +440,28 @@ impl Server {
             self.close(idx, now, "connection closed by the client");
         } else {
             self.flush_conn(idx);
+        }
+    }
+
+    /// Hands connection `idx`'s input to what it speaks: RTSP to its core
+    /// session, HTTP to [`http`]. The first request line decides, once
+    /// (with `--http off`, everything is RTSP, which answers HTTP with 505).
+    fn dispatch_input(&mut self, idx: usize, now: Instant) {
+        let http_on = self.cfg.http;
+        let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
+            return;
+        };
+        if matches!(c.kind, Kind::Undecided) {
+            c.kind = match rtsp_core::rtsp::http::protocol_of(&c.input) {
+                _ if !http_on => Kind::Rtsp,
+                Status::Partial => return,
+                Status::Complete(Protocol::Rtsp) => Kind::Rtsp,
+                Status::Complete(Protocol::Http) => Kind::Http(Box::new(http::HttpConn::new(now))),
+            };
+        }
+        match c.kind {
+            Kind::Http(_) => self.handle_http(idx, now),
+            _ => self.handle_input(idx, now),
         }
     }
 
@@ -443,7 +488,9 @@ impl Server {
                 }
                 if done && c.closing {
                     let now = self.now();
-                    self.close(idx, now, "closed after an error response");
+                    if !self.linger(idx, now) {
+                        self.close(idx, now, "closed after an error response");
+                    }
                 }
             }
             Err(e) => {
@@ -461,6 +508,7 @@ impl Server {
         };
         self.end_media(idx, why);
         self.forget_held(idx);
+        self.end_viewer(idx, why);
         let Some(mut c) = self.conns.slots.get_mut(idx).and_then(Option::take) else {
             return;
         };

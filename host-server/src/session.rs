@@ -36,10 +36,25 @@ pub struct Media {
     pub frames: u64,
     /// RTP packets sent.
     pub packets: u64,
+    /// RTP payload bytes sent.
+    pub octets: u64,
     /// Frames lost: full TCP queue or full socket buffer.
     pub frames_dropped: u64,
     /// RTCP receiver reports received.
     pub reports: u64,
+    /// The latest receiver report on our stream (RFC 3550 §6.4.2).
+    pub last_report: Option<Report>,
+}
+
+/// What a receiver reported (RFC 3550 §6.4.1 report block).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    /// Fraction lost since the previous report, in 1/256.
+    pub fraction_lost: u8,
+    /// Packets lost since the start.
+    pub cumulative_lost: i32,
+    /// Interarrival jitter, in RTP timestamp units (90 kHz).
+    pub jitter: u32,
 }
 
 impl Media {
@@ -53,8 +68,10 @@ impl Media {
             drives: true,
             frames: 0,
             packets: 0,
+            octets: 0,
             frames_dropped: 0,
             reports: 0,
+            last_report: None,
         }
     }
 }
@@ -90,27 +107,7 @@ impl Host for HostCtx<'_> {
                 );
             })?;
         }
-        match source {
-            Source::Clip(c) => Ok(MediaInfo {
-                width: c.width,
-                height: c.height,
-                framerate: framerate(c.fps),
-                duration: Some(Duration::from_micros((c.duration_secs() * 1e6) as u64)),
-            }),
-            Source::Live(l) => {
-                let (width, height) = l.dimensions().unwrap_or((0, 0));
-                Ok(MediaInfo {
-                    width,
-                    height,
-                    framerate: framerate(l.fps),
-                    duration: None,
-                })
-            }
-            Source::Refused(why) => {
-                tracing::warn!("{path} asked for, but it cannot be streamed: {why}");
-                Err(StatusCode::UnsupportedMediaType)
-            }
-        }
+        media_info(path, source)
     }
 
     fn admit(&mut self, path: &str) -> Admission {
@@ -136,6 +133,32 @@ impl Host for HostCtx<'_> {
 
     fn credentials(&self) -> Option<Credentials<'_>> {
         self.auth.map(crate::auth::Auth::credentials)
+    }
+}
+
+/// What the core needs to know of `source` at `path` (size, rate, length);
+/// 415 for a source that cannot be streamed.
+pub fn media_info(path: &str, source: &Source) -> Result<MediaInfo, StatusCode> {
+    match source {
+        Source::Clip(c) => Ok(MediaInfo {
+            width: c.width,
+            height: c.height,
+            framerate: framerate(c.fps),
+            duration: Some(Duration::from_micros((c.duration_secs() * 1e6) as u64)),
+        }),
+        Source::Live(l) => {
+            let (width, height) = l.dimensions().unwrap_or((0, 0));
+            Ok(MediaInfo {
+                width,
+                height,
+                framerate: framerate(l.fps),
+                duration: None,
+            })
+        }
+        Source::Refused(why) => {
+            tracing::warn!("{path} asked for, but it cannot be streamed: {why}");
+            Err(StatusCode::UnsupportedMediaType)
+        }
     }
 }
 

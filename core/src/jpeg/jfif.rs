@@ -2,7 +2,7 @@
 //! data (RFC 2435 Appendix B), so that any JPEG decoder opens the frame.
 
 use super::tables::{HuffmanTable, CHROMA_AC, CHROMA_DC, LUMA_AC, LUMA_DC};
-use super::{Error, QuantTable, Type};
+use super::{Error, Frame, QuantTable, Type};
 
 /// The headers of a rebuilt frame (RFC 2435 Appendix B `MakeHeaders`):
 /// SOI, a JFIF APP0, DQT for tables 0 and 1, DRI when there are restart
@@ -64,6 +64,25 @@ impl Cursor<'_> {
             .unwrap_or(u16::MAX)
             .to_be_bytes();
         self.put(&[0xff, marker, l0, l1])
+    }
+}
+
+impl<'t> JfifHeader<'t> {
+    /// The headers of `frame` as an RTP/JPEG receiver rebuilds them: with
+    /// the frame's [`scan_data`](Frame::scan_data) and EOI (`FF D9`) they
+    /// make the JPEG every receiver of the stream decodes (a host that
+    /// hands out whole JPEG files, such as MJPEG over HTTP, sends the
+    /// same picture as its RTP sessions).
+    pub fn of_frame(frame: &Frame<'t>) -> Self {
+        let [luma, chroma] = frame.quant_tables();
+        JfifHeader {
+            kind: frame.kind(),
+            width: frame.width(),
+            height: frame.height(),
+            restart_interval: frame.restart_interval(),
+            luma,
+            chroma,
+        }
     }
 }
 

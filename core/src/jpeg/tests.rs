@@ -410,3 +410,20 @@ fn one_in_band_table_serves_all_components() {
         Err(Error::BadPacket)
     );
 }
+
+/// `JfifHeader::of_frame` rebuilds a frame's own headers: written again in
+/// front of its scan data and EOI, our JFIF parses back to the same frame.
+#[test]
+fn of_frame_rebuilds_the_same_frame() {
+    for dri in [0, 4] {
+        let bytes = frame_bytes(&[0x12, 0x34, 0xff, 0x00, 0x56], dri);
+        let f = Frame::parse(&bytes).unwrap();
+        let h = JfifHeader::of_frame(&f);
+        let mut buf = [0u8; JPEG_MAX_HEADER];
+        let n = h.emit(&mut buf).unwrap();
+        let mut again = buf[..n].to_vec();
+        again.extend_from_slice(f.scan_data());
+        again.extend_from_slice(&[0xff, 0xd9]);
+        assert_eq!(again, bytes, "restart interval {dri}");
+    }
+}

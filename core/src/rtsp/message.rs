@@ -40,8 +40,32 @@ pub enum Status<T> {
     Partial,
 }
 
+/// The protocol a text message is read as: RTSP (RFC 2326 §3.1) or, for a
+/// host that serves HTTP on the same port, HTTP/1.x (RFC 9112 §2.3). The
+/// grammar of the start line and headers is the same; only the version
+/// token's name differs (and HTTP request bodies are left to the caller,
+/// [`http::parse_request`](super::http::parse_request)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Protocol {
+    /// `RTSP/d.d`.
+    Rtsp,
+    /// `HTTP/d.d`.
+    Http,
+}
+
+impl Protocol {
+    /// The name before the `/` of the version token.
+    pub const fn name(self) -> &'static [u8; 4] {
+        match self {
+            Protocol::Rtsp => b"RTSP",
+            Protocol::Http => b"HTTP",
+        }
+    }
+}
+
 /// The protocol version of a message (RFC 2326 §3.1, RFC 7826 §4.1): both
-/// `RTSP/1.0` and `RTSP/2.0` are read.
+/// `RTSP/1.0` and `RTSP/2.0` are read (and `HTTP/1.x` when reading HTTP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Version {
@@ -57,10 +81,18 @@ impl Version {
     /// RTSP/2.0 (RFC 7826).
     pub const RTSP_2_0: Version = Version { major: 2, minor: 0 };
 
-    pub(crate) fn parse(token: &[u8]) -> Result<Version, Error> {
+    /// HTTP/1.0 (RFC 1945).
+    pub const HTTP_1_0: Version = Version { major: 1, minor: 0 };
+    /// HTTP/1.1 (RFC 9112).
+    pub const HTTP_1_1: Version = Version { major: 1, minor: 1 };
+
+    /// Reads `NAME/d.d` where NAME is `protocol`'s.
+    pub(crate) fn parse(protocol: Protocol, token: &[u8]) -> Result<Version, Error> {
         match token {
-            [b'R', b'T', b'S', b'P', b'/', major, b'.', minor]
-                if major.is_ascii_digit() && minor.is_ascii_digit() =>
+            [a, b, c, d, b'/', major, b'.', minor]
+                if [*a, *b, *c, *d] == *protocol.name()
+                    && major.is_ascii_digit()
+                    && minor.is_ascii_digit() =>
             {
                 Ok(Version {
                     major: major - b'0',

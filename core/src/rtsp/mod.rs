@@ -10,6 +10,8 @@
 //! * [`header`] holds typed views of the headers this stack needs (CSeq,
 //!   Session, Transport, Range, RTP-Info, Public, …), each with `parse` and a
 //!   `Display` that writes the wire form.
+//! * [`http`] reads HTTP/1.x requests with the same parser, for a host that
+//!   serves HTTP on the RTSP port (the first request line decides).
 //! * [`MessageWriter`] writes requests and responses into a `&mut [u8]`
 //!   (reporting the size it needs) or an `embedded_io::Write`.
 //!
@@ -29,6 +31,7 @@
 //! ```
 
 pub mod header;
+pub mod http;
 mod message;
 mod method;
 mod parse;
@@ -39,7 +42,7 @@ mod write;
 
 use core::fmt;
 
-pub use message::{Header, Interleaved, Message, Request, Response, Status, Version};
+pub use message::{Header, Interleaved, Message, Protocol, Request, Response, Status, Version};
 pub use method::Method;
 pub use parse::parse;
 pub use status::StatusCode;

@@ -1,7 +1,7 @@
 //! Incremental, zero-copy parsing of RTSP messages and `$`-interleaved
 //! frames (RFC 2326 §4, §6, §7, §10.12), in the httparse style.
 
-use super::message::{Header, Interleaved, Message, Status};
+use super::message::{Header, Interleaved, Message, Protocol, Status};
 use super::text::parse_text;
 use super::Error;
 #[cfg(test)]
@@ -39,7 +39,7 @@ pub fn parse<'b, 'h>(
         }),
         // The text parser adds `skip` itself so the (large) result is
         // built once, not re-wrapped here.
-        Some(_) => parse_text(rest, headers, skip),
+        Some(_) => parse_text(rest, headers, skip, Protocol::Rtsp),
     }
 }
 

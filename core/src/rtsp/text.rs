@@ -8,7 +8,7 @@
 
 use core::ops::Range;
 
-use super::message::{Header, Message, Request, Response, Status, Version};
+use super::message::{Header, Message, Protocol, Request, Response, Status, Version};
 use super::scan::is_token;
 use super::{header, Error, Method, StatusCode};
 use crate::limits::{RTSP_MAX_BODY, RTSP_MAX_HEADERS, RTSP_MAX_LINE, RTSP_MAX_MESSAGE};
@@ -65,20 +65,24 @@ fn text<'b>(buf: &'b [u8], head: Option<&'b str>, span: Span) -> Option<&'b str>
 }
 
 /// Parses the message at the start of `buf`; `skip` (bytes the caller
-/// already dropped before `buf`) is added to the length consumed.
+/// already dropped before `buf`) is added to the length consumed. For
+/// [`Protocol::Http`] the message ends with its head: the body (if any) is
+/// the caller's to read, and `Content-Length` is not checked against
+/// [`RTSP_MAX_BODY`].
 #[inline]
 pub(super) fn parse_text<'b, 'h>(
     buf: &'b [u8],
     headers: &'h mut [Header<'b>],
     skip: usize,
+    protocol: Protocol,
 ) -> Result<Status<(Message<'b, 'h>, usize)>, Error> {
-    let (start, mut pos) = match request_line_fast(buf) {
+    let (start, mut pos) = match request_line_fast(buf, protocol) {
         Some(fast) => fast,
         None => {
             let Some((first, pos)) = next_line(buf, 0)? else {
                 return Ok(Status::Partial);
             };
-            (parse_start(buf, first)?, pos)
+            (parse_start(buf, first, protocol)?, pos)
         }
     };
     let mut names = [Span::EMPTY; RTSP_MAX_HEADERS];
@@ -120,7 +124,7 @@ pub(super) fn parse_text<'b, 'h>(
             },
         };
         pos = next;
-        if name.end - name.start == 14 {
+        if name.end - name.start == 14 && protocol == Protocol::Rtsp {
             let n = buf.get(name.range()).unwrap_or_default();
             if n.eq_ignore_ascii_case(header::names::CONTENT_LENGTH.as_bytes()) {
                 let len = header::ContentLength::parse_bytes(value)
@@ -219,7 +223,7 @@ pub(super) fn parse_text<'b, 'h>(
 /// (partial input, bare LF, errors, responses) to the exact path
 /// ([`next_line`] and [`parse_start`]), which agrees wherever this succeeds.
 #[inline]
-fn request_line_fast(buf: &[u8]) -> Option<(Start, usize)> {
+fn request_line_fast(buf: &[u8], protocol: Protocol) -> Option<(Start, usize)> {
     let window = buf.get(..RTSP_MAX_LINE + 2).unwrap_or(buf);
     let method_len = window.iter().position(|&b| !is_token(b))?;
     let uri_start = method_len + 1;
@@ -241,7 +245,7 @@ fn request_line_fast(buf: &[u8]) -> Option<(Start, usize)> {
     if uri_end + 9 > RTSP_MAX_LINE {
         return None;
     }
-    let version = Version::parse(version).ok()?;
+    let version = Version::parse(protocol, version).ok()?;
     Some((
         Start::Request {
             method: Span::new(0..method_len),
@@ -322,10 +326,14 @@ fn has_ctl(bytes: &[u8]) -> bool {
     })
 }
 
-fn parse_start(buf: &[u8], line: Range<usize>) -> Result<Start, Error> {
+fn parse_start(buf: &[u8], line: Range<usize>, protocol: Protocol) -> Result<Start, Error> {
     let base = line.start;
     let bytes = buf.get(line).unwrap_or_default();
-    if let Some(rest) = bytes.strip_prefix(b"RTSP/") {
+    let name = protocol.name();
+    let response = bytes
+        .strip_prefix(name.as_slice())
+        .and_then(|r| r.strip_prefix(b"/"));
+    if let Some(rest) = response {
         // Status-Line = RTSP-Version SP Status-Code SP Reason-Phrase (§7.1)
         let (version, code, reason) = match rest {
             [major, b'.', minor, b' ', a, b, c, tail @ ..] => {
@@ -333,8 +341,8 @@ fn parse_start(buf: &[u8], line: Range<usize>) -> Result<Start, Error> {
             }
             _ => return Err(Error::StartLine),
         };
-        let version =
-            Version::parse(&[b'R', b'T', b'S', b'P', b'/', version[0], b'.', version[1]])?;
+        let [a, b, c, d] = *name;
+        let version = Version::parse(protocol, &[a, b, c, d, b'/', version[0], b'.', version[1]])?;
         if !code.iter().all(u8::is_ascii_digit) {
             return Err(Error::StartLine);
         }
@@ -359,7 +367,7 @@ fn parse_start(buf: &[u8], line: Range<usize>) -> Result<Start, Error> {
     let split = bytes.len().checked_sub(9).ok_or(Error::StartLine)?;
     let (head, version) = bytes.split_at(split);
     let version = match version {
-        [b' ', v @ ..] => Version::parse(v)?,
+        [b' ', v @ ..] => Version::parse(protocol, v)?,
         _ => return Err(Error::StartLine),
     };
     let method_len = head
@@ -539,13 +547,13 @@ mod fast_path_tests {
         for buf in TRANSCRIPTS.iter().chain(ODD.iter()) {
             for pos in line_starts(buf) {
                 let rest = &buf[pos..];
-                let Some((fast, next)) = request_line_fast(rest) else {
+                let Some((fast, next)) = request_line_fast(rest, Protocol::Rtsp) else {
                     continue;
                 };
                 fast_hits += 1;
                 let (line, exact_next) = next_line(rest, 0).unwrap().unwrap();
                 assert_eq!(next, exact_next);
-                match (fast, parse_start(rest, line).unwrap()) {
+                match (fast, parse_start(rest, line, Protocol::Rtsp).unwrap()) {
                     (
                         Start::Request {
                             method,
@@ -568,8 +576,8 @@ mod fast_path_tests {
         }
         // Requests of the client transcripts; responses never match.
         assert!(fast_hits >= 20, "{fast_hits}");
-        assert!(request_line_fast(b"RTSP/1.0 200 OK\r\n").is_none());
-        assert!(request_line_fast(ODD[9]).is_none());
-        assert!(request_line_fast(ODD[10]).is_none());
+        assert!(request_line_fast(b"RTSP/1.0 200 OK\r\n", Protocol::Rtsp).is_none());
+        assert!(request_line_fast(ODD[9], Protocol::Rtsp).is_none());
+        assert!(request_line_fast(ODD[10], Protocol::Rtsp).is_none());
     }
 }

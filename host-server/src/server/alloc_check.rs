@@ -96,6 +96,7 @@ fn steady_state_streaming_does_not_allocate() {
         looping: true,
         fps,
         gso: true,
+        http: true,
     };
     let (mut srv, _waker) = Server::bind("127.0.0.1:0".parse().unwrap(), cat, cfg).unwrap();
 

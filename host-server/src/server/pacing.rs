@@ -32,7 +32,10 @@ impl Server {
             .slots
             .iter()
             .flatten()
-            .filter_map(|c| c.core.poll_timeout())
+            .filter_map(|c| {
+                let http = c.http_timeout();
+                c.core.poll_timeout().into_iter().chain(http).min()
+            })
             .chain(self.relays.next_deadline())
             .min()
             .map(|d| d.max(now))
@@ -50,12 +53,11 @@ impl Server {
                 self.drain_session(idx, now);
             }
             self.send_due_frames(idx, now);
-            if self
-                .conns
-                .slots
-                .get(idx)
-                .is_some_and(|c| c.as_ref().is_some_and(|c| c.closing && c.out.is_empty()))
-            {
+            self.on_http_timers(idx, now);
+            if self.conns.slots.get(idx).is_some_and(|c| {
+                c.as_ref()
+                    .is_some_and(|c| c.closing && c.out.is_empty() && !c.lingering())
+            }) {
                 self.close(idx, now, "closed after the session ended");
             }
         }
@@ -171,6 +173,7 @@ impl Server {
     /// entry point for any live source (standard input, a pull, a
     /// publisher).
     pub fn fan_out_live(&mut self, live: &Arc<Live>, frame: &jpeg::Frame<'_>, now: Instant) {
+        self.fan_out_live_mjpeg(live, frame);
         let mtu = self.cfg.mtu;
         // Any monotonic clock serves as a live source's media time, but two
         // frames handed over in one wake-up must not share an RTP timestamp
@@ -217,9 +220,12 @@ impl Server {
 fn note_outcome(peer: SocketAddr, m: &mut Media, index: usize, r: Outcome) {
     let lost = match r {
         Outcome::Sent {
-            packets, dropped, ..
+            packets,
+            octets,
+            dropped,
         } => {
             m.packets += u64::from(packets);
+            m.octets += octets as u64;
             m.frames += 1;
             dropped > 0
         }

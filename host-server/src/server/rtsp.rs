@@ -115,7 +115,12 @@ impl Server {
         let mut buf = [0u8; limits::RTSP_MAX_MESSAGE];
         self.mcast_sync(idx);
         let mcast = self.mcast_rtcp(idx);
-        let Server { conns, rtcp, .. } = self;
+        let Server {
+            conns,
+            rtcp,
+            totals,
+            ..
+        } = self;
         let Some(c) = conns.slots.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
@@ -126,6 +131,7 @@ impl Server {
                     match tx.destination {
                         Destination::Rtsp => {
                             log_exchange(c.peer, c.last_request.take(), bytes, c.core.session_id());
+                            totals.note_response(bytes);
                             c.out.push(bytes);
                         }
                         Destination::Interleaved { .. } => {
@@ -275,6 +281,11 @@ impl Server {
                 let id = c.core.session_id();
                 if let Some(m) = c.media.as_mut() {
                     m.reports += 1;
+                    m.last_report = Some(crate::session::Report {
+                        fraction_lost,
+                        cumulative_lost,
+                        jitter,
+                    });
                 }
                 tracing::debug!(
                     "{peer}: session {}: receiver report: {:.1}% lost recently, {cumulative_lost} in all, jitter {:.2} ms{}",
@@ -314,6 +325,7 @@ impl Server {
         if let Some(pull) = self.relays.pull_of(&m.source) {
             pull.leave();
         }
+        self.totals.media_ended(&m);
         if let MediaDestination::Udp { rtcp, .. } = m.dest {
             self.conns.rtcp_peers.remove(&rtcp);
         }

@@ -73,7 +73,7 @@ impl fmt::Debug for Credentials<'_> {
 /// Why a request was let in or not, for the host's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(crate) enum Verdict {
+pub enum Verdict {
     /// Let in.
     Allowed,
     /// No (usable) `Authorization` header.
@@ -84,8 +84,10 @@ pub(crate) enum Verdict {
 
 impl Credentials<'_> {
     /// Whether `req` may reach the session. OPTIONS needs no credentials:
-    /// clients send it before they know of a challenge.
-    pub(crate) fn check(&self, req: &Request<'_, '_>) -> Verdict {
+    /// clients send it before they know of a challenge. A host that serves
+    /// HTTP on the same port checks its requests here too (the method and
+    /// `Authorization` are HTTP's, RFC 2617).
+    pub fn check(&self, req: &Request<'_, '_>) -> Verdict {
         if req.method == Method::Options {
             return Verdict::Allowed;
         }
@@ -107,6 +109,17 @@ impl Credentials<'_> {
         } else {
             Verdict::Wrong
         }
+    }
+
+    /// The `WWW-Authenticate` values of a 401, strongest first (RFC 2617
+    /// §4.6): Digest, then Basic if allowed.
+    pub fn challenges(&self) -> impl Iterator<Item = Challenge<'_>> {
+        let digest = Challenge::Digest {
+            realm: self.realm,
+            nonce: self.nonce,
+        };
+        let basic = self.basic.then_some(Challenge::Basic { realm: self.realm });
+        core::iter::once(digest).chain(basic)
     }
 
     fn basic_matches(&self, token: &str) -> bool {
@@ -171,6 +184,37 @@ impl Credentials<'_> {
                 .bytes()
                 .zip(want.as_str().bytes())
                 .fold(true, |ok, (a, b)| ok & a.eq_ignore_ascii_case(&b))
+    }
+}
+
+/// One `WWW-Authenticate` value (RFC 2617 §1.2); `Display` writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge<'a> {
+    /// Digest with `qop="auth"` (RFC 2617 §3.2.1: a server SHOULD offer
+    /// qop; clients that ignore it still get in with the RFC 2069 form).
+    Digest {
+        /// The realm.
+        realm: &'a str,
+        /// The nonce.
+        nonce: &'a Nonce,
+    },
+    /// Basic (RFC 2617 §2).
+    Basic {
+        /// The realm.
+        realm: &'a str,
+    },
+}
+
+impl fmt::Display for Challenge<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Challenge::Digest { realm, nonce } => write!(
+                f,
+                "Digest realm=\"{realm}\", nonce=\"{}\", qop=\"auth\", algorithm=MD5",
+                nonce.as_str()
+            ),
+            Challenge::Basic { realm } => write!(f, "Basic realm=\"{realm}\""),
+        }
     }
 }
 

@@ -199,3 +199,129 @@ impl FrameClock {
         }
     }
 }
+
+/// The frame clock on its own, for a host that paces a clip to a viewer
+/// without an RTSP session (rtsp-server's browsers, MJPEG over HTTP): the
+/// same policy as [`ServerSession::poll_frame`](super::ServerSession::poll_frame)
+/// (start, lateness, looping or end), without RTP. 24 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct FramePacer {
+    clock: FrameClock,
+    /// When the next frame is due, while the clock runs.
+    due: Option<Instant>,
+    looping: bool,
+}
+
+impl FramePacer {
+    /// A clock for `info`, stopped; `looping` as
+    /// [`Config::looping`](super::Config::looping). A live source (no
+    /// duration) has no clock: [`start`](Self::start) does nothing.
+    pub fn new(info: &MediaInfo, looping: bool) -> Self {
+        FramePacer {
+            clock: FrameClock::for_media(info),
+            due: None,
+            looping,
+        }
+    }
+
+    /// Starts at `position` in the clip (wrapped to the clip's length when
+    /// looping, else clamped to its end) with that frame due at `at`;
+    /// later frames follow one period apart.
+    pub fn start(&mut self, at: Instant, position: Duration) {
+        let length = u64::from(self.clock.period_us) * u64::from(self.clock.frames);
+        let position = match length {
+            0 => position,
+            _ if self.looping => Duration::from_micros(position.as_micros() % length),
+            _ => position,
+        };
+        if self.clock.play(Some(position)) {
+            self.due = Some(at);
+        }
+    }
+
+    /// The index of the clip frame due at `now`, if any: call until `None`
+    /// (frames up to [`FRAME_MAX_LATENESS_MS`] late come back to back,
+    /// later ones are skipped). At the end of a clip that does not loop the
+    /// clock stops ([`poll_timeout`](Self::poll_timeout) is then `None`).
+    #[must_use = "a frame handed out and not sent is lost"]
+    pub fn poll_frame(&mut self, now: Instant) -> Option<u32> {
+        match self.clock.tick(now, self.due?, self.looping) {
+            Tick::Idle => None,
+            Tick::Ended => {
+                self.due = None;
+                None
+            }
+            Tick::Frame { index, due, .. } => {
+                self.due = Some(due);
+                Some(index)
+            }
+        }
+    }
+
+    /// When the next frame is due, while the clock runs.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.due
+    }
+}
+
+#[cfg(test)]
+mod pacer_tests {
+    use super::*;
+    use crate::session::Framerate;
+
+    fn clip(frames: u64) -> MediaInfo {
+        MediaInfo {
+            width: 320,
+            height: 240,
+            framerate: Framerate::fps(25),
+            duration: Some(Duration::from_millis(40 * frames)),
+        }
+    }
+
+    #[test]
+    fn paces_loops_and_skips_like_a_session() {
+        let t0 = Instant::from_micros(1_000_000);
+        let mut p = FramePacer::new(&clip(3), true);
+        assert_eq!(p.poll_frame(t0), None, "stopped until started");
+        // 5 frames in: the clip has 3, so it starts at frame 2.
+        p.start(t0, Duration::from_millis(200));
+        assert_eq!(p.poll_frame(t0), Some(2));
+        p.start(t0, Duration::ZERO);
+        assert_eq!(p.poll_frame(t0), Some(0));
+        assert_eq!(p.poll_frame(t0), None);
+        assert_eq!(p.poll_timeout(), Some(t0 + Duration::from_millis(40)));
+        // 100 ms late: two frames back to back, then wait; it loops.
+        let t = t0 + Duration::from_millis(120);
+        assert_eq!(p.poll_frame(t), Some(1));
+        assert_eq!(p.poll_frame(t), Some(2));
+        assert_eq!(p.poll_frame(t), Some(0));
+        assert_eq!(p.poll_frame(t), None);
+        // A stall of 2 s skips to the frame due now (49 periods on).
+        let t = t0 + Duration::from_millis(2120);
+        assert_eq!(p.poll_frame(t), Some((4 + 49) % 3));
+        assert_eq!(p.poll_frame(t), None);
+    }
+
+    #[test]
+    fn stops_at_the_end_without_looping_and_live_has_no_clock() {
+        let t0 = Instant::from_micros(5);
+        let mut p = FramePacer::new(&clip(2), false);
+        p.start(t0, Duration::ZERO);
+        let t = t0 + Duration::from_millis(80);
+        assert_eq!(p.poll_frame(t), Some(0));
+        assert_eq!(p.poll_frame(t), Some(1));
+        assert_eq!(p.poll_frame(t), None);
+        assert_eq!(p.poll_timeout(), None);
+        let mut live = FramePacer::new(
+            &MediaInfo {
+                duration: None,
+                ..clip(1)
+            },
+            true,
+        );
+        live.start(t0, Duration::ZERO);
+        assert_eq!((live.poll_timeout(), live.poll_frame(t)), (None, None));
+    }
+}

@@ -91,8 +91,8 @@ use crate::limits::{
 use crate::rtsp::{self, header::PortPair, Header, Message, StatusCode};
 use crate::{rtp, Duration, Instant};
 
-pub use auth::{Credentials, Nonce};
-pub use clock::DueFrame;
+pub use auth::{Challenge, Credentials, Nonce, Verdict};
+pub use clock::{DueFrame, FramePacer};
 pub use multicast::MulticastGroup;
 pub use record::Publish;
 pub(crate) use stream::RtcpQueue;

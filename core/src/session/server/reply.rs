@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use super::auth::Challenge;
 use super::target::STREAM_CONTROL;
 use super::{MediaInfo, Nonce, ServerSession};
 use crate::limits::RTSP_URL_MAX;
@@ -154,22 +155,17 @@ impl Reply {
                 w.header(names::UNSUPPORTED, self.url.as_str());
             }
             Kind::Unauthorized { nonce, basic } => {
-                // RFC 2617 §3.2.1: a server SHOULD offer qop; clients that
-                // ignore it still get in with the RFC 2069 form. Strongest
-                // first (RFC 2617 §4.6).
+                // Strongest first (RFC 2617 §4.6).
                 let realm = self.url.as_str();
                 w.header(
                     names::WWW_AUTHENTICATE,
-                    format_args!(
-                        "Digest realm=\"{realm}\", nonce=\"{}\", qop=\"auth\", algorithm=MD5",
-                        nonce.as_str()
-                    ),
+                    Challenge::Digest {
+                        realm,
+                        nonce: &nonce,
+                    },
                 );
                 if basic {
-                    w.header(
-                        names::WWW_AUTHENTICATE,
-                        format_args!("Basic realm=\"{realm}\""),
-                    );
+                    w.header(names::WWW_AUTHENTICATE, Challenge::Basic { realm });
                 }
             }
             Kind::Describe(info) => {
