@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use http_util::{clip_jpegs, get, scan_data, MjpegReader};
 use rtsp_e2e::DEADLINE;
-use server_util::{frames, Client, Rtp, Server, UdpPair};
+use server_util::{frames, Client, Rtp, Server};
 
 /// The built-in clip's frames reach a plain HTTP reader as
 /// `multipart/x-mixed-replace` parts, scan data byte for byte (the headers
@@ -59,14 +59,7 @@ fn mjpeg_parts_are_the_clip_frames_at_its_rate() {
 #[test]
 fn bad_http_gets_4xx_and_rtsp_plays_on() {
     let server = Server::start(&[]);
-    let url = server.url("movie.Mjpeg");
-    let mut c = Client::connect(server.port, &url);
-    let pair = UdpPair::bind();
-    let session = c.setup_udp(&pair).session();
-    assert_eq!(
-        c.request("PLAY", &url, &[("Session", &session)]).status,
-        200
-    );
+    let (_c, pair, _) = Client::playing_udp(server.port, &server.url("movie.Mjpeg"));
     let rtsp = std::thread::spawn(move || pair.recv_for(Duration::from_secs(3)));
 
     let port = server.port;

@@ -220,15 +220,7 @@ fn keepalives_and_receiver_reports_keep_a_session_alive() {
 fn malformed_requests_get_the_right_4xx_while_another_client_plays() {
     let server = Server::start(&[]);
     let url = server.url("movie.Mjpeg");
-    let mut player = Client::connect(server.port, &url);
-    let pair = UdpPair::bind();
-    let session = player.setup_udp(&pair).session();
-    assert_eq!(
-        player
-            .request("PLAY", &url, &[("Session", &session)])
-            .status,
-        200
-    );
+    let (mut player, pair, session) = Client::playing_udp(server.port, &url);
     let start = Instant::now();
 
     // (request bytes, accepted status codes, expected CSeq echo)

@@ -144,15 +144,7 @@ impl MjpegReader {
     }
 
     fn fill(&mut self) -> bool {
-        let mut chunk = [0u8; 65536];
-        match self.stream.read(&mut chunk) {
-            Ok(0) => false,
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                true
-            }
-            Err(e) => panic!("reading the MJPEG stream: {e}"),
-        }
+        crate::server_util::read_more(&mut self.stream, &mut self.buf)
     }
 
     /// The next part's body (RFC 2046 §5.1.1: boundary line, headers,

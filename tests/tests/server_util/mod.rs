@@ -103,6 +103,19 @@ impl Rtp {
     }
 }
 
+/// Appends what `stream` has next to `buf`; false at its end.
+pub fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+    let mut chunk = [0u8; 65536];
+    match stream.read(&mut chunk) {
+        Ok(0) => false,
+        Ok(n) => {
+            buf.extend_from_slice(&chunk[..n]);
+            true
+        }
+        Err(e) => panic!("reading from rtsp-server: {e}"),
+    }
+}
+
 /// A raw RTSP/1.0 client on one TCP connection.
 pub struct Client {
     pub stream: TcpStream,
@@ -162,15 +175,17 @@ impl Client {
     }
 
     fn fill(&mut self) -> bool {
-        let mut chunk = [0u8; 65536];
-        match self.stream.read(&mut chunk) {
-            Ok(0) => false,
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                true
-            }
-            Err(e) => panic!("reading from rtsp-server: {e}"),
-        }
+        read_more(&mut self.stream, &mut self.buf)
+    }
+
+    /// A client whose session plays `url` over UDP to the returned pair.
+    pub fn playing_udp(port: u16, url: &str) -> (Client, UdpPair, String) {
+        let mut c = Client::connect(port, url);
+        let pair = UdpPair::bind();
+        let session = c.setup_udp(&pair).session();
+        let p = c.request("PLAY", url, &[("Session", &session)]);
+        assert_eq!(p.status, 200, "PLAY: {p:?}");
+        (c, pair, session)
     }
 
     /// Takes one interleaved frame off the front of the buffer, if whole.
