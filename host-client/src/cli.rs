@@ -60,9 +60,21 @@ pub struct Args {
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
 
-    /// Write every complete frame as a standalone JPEG (the rebuilt JFIF).
+    /// Write every frame shown as a standalone JPEG: complete frames as the
+    /// rebuilt JFIF, concealed ones re-encoded (`-concealed` in the name);
+    /// named `frame-P<PLAY>-<ms since that PLAY>ms.jpg`.
     #[arg(long, value_name = "DIR")]
     pub save_frames: Option<PathBuf>,
+
+    /// Most packets held back while one before them is missing (the reorder
+    /// window); 0 turns reordering off.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub reorder_packets: usize,
+
+    /// Longest wait for a missing packet, ms, before it counts as lost
+    /// [default: one frame period, from the RTP timestamps; 40 until known].
+    #[arg(long, value_name = "MS")]
+    pub reorder_ms: Option<u64>,
 
     /// Write every RTP/RTCP packet received to a pcap file (tshark, Wireshark).
     #[arg(long, value_name = "FILE")]

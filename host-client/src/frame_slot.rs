@@ -14,7 +14,9 @@ pub struct FrameSlot {
 
 #[derive(Debug, Default)]
 struct SlotInner {
+    /// A JFIF, or packed RGB when `rgb_size` is set (a concealed frame).
     jpeg: Vec<u8>,
+    rgb_size: Option<(usize, usize)>,
     serial: u64,
     title: String,
     closed: bool,
@@ -26,6 +28,18 @@ impl FrameSlot {
         if let Ok(mut s) = self.inner.lock() {
             s.jpeg.clear();
             s.jpeg.extend_from_slice(jfif);
+            s.rgb_size = None;
+            s.serial += 1;
+        }
+    }
+
+    /// Replaces the frame with decoded pixels (a concealed frame, already
+    /// decoded on the network side).
+    pub fn publish_rgb(&self, rgb: &[u8], width: usize, height: usize) {
+        if let Ok(mut s) = self.inner.lock() {
+            s.jpeg.clear();
+            s.jpeg.extend_from_slice(rgb);
+            s.rgb_size = Some((width, height));
             s.serial += 1;
         }
     }
@@ -49,13 +63,14 @@ impl FrameSlot {
         self.inner.lock().map(|s| s.closed).unwrap_or(true)
     }
 
-    /// Swaps the newest frame into `out` if it is newer than `seen`.
+    /// Swaps the newest frame into `out` if it is newer than `seen`: its
+    /// serial, and its size when `out` holds RGB rather than a JFIF.
     pub(crate) fn take_newer(
         &self,
         seen: u64,
         out: &mut Vec<u8>,
         title: &mut String,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Option<(usize, usize)>)> {
         let mut s = self.inner.lock().ok()?;
         if title != &s.title {
             title.clone_from(&s.title);
@@ -64,6 +79,6 @@ impl FrameSlot {
             return None;
         }
         std::mem::swap(&mut s.jpeg, out);
-        Some(s.serial)
+        Some((s.serial, s.rgb_size))
     }
 }

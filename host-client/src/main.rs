@@ -18,6 +18,7 @@ mod alloc_check;
 mod analyze;
 mod cli;
 mod command;
+mod conceal;
 mod control;
 mod error;
 mod frame_slot;

@@ -16,10 +16,18 @@ pub struct Report {
     pub url: String,
     /// `udp` or `tcp` (interleaved).
     pub transport: String,
-    /// Complete frames reassembled.
+    /// Complete frames reassembled (the same as `frames_complete`, kept
+    /// for older readers).
     pub frames_received: u64,
+    /// Frames reassembled whole.
+    pub frames_complete: u64,
+    /// Frames shown with missing restart intervals concealed from the
+    /// previous frame (RFC 2435 §3.1.7).
+    pub frames_concealed: u64,
     /// Frames dropped as incomplete or corrupt (never displayed).
     pub frames_dropped: u64,
+    /// Restart intervals missing from the concealed frames.
+    pub intervals_lost: u64,
     /// Frame width in pixels (0 before the first frame).
     pub width: u32,
     /// Frame height in pixels.
@@ -56,17 +64,25 @@ impl Report {
     /// The one-line status shown about once a second while playing.
     pub fn status_line(&self, window_fps: f64, window_kbps: f64) -> String {
         format!(
-            "{:>6.1} fps {:>8.0} kbit/s  loss {:>5.2}%  jitter {:>6.2} ms  dropped {:>4}  frames {:>6}",
-            window_fps, window_kbps, self.loss_percent, self.jitter_ms, self.frames_dropped, self.frames_received
+            "{:>6.1} fps {:>8.0} kbit/s  loss {:>5.2}%  jitter {:>6.2} ms  dropped {:>4}  frames {:>6}  concealed {:>4}  intervals lost {:>5}",
+            window_fps,
+            window_kbps,
+            self.loss_percent,
+            self.jitter_ms,
+            self.frames_dropped,
+            self.frames_complete,
+            self.frames_concealed,
+            self.intervals_lost
         )
     }
 
     /// The multi-line summary printed at the end.
     pub fn summary(&self) -> String {
         format!(
-            "summary: {} frames received, {} dropped, {}x{}, {:.2} fps, {:.0} kbit/s payload over {:.1} s ({})\n\
+            "summary: {} frames received, {} concealed, {} dropped, {}x{}, {:.2} fps, {:.0} kbit/s payload over {:.1} s ({})\n\
              packets: {} received, {} expected, {} lost ({:.2}%), {} duplicates, {} reordered, jitter {:.2} ms",
             self.frames_received,
+            self.frames_concealed,
             self.frames_dropped,
             self.width,
             self.height,
@@ -120,7 +136,10 @@ mod tests {
         let v: serde_json::Value = serde_json::to_value(&r).unwrap();
         for k in [
             "frames_received",
+            "frames_complete",
+            "frames_concealed",
             "frames_dropped",
+            "intervals_lost",
             "width",
             "height",
             "fps",

@@ -60,9 +60,17 @@ pub fn run(mut window: Window, slot: Arc<FrameSlot>, send: impl Fn(Command)) {
                 _ => {}
             }
         }
-        if let Some(serial) = slot.take_newer(seen, &mut jpeg, &mut title) {
+        if let Some((serial, rgb_size)) = slot.take_newer(seen, &mut jpeg, &mut title) {
             seen = serial;
-            if let Some((w, h)) = decode_rgb(&jpeg, &mut rgb) {
+            let size = match rgb_size {
+                // A concealed frame comes decoded.
+                Some(size) => {
+                    std::mem::swap(&mut jpeg, &mut rgb);
+                    Some(size)
+                }
+                None => decode_rgb(&jpeg, &mut rgb),
+            };
+            if let Some((w, h)) = size {
                 (vw, vh) = (w, h);
                 dirty = true;
             }

@@ -97,9 +97,11 @@ impl Default for IntervalMap {
 }
 
 impl IntervalMap {
-    /// The frame's layout: `None` when it has no restart interval or more
-    /// intervals than [`JPEG_MAX_INTERVALS`].
-    pub(super) fn layout(kind: Type, width: u16, height: u16, interval: u16) -> Option<Self> {
+    /// The layout of a frame of `kind`, `width`×`height` pixels, with a
+    /// restart interval of `interval` MCUs, nothing missing; `None` when it
+    /// has no restart interval or more intervals than
+    /// [`JPEG_MAX_INTERVALS`].
+    pub fn new(kind: Type, width: u16, height: u16, interval: u16) -> Option<Self> {
         let (mw, mh) = match kind {
             Type::Yuv422 => (16u16, 8u16),
             Type::Yuv420 => (16, 16),
@@ -162,7 +164,11 @@ impl IntervalMap {
         ((mcu % cols) * w, (mcu / cols) * h, w, h)
     }
 
-    fn set_missing(&mut self, i: u16) {
+    /// Marks interval `i` missing (ignored past the frame's last).
+    pub fn set_missing(&mut self, i: u16) {
+        if i >= self.intervals {
+            return;
+        }
         let i = usize::from(i);
         if let Some(w) = self.missing.get_mut(i / 32) {
             if (*w >> (i % 32)) & 1 == 0 {

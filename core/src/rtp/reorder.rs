@@ -96,6 +96,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> ReorderWindow<B> {
         }
     }
 
+    /// Changes how long a gap is waited for (e.g. to one frame period,
+    /// once the frame rate is known).
+    pub fn set_max_delay(&mut self, max_delay: Duration) {
+        self.max_delay = max_delay;
+    }
+
     /// Packets released in order.
     pub fn released(&self) -> u64 {
         self.released

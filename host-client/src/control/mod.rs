@@ -61,8 +61,11 @@ pub enum Event {
     },
     /// SETUP accepted.
     SetUp,
-    /// PLAY accepted.
-    Playing,
+    /// PLAY accepted; the RTP time its first packet carries (RTP-Info).
+    Playing {
+        /// RTP-Info `rtptime` (RFC 2326 §12.33), if the server sent it.
+        rtptime: Option<rtsp_core::rtp::RtpTimestamp>,
+    },
     /// PAUSE accepted.
     Paused,
     /// TEARDOWN answered.
@@ -393,12 +396,12 @@ impl Control {
                 ));
                 Event::SetUp
             }
-            client::Event::Playing { seq, .. } => {
+            client::Event::Playing { seq, rtptime, .. } => {
                 let from = seq
                     .map(|s| format!(" from sequence number {}", s.0))
                     .unwrap_or_default();
                 self.pending_answer(format!("{}; playing{from}", ok("PLAY")));
-                Event::Playing
+                Event::Playing { rtptime }
             }
             client::Event::Paused => {
                 self.pending_answer(format!("{}; paused", ok("PAUSE")));

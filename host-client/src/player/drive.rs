@@ -167,7 +167,8 @@ impl Player {
                 self.tcp_media = self.control.interleaved_rtcp_channel().is_some();
                 self.prompt();
             }
-            Event::Playing => {
+            Event::Playing { rtptime } => {
+                self.media.on_play(rtptime);
                 let t = now.as_micros();
                 self.playing_since.get_or_insert(t);
                 self.first_play.get_or_insert(t);
@@ -324,8 +325,11 @@ impl Player {
             transport: if self.tcp_media { "tcp" } else { "udp" }.into(),
             frames_received: self.media.frames_complete(),
             frames_dropped: self.media.frames_dropped(),
-            width: u32::from(self.media.width),
-            height: u32::from(self.media.height),
+            frames_complete: self.media.frames_complete(),
+            frames_concealed: self.media.frames_concealed(),
+            intervals_lost: self.media.intervals_lost(),
+            width: u32::from(self.media.size().0),
+            height: u32::from(self.media.size().1),
             fps: if dur > 0.0 {
                 self.media.frames_complete() as f64 / dur
             } else {
@@ -358,7 +362,7 @@ impl Player {
     pub(super) fn finish(&mut self) {
         let now = self.now();
         self.pause_clock(now);
-        self.media.finish();
+        self.media.finish(now.as_micros());
         if self.status_on_tty {
             println!();
         }

@@ -78,6 +78,8 @@ pub struct Options {
     pub plot: Option<PathBuf>,
     /// `--start`: where the first PLAY starts in the presentation.
     pub start: Option<Duration>,
+    /// `--reorder-packets`, `--reorder-ms`.
+    pub reorder: media::ReorderLimits,
 }
 
 impl Options {
@@ -96,6 +98,10 @@ impl Options {
             pcap: a.pcap.clone(),
             plot: a.plot.clone(),
             start: a.start,
+            reorder: media::ReorderLimits {
+                packets: a.reorder_packets,
+                ms: a.reorder_ms,
+            },
         }
     }
 }
@@ -156,7 +162,12 @@ impl Player {
         poll.registry()
             .register(&mut tcp, RTSP, Interest::READABLE)
             .map_err(failed_to("poll the RTSP connection"))?;
-        let mut media = Media::new(opts.save_frames.clone(), opts.pcap.as_deref(), slot.clone())?;
+        let mut media = Media::new(
+            opts.save_frames.clone(),
+            opts.pcap.as_deref(),
+            slot.clone(),
+            opts.reorder,
+        )?;
         media.frame_limit = opts.frames;
         let (tx, rx) = mpsc::channel();
         // UDP media needs our RTP/RTCP pair before SETUP names it.
@@ -268,6 +279,7 @@ impl Player {
                 self.command(now, c);
             }
             self.control.handle_timeout(now);
+            self.media.poll(now.as_micros());
             if let Err(e) = self.drive(now) {
                 break Err(e);
             }
@@ -301,6 +313,9 @@ impl Player {
         }
         if let Some(d) = self.leaving {
             at = at.min(d.max(n));
+        }
+        if let Some(t) = self.media.poll_timeout() {
+            at = at.min(t.as_micros().max(n));
         }
         Duration::from_micros(at - n + 500)
     }
