@@ -4,8 +4,10 @@
 //! the real server, rewriting `client_port=` in SETUP so the server sends
 //! RTP/RTCP to the relay's ports. The relay forwards RTP to the client's
 //! ports, except that it drops, duplicates and reorders the packets whose
-//! index (0 = first RTP packet relayed) the plan names. Interleaved (TCP)
-//! media passes through untouched.
+//! index (0 = first RTP packet relayed) the plan names ([`Plan::seeded`]
+//! draws them at random from a seed). Interleaved (TCP) media passes
+//! through untouched. Every RTP packet is logged with whether it was
+//! forwarded, so a test can work out what the client should have shown.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -28,6 +30,38 @@ pub struct Plan {
     pub block_udp: bool,
 }
 
+impl Plan {
+    /// Drops and adjacent swaps drawn from `seed` among the packet indices
+    /// `from..to`: each packet dropped with probability `drop`, else
+    /// swapped with the next with probability `swap`.
+    pub fn seeded(seed: u64, from: u64, to: u64, drop: f64, swap: f64) -> Plan {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut next = || {
+            // xorshift64*: a fixed, portable sequence per seed.
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut plan = Plan::default();
+        let mut i = from;
+        while i < to {
+            let r = next();
+            if r < drop {
+                plan.drop.insert(i);
+            } else if r < drop + swap && i + 1 < to {
+                plan.swap.insert(i);
+                i += 1; // the packet it swaps with stays put
+            }
+            i += 1;
+        }
+        plan
+    }
+}
+
+/// One RTP packet the relay got: its bytes, and whether it was forwarded.
+pub type Logged = (Vec<u8>, bool);
+
 /// A running proxy; threads stop when the test process ends.
 pub struct Relay {
     /// Port the client connects to.
@@ -40,9 +74,12 @@ pub struct Relay {
     pub received: Arc<AtomicU64>,
     /// Whether a SETUP asking for TCP went through the proxy.
     pub saw_tcp_setup: Arc<AtomicBool>,
-    /// RTP timestamps of the frames the plan breaks (a packet dropped, or
-    /// held back past the first packet of the next frame).
+    /// RTP timestamps of the frames the plan breaks (a packet dropped; a
+    /// packet held back past the next frame's first one breaks nothing:
+    /// the client's reorder window restores the order).
     pub broken_frames: Arc<Mutex<BTreeSet<u32>>>,
+    /// Every RTP packet from the server, in arrival order.
+    pub log: Arc<Mutex<Vec<Logged>>>,
 }
 
 fn even_pair() -> (UdpSocket, UdpSocket) {
@@ -68,6 +105,7 @@ impl Relay {
         let received = Arc::new(AtomicU64::new(0));
         let saw_tcp_setup = Arc::new(AtomicBool::new(false));
         let broken_frames = Arc::new(Mutex::new(BTreeSet::new()));
+        let log = Arc::new(Mutex::new(Vec::new()));
         {
             let client_rtp = client_rtp.clone();
             let saw_tcp = saw_tcp_setup.clone();
@@ -90,7 +128,8 @@ impl Relay {
             let client_rtp = client_rtp.clone();
             let received = received.clone();
             let broken = broken_frames.clone();
-            thread::spawn(move || relay_rtp(rtp, plan, client_rtp, received, broken));
+            let log = log.clone();
+            thread::spawn(move || relay_rtp(rtp, plan, client_rtp, received, broken, log));
         }
         {
             let client_rtp = client_rtp.clone();
@@ -111,6 +150,7 @@ impl Relay {
             received,
             saw_tcp_setup,
             broken_frames,
+            log,
         }
     }
 }
@@ -220,6 +260,7 @@ fn relay_rtp(
     client_rtp: Arc<AtomicU16>,
     received: Arc<AtomicU64>,
     broken: Arc<Mutex<BTreeSet<u32>>>,
+    log: Arc<Mutex<Vec<Logged>>>,
 ) {
     let mut buf = [0u8; 65536];
     let mut held: Option<Vec<u8>> = None;
@@ -240,7 +281,9 @@ fn relay_rtp(
         }
         let to: SocketAddr = ([127, 0, 0, 1], port).into();
         let pkt = &buf[..n];
-        if plan.drop.contains(&i) {
+        let dropped = plan.drop.contains(&i);
+        log.lock().unwrap().push((pkt.to_vec(), !dropped));
+        if dropped {
             broken.lock().unwrap().insert(rtp_ts(pkt));
             continue;
         }
@@ -253,10 +296,6 @@ fn relay_rtp(
             let _ = sock.send_to(pkt, to);
         }
         if let Some(h) = held.take() {
-            // The next frame began before the held packet: its frame is lost.
-            if rtp_ts(&h) != rtp_ts(pkt) {
-                broken.lock().unwrap().insert(rtp_ts(&h));
-            }
             let _ = sock.send_to(&h, to);
         }
     }
