@@ -98,7 +98,16 @@ fn receive_path_allocates_nothing_per_packet() {
         per_frame > 5,
         "want several packets per frame, got {per_frame}"
     );
-    let mut media = Media::new(None, None, None, crate::media::ReorderLimits { packets: 64, ms: None }).unwrap();
+    let mut media = Media::new(
+        None,
+        None,
+        None,
+        crate::media::ReorderLimits {
+            packets: 64,
+            ms: None,
+        },
+    )
+    .unwrap();
     let path = Path {
         src: "127.0.0.1:5000".parse().unwrap(),
         dst: "127.0.0.1:6000".parse().unwrap(),

@@ -52,14 +52,12 @@ impl LastShown {
                 let x1 = (x + mw as usize).min(w);
                 for row in y..(y + mh as usize).min(h) {
                     let span = row * w * 3 + x * 3..row * w * 3 + x1 * 3;
-                    let (Some(dst), Some(src)) = (rgb.get_mut(span.clone()), self.rgb.get(span))
-                    else {
+                    let Some(dst) = rgb.get_mut(span.clone()) else {
                         continue;
                     };
-                    if have_previous {
-                        dst.copy_from_slice(src);
-                    } else {
-                        dst.fill(0);
+                    match self.rgb.get(span).filter(|_| have_previous) {
+                        Some(src) => dst.copy_from_slice(src),
+                        None => dst.fill(0),
                     }
                 }
             }
@@ -120,5 +118,28 @@ mod tests {
         assert_eq!(w, 32);
         assert!(px[..16 * 3].iter().all(|&v| v.abs_diff(128) < 4));
         assert!(px[16 * 3..32 * 3].iter().all(|&v| v == 0));
+    }
+
+    #[test]
+    fn missing_mcus_show_the_last_frame_shown() {
+        let red: Vec<u8> = [250u8, 10, 10].repeat(32 * 16);
+        let blue: Vec<u8> = [10u8, 10, 250].repeat(32 * 16);
+        let mut last = LastShown::default();
+        last.shown_complete(&encode(&red, 32, 16).unwrap());
+        let mut map = IntervalMap::new(rtsp_core::jpeg::Type::Yuv420, 32, 16, 1).unwrap();
+        map.set_missing(0);
+        let (px, _, _) = last.conceal(&encode(&blue, 32, 16).unwrap(), &map).unwrap();
+        // MCU 0 (x 0-15) is the red frame's, MCU 1 the new blue one.
+        let at = |x: usize, y: usize| &px[(y * 32 + x) * 3..(y * 32 + x) * 3 + 3];
+        assert!(at(3, 5)[0] > 200 && at(3, 5)[2] < 60, "{:?}", at(3, 5));
+        assert!(at(28, 5)[2] > 200 && at(28, 5)[0] < 60, "{:?}", at(28, 5));
+        // The concealed picture is the next one's "last shown".
+        let mut none = IntervalMap::new(rtsp_core::jpeg::Type::Yuv420, 32, 16, 1).unwrap();
+        none.set_missing(1);
+        let (px, _, _) = last.conceal(&encode(&red, 32, 16).unwrap(), &none).unwrap();
+        assert!(
+            px[(5 * 32 + 28) * 3 + 2] > 200,
+            "MCU 1 kept from the concealed frame"
+        );
     }
 }

@@ -132,7 +132,9 @@ impl Media {
             None => None,
         };
         let frame_buf = || vec![0u8; JPEG_MAX_HEADER + MAX_SCAN_DATA + 2];
-        let slots = reorder.packets.min(rtsp_core::limits::RTP_REORDER_MAX_SLOTS);
+        let slots = reorder
+            .packets
+            .min(rtsp_core::limits::RTP_REORDER_MAX_SLOTS);
         let wait = Duration::from_millis(reorder.ms.unwrap_or(DEFAULT_REORDER_MS));
         Ok(Media {
             metrics: StreamMetrics::new(),
@@ -333,7 +335,8 @@ impl Output {
         }
         self.last_ts = Some(a.timestamp);
         let start = *self.play_start.get_or_insert(a.timestamp);
-        let ms = u64::from(a.timestamp.0.wrapping_sub(start.0)) * 1000 / u64::from(jpeg::CLOCK_RATE);
+        let ms =
+            u64::from(a.timestamp.0.wrapping_sub(start.0)) * 1000 / u64::from(jpeg::CLOCK_RATE);
         match a.missing {
             None => self.show_complete(now_us, metrics, a.jfif, ms),
             Some(map) => {

@@ -94,21 +94,29 @@ enum Truth {
     Dropped,
 }
 
+/// One packet of a frame: (offset, F, L, restart count, forwarded).
+type Piece = (u32, bool, bool, u16, bool);
+
 /// The truth per frame (by RTP timestamp), from the relay's log.
 fn truth(log: &[Logged]) -> BTreeMap<u32, Truth> {
-    // Per frame: (offset, F, L, count, forwarded).
-    let mut frames: BTreeMap<u32, Vec<(u32, bool, bool, u16, bool)>> = BTreeMap::new();
+    let mut frames: BTreeMap<u32, Vec<Piece>> = BTreeMap::new();
     for (pkt, forwarded) in log {
         let ts = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
         let payload = &pkt[12..];
         let main = MainHeader::parse(payload).unwrap();
-        assert!(main.restart, "the server sent a packet without restart header");
+        assert!(
+            main.restart,
+            "the server sent a packet without restart header"
+        );
         let r = RestartHeader::parse(&payload[8..]).unwrap();
         assert_ne!(r.count, 0x3fff, "the server's packets are not aligned");
-        frames
-            .entry(ts)
-            .or_default()
-            .push((main.fragment_offset, r.first, r.last, r.count, *forwarded));
+        frames.entry(ts).or_default().push((
+            main.fragment_offset,
+            r.first,
+            r.last,
+            r.count,
+            *forwarded,
+        ));
     }
     let mut out = BTreeMap::new();
     for (ts, mut pkts) in frames {
@@ -205,7 +213,11 @@ fn client_shows_complete_concealed_and_dropped_frames_exactly_as_lost() {
             (Truth::Complete, Some((false, file))) => {
                 complete += 1;
                 let k = (ts.wrapping_sub(first_ts) / TICKS) as usize % FRAMES;
-                assert_eq!(decode(&std::fs::read(file).unwrap()), source[k], "frame at {ms} ms");
+                assert_eq!(
+                    decode(&std::fs::read(file).unwrap()),
+                    source[k],
+                    "frame at {ms} ms"
+                );
             }
             (Truth::Concealed(lost), Some((true, file))) => {
                 concealed += 1;
@@ -216,7 +228,10 @@ fn client_shows_complete_concealed_and_dropped_frames_exactly_as_lost() {
             _ => panic!("frame at {ms} ms: truth {t:?}, client {shown:?}\n{r}"),
         }
     }
-    assert!(concealed >= 10 && complete >= 30, "too few cases: {complete} complete, {concealed} concealed: {r}");
+    assert!(
+        concealed >= 10 && complete >= 30,
+        "too few cases: {complete} complete, {concealed} concealed: {r}"
+    );
     assert!(checked_pixels > 100_000, "{checked_pixels}");
     assert_eq!(u(&r, "frames_complete"), complete, "{r}");
     assert_eq!(u(&r, "frames_concealed"), concealed, "{r}");
@@ -256,7 +271,10 @@ fn intact_match(saved: &[u8], source: &[u8], lost: &BTreeSet<u16>, ms: u64) -> u
         }
     }
     let psnr = 10.0 * (255.0f64 * 255.0 / (se / n.max(1) as f64)).log10();
-    assert!(psnr >= 35.0, "frame at {ms} ms: intact intervals at {psnr:.1} dB");
+    assert!(
+        psnr >= 35.0,
+        "frame at {ms} ms: intact intervals at {psnr:.1} dB"
+    );
     n / 3
 }
 
@@ -279,5 +297,8 @@ fn client_loses_nothing_to_reordering() {
     assert!(got.values().all(|(c, _)| !c));
     let clip = std::fs::read(media.join("clip.mjpeg")).unwrap();
     let first = scan_data(&std::fs::read(&got.values().next().unwrap().1).unwrap());
-    assert!(clip.windows(first.len()).any(|w| w == first), "scan data byte-exact");
+    assert!(
+        clip.windows(first.len()).any(|w| w == first),
+        "scan data byte-exact"
+    );
 }

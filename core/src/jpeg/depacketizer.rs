@@ -326,8 +326,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
         let (Some(width), Some(height)) = (width, height) else {
             return false;
         };
-        let Some(mut map) = IntervalMap::new(cur.kind, width, height, cur.restart_interval)
-        else {
+        let Some(mut map) = IntervalMap::new(cur.kind, width, height, cur.restart_interval) else {
             return false;
         };
         let appendix_a = make_tables(cur.q);
