@@ -10,8 +10,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use http_util::{clip_jpegs, get, scan_data, MjpegReader};
-use rtsp_e2e::DEADLINE;
+use http_util::{
+    clip_jpegs, clip_rgb, get, sample, scan_data, scrape, screenshot, shown_frame, MjpegReader,
+};
+use rtsp_e2e::{Scratch, DEADLINE};
 use server_util::{frames, Client, Rtp, Server};
 
 /// The built-in clip's frames reach a plain HTTP reader as
@@ -105,4 +107,253 @@ fn bad_http_gets_4xx_and_rtsp_plays_on() {
         String::from_utf8_lossy(&out).into_owned()
     };
     assert!(answer.starts_with("RTSP/1.0 505 "), "{answer}");
+}
+
+/// Headless Chromium plays the stream URL and the status page's preview:
+/// each screenshot shows a frame of the clip (the picture region matches a
+/// frame decoded by ffmpeg, PSNR ≥ 25 dB and 5 dB above any other frame:
+/// not blank, not a broken-image icon), and screenshots taken apart show
+/// different frames, as the clip moves on.
+#[test]
+fn chromium_plays_the_stream_and_the_status_page_preview() {
+    let server = Server::start(&[]);
+    let dir = Scratch::new("http-chromium");
+    let clip = clip_rgb(&dir.0);
+    let (w, h) = (800, 600);
+    for (what, path) in [("stream", "/movie.Mjpeg"), ("status page", "/")] {
+        let url = format!("http://127.0.0.1:{}{path}", server.port);
+        let mut seen = Vec::new();
+        for shot in 0..5 {
+            let rgb = screenshot(&url, w, h, &dir.0, &format!("{}-{shot}", path.len()));
+            let (frame, psnr, second) = shown_frame(&rgb, w, &clip);
+            eprintln!(
+                "{what}: screenshot shows clip frame {frame} ({psnr:.1} dB, next best {second:.1})"
+            );
+            // Same pictures, two JPEG decoders and Chrome's colour path:
+            // about 27 dB here; other frames of the clip score under 20.
+            assert!(
+                psnr >= second + 5.0,
+                "{what}: frame {frame} ({psnr:.1} dB) hardly beats another ({second:.1} dB)"
+            );
+            assert!(
+                psnr >= 25.0,
+                "{what}: best match frame {frame} at only {psnr:.1} dB"
+            );
+            seen.push(frame);
+            let distinct: std::collections::BTreeSet<_> = seen.iter().collect();
+            if distinct.len() >= 2 {
+                break;
+            }
+        }
+        let distinct: std::collections::BTreeSet<_> = seen.iter().collect();
+        assert!(
+            distinct.len() >= 2,
+            "{what}: always frame {seen:?}: not playing"
+        );
+    }
+    let (_, _, page) = get(server.port, "/", None);
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("<img src=\"/movie.Mjpeg\""), "{page}");
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "no external assets"
+    );
+}
+
+/// `/metrics` parses with prometheus_client while a UDP client (ffmpeg,
+/// which sends RTCP receiver reports), a TCP client and an MJPEG reader
+/// play: one session of each transport, packet and frame counters that
+/// grow, the receivers' reports per path, refusals by code; the status page
+/// lists the sessions.
+#[test]
+fn metrics_count_udp_tcp_and_browser_viewers() {
+    let server = Server::start(&[]);
+    let port = server.port;
+    let url = server.url("movie.Mjpeg");
+    let mut udp = rtsp_e2e::Proc::spawn(
+        "ffmpeg",
+        std::process::Command::new("ffmpeg").args([
+            "-v",
+            "error",
+            "-nostdin",
+            "-rtsp_transport",
+            "udp",
+            "-i",
+            &url,
+            "-t",
+            "30",
+            "-f",
+            "null",
+            "-",
+        ]),
+    );
+    let mut tcp = Client::connect(port, &url);
+    let session = tcp.setup_tcp().session();
+    assert_eq!(
+        tcp.request("PLAY", &url, &[("Session", &session)]).status,
+        200
+    );
+    let tcp_reader = std::thread::spawn(move || {
+        tcp.read_interleaved(Duration::from_secs(8));
+    });
+    let mut browser = MjpegReader::open(port, "/movie.Mjpeg", None);
+    let browser_reader = std::thread::spawn(move || {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(8) {
+            browser.next_part();
+        }
+    });
+    assert_eq!(get(port, "/nothing-here", None).0, 404);
+
+    let mut first = Vec::new();
+    assert!(
+        rtsp_e2e::wait_until(DEADLINE, || {
+            first = scrape(port, None);
+            ["udp", "tcp", "http_mjpeg"]
+                .iter()
+                .all(|t| sample(&first, "rtsp_server_sessions", ("transport", t)) == Some(1.0))
+        }),
+        "one session of each transport: {first:?}"
+    );
+    let page = String::from_utf8(get(port, "/", None).2).unwrap();
+    for t in ["<td>udp</td>", "<td>tcp</td>", "<td>http_mjpeg</td>"] {
+        assert!(page.contains(t), "status page lists a {t} session: {page}");
+    }
+    // ffmpeg sends a receiver report about every 5 s.
+    let mut later = Vec::new();
+    assert!(
+        rtsp_e2e::wait_until(DEADLINE, || {
+            later = scrape(port, None);
+            sample(
+                &later,
+                "rtsp_server_receiver_jitter_seconds",
+                ("path", "movie.Mjpeg"),
+            )
+            .is_some_and(|j| j > 0.0)
+        }),
+        "a receiver report's jitter: {later:?}"
+    );
+    for (name, t) in [
+        ("rtsp_server_rtp_packets_sent_total", "udp"),
+        ("rtsp_server_rtp_packets_sent_total", "tcp"),
+        ("rtsp_server_frames_sent_total", "http_mjpeg"),
+        ("rtsp_server_sent_bytes_total", "http_mjpeg"),
+    ] {
+        let (a, b) = (
+            sample(&first, name, ("transport", t)).unwrap(),
+            sample(&later, name, ("transport", t)).unwrap(),
+        );
+        assert!(b > a, "{name}{{transport={t}}} grows: {a} then {b}");
+    }
+    assert_eq!(
+        sample(
+            &later,
+            "rtsp_server_refused_requests_total",
+            ("code", "404")
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&later, "rtsp_server_players", ("path", "movie.Mjpeg")),
+        Some(3.0)
+    );
+    assert!(later
+        .iter()
+        .any(|(n, _, v)| n == "rtsp_server_uptime_seconds" && *v > 0.0));
+    tcp_reader.join().unwrap();
+    browser_reader.join().unwrap();
+    udp.interrupt();
+    udp.wait_exit(DEADLINE);
+}
+
+/// With `--user`, `/`, `/metrics` and the stream answer 401 with the
+/// challenges (Digest, and Basic with `--basic`) without credentials or
+/// with wrong ones, and 200 with them: Basic from a raw client, Digest
+/// from curl.
+#[test]
+fn credentials_guard_every_http_resource() {
+    let server = Server::start(&["--user", "alice", "--password", "secret", "--basic"]);
+    let port = server.port;
+    let good = "Basic YWxpY2U6c2VjcmV0"; // alice:secret
+    let wrong = "Basic YWxpY2U6d3Jvbmc="; // alice:wrong
+    for path in ["/", "/metrics", "/movie.Mjpeg"] {
+        for auth in [None, Some(wrong)] {
+            let r = MjpegReader::open(port, path, auth);
+            assert_eq!(r.status, 401, "{path} with {auth:?}: {}", r.head);
+            assert!(
+                r.head.contains("WWW-Authenticate: Digest realm="),
+                "{}",
+                r.head
+            );
+            assert!(
+                r.head.contains("WWW-Authenticate: Basic realm="),
+                "{}",
+                r.head
+            );
+        }
+        let r = MjpegReader::open(port, path, Some(good));
+        assert_eq!(r.status, 200, "{path}: {}", r.head);
+        let out = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "--max-time",
+                "2",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+            ])
+            .args(["--digest", "-u", "alice:secret"])
+            .arg(format!("http://127.0.0.1:{port}{path}"))
+            .output()
+            .expect("curl runs");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "200",
+            "{path} with Digest"
+        );
+    }
+    assert_eq!(
+        sample(
+            &scrape(port, Some(good)),
+            "rtsp_server_refused_requests_total",
+            ("code", "401")
+        ),
+        Some(9.0),
+        "6 refusals above (3 paths, none and wrong), and the 401 challenge of each curl Digest login"
+    );
+}
+
+/// 500 idle HTTP connections (an incomplete head each) cost an RTSP client
+/// nothing: it gets the clip's frame rate meanwhile; each of them then gets
+/// 408 and a close.
+#[test]
+fn idle_http_connections_get_408_and_rtsp_plays_on() {
+    let server = Server::start(&[]);
+    let (_c, pair, _) = Client::playing_udp(server.port, &server.url("movie.Mjpeg"));
+    let idle: Vec<TcpStream> = (0..500)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+            s.write_all(b"GET /movie.Mjpeg HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    let pkts: Vec<Rtp> = pair
+        .recv_for(Duration::from_secs(4))
+        .iter()
+        .map(|(_, p, _)| Rtp::parse(p).unwrap())
+        .collect();
+    let n = frames(&pkts);
+    assert!(
+        n >= 85,
+        "RTSP client got {n} frames in 4 s beside 500 idle connections (clip: 100)"
+    );
+    for mut s in idle {
+        s.set_read_timeout(Some(DEADLINE)).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).expect("answered, then closed");
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.starts_with("HTTP/1.1 408 "), "{text}");
+    }
 }

@@ -173,3 +173,154 @@ impl MjpegReader {
         }
     }
 }
+
+/// A screenshot of `url` by headless Chromium (Debian's `chromium`) in a
+/// `w`×`h` window, decoded to RGB24 by ffmpeg.
+pub fn screenshot(url: &str, w: usize, h: usize, dir: &Path, tag: &str) -> Vec<u8> {
+    let png = dir.join(format!("{tag}.png"));
+    let profile = dir.join(format!("{tag}-profile"));
+    let out = Command::new("chromium")
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("--window-size={w},{h}"))
+        .arg("--timeout=3000")
+        .arg(url)
+        .output()
+        .expect("chromium runs (the test command installs Debian's chromium)");
+    assert!(
+        png.exists(),
+        "chromium wrote no screenshot: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rgb = decode_rgb(&png, &[]);
+    assert_eq!(rgb.len(), w * h * 3, "screenshot of {w}x{h}");
+    rgb
+}
+
+/// Where a frame of the built-in clip (320×240) lies in a `w`-wide RGB
+/// picture: its red bar (testsrc2's leftmost) gives the left edge and the
+/// bottom. `None` if no red bar is shown.
+pub fn locate_clip(rgb: &[u8], w: usize) -> Option<(usize, usize)> {
+    let h = rgb.len() / 3 / w;
+    let red = |x: usize, y: usize| {
+        let p = &rgb[(y * w + x) * 3..][..3];
+        p[0] > 200 && p[1] < 60 && p[2] < 60
+    };
+    // The bar is 53 px wide and most of the frame high: demand a run.
+    let mut left = usize::MAX;
+    let mut bottom = 0;
+    for y in 0..h {
+        for x in 0..w.saturating_sub(40) {
+            if red(x, y) && red(x + 20, y) && red(x + 40, y) {
+                left = left.min(x);
+                bottom = bottom.max(y);
+            }
+        }
+    }
+    (left != usize::MAX && bottom >= 239).then(|| (left, bottom - 239))
+}
+
+/// PSNR in dB of the 320×240 region at `at` of a `w`-wide picture against
+/// one decoded clip frame.
+pub fn psnr_at(rgb: &[u8], w: usize, at: (usize, usize), frame: &[u8]) -> f64 {
+    let (x0, y0) = at;
+    let mut se = 0f64;
+    for y in 0..240 {
+        let row = &rgb[((y0 + y) * w + x0) * 3..][..320 * 3];
+        let src = &frame[y * 320 * 3..][..320 * 3];
+        for (a, b) in row.iter().zip(src) {
+            let d = f64::from(*a) - f64::from(*b);
+            se += d * d;
+        }
+    }
+    let mse = se / (320.0 * 240.0 * 3.0);
+    if mse == 0.0 {
+        99.0
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    }
+}
+
+/// The clip frame a screenshot shows: the best match's index and PSNR,
+/// and the PSNR of the second best (how clearly the frame is told apart).
+pub fn shown_frame(rgb: &[u8], w: usize, clip: &[Vec<u8>]) -> (usize, f64, f64) {
+    let at = locate_clip(rgb, w).expect("the clip's picture is on the screen (red bar found)");
+    let mut scores: Vec<(usize, f64)> = clip
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (i, psnr_at(rgb, w, at, f)))
+        .collect();
+    scores.sort_by(|a, b| b.1.total_cmp(&a.1));
+    (scores[0].0, scores[0].1, scores[1].1)
+}
+
+/// `/metrics` parsed by Python's prometheus_client text parser: every
+/// sample as (name, labels, value).
+pub fn scrape(
+    port: u16,
+    auth: Option<&str>,
+) -> Vec<(String, std::collections::BTreeMap<String, String>, f64)> {
+    let (status, _, body) = get(port, "/metrics", auth);
+    assert_eq!(status, 200);
+    let script = "import sys, json\n\
+        from prometheus_client.parser import text_string_to_metric_families\n\
+        out = []\n\
+        for fam in text_string_to_metric_families(sys.stdin.read()):\n\
+        \x20   for s in fam.samples:\n\
+        \x20       out.append([s.name, s.labels, s.value])\n\
+        print(json.dumps(out))\n";
+    let mut child = Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child.stdin.take().unwrap().write_all(&body).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "prometheus_client refused /metrics: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&body)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let labels = s[1]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                .collect();
+            (
+                s[0].as_str().unwrap().to_string(),
+                labels,
+                s[2].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The value of sample `name` whose labels include `label`.
+pub fn sample(
+    samples: &[(String, std::collections::BTreeMap<String, String>, f64)],
+    name: &str,
+    label: (&str, &str),
+) -> Option<f64> {
+    samples
+        .iter()
+        .find(|(n, l, _)| n == name && l.get(label.0).map(String::as_str) == Some(label.1))
+        .map(|s| s.2)
+}
