@@ -41,6 +41,7 @@ pub mod multicast;
 mod pacing;
 pub mod relay;
 mod rtsp;
+mod tunnel;
 
 const LISTENER: Token = Token(0);
 const RTP: Token = Token(1);
@@ -89,6 +90,8 @@ pub enum Kind {
     Rtsp,
     /// HTTP: browsers, the status page, metrics ([`http`]).
     Http(Box<http::HttpConn>),
+    /// Half of an RTSP-over-HTTP tunnel ([`tunnel`]).
+    Tunnel(tunnel::Half),
 }
 
 /// One RTSP connection.
@@ -172,6 +175,8 @@ pub struct Server {
     relays: relay::Relays,
     /// Counts that outlive sessions, for `/metrics` ([`http::metrics`]).
     totals: http::metrics::Totals,
+    /// Open RTSP-over-HTTP tunnels ([`tunnel`]).
+    tunnels: tunnel::Tunnels,
 }
 
 /// Binds an even/odd UDP pair on `ip` for RTP and RTCP (RFC 3550 §11).
@@ -251,6 +256,7 @@ impl Server {
             multicast: None,
             relays: relay::Relays::default(),
             totals: http::metrics::Totals::default(),
+            tunnels: tunnel::Tunnels::default(),
         };
         Ok((server, waker))
     }
@@ -414,7 +420,11 @@ impl Server {
             let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
                 return;
             };
-            let room = INPUT_BUFFER.saturating_sub(c.input.len()).min(chunk.len());
+            let room = if c.takes_input() {
+                INPUT_BUFFER.saturating_sub(c.input.len()).min(chunk.len())
+            } else {
+                chunk.len()
+            };
             if room == 0 {
                 break;
             }
@@ -424,7 +434,9 @@ impl Server {
                     break;
                 }
                 Ok(n) => {
-                    c.input.extend_from_slice(&chunk[..n]);
+                    if c.takes_input() {
+                        c.input.extend_from_slice(&chunk[..n]);
+                    }
                     self.dispatch_input(idx, now);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -461,6 +473,7 @@ impl Server {
         }
         match c.kind {
             Kind::Http(_) => self.handle_http(idx, now),
+            Kind::Tunnel(_) => self.tunnel_input(idx, now),
             _ => self.handle_input(idx, now),
         }
     }
@@ -509,6 +522,7 @@ impl Server {
         self.end_media(idx, why);
         self.forget_held(idx);
         self.end_viewer(idx, why);
+        self.end_tunnel(idx, _now);
         let Some(mut c) = self.conns.slots.get_mut(idx).and_then(Option::take) else {
             return;
         };

@@ -309,3 +309,76 @@ pub fn gst_played(out: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Splits concatenated JPEGs at each SOI that follows an EOI (independent
+/// of the core's splitter).
+pub fn split_jpegs(data: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut i = 0;
+    while i + 1 < data.len() {
+        if data[i] == 0xff && data[i + 1] == 0xd8 && start.is_none() {
+            start = Some(i);
+        }
+        if data[i] == 0xff && data[i + 1] == 0xd9 {
+            if let Some(s) = start.take() {
+                out.push(data[s..i + 2].to_vec());
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The entropy-coded segment of a baseline JPEG: from after the SOS header
+/// to the final EOI (T.81 §B.2.3, §B.1.1.5).
+pub fn ecs(jpeg: &[u8]) -> Vec<u8> {
+    let mut p = 2;
+    loop {
+        assert!(p + 4 <= jpeg.len(), "no SOS");
+        assert_eq!(jpeg[p], 0xff, "marker expected at {p}");
+        let marker = jpeg[p + 1];
+        let len = usize::from(u16::from_be_bytes([jpeg[p + 2], jpeg[p + 3]]));
+        if marker == 0xda {
+            let end = jpeg.len() - 2;
+            assert_eq!(&jpeg[end..], [0xff, 0xd9], "ends with EOI");
+            return jpeg[p + 2 + len..end].to_vec();
+        }
+        p += 2 + len;
+    }
+}
+
+/// Pulls `url` with ffmpeg (`-rtsp_transport transport`) for `secs`: every
+/// frame decoded (`framecrc`, one line each, no frame-rate conversion)
+/// and, from the same session, the frames as they came (`-c copy -f
+/// mjpeg`, split into JPEGs). Fails on any ffmpeg error or decoder
+/// complaint.
+pub fn ffmpeg_copy_pull(
+    scratch: &Scratch,
+    tag: &str,
+    url: &str,
+    transport: &str,
+    secs: u32,
+) -> (Vec<String>, Vec<Vec<u8>>) {
+    let copy = scratch.path(&format!("{tag}.received.mjpeg"));
+    let t = secs.to_string();
+    let out = Command::new(peer("ffmpeg"))
+        .args(["-nostdin", "-v", "error", "-rtsp_transport", transport])
+        .args(["-timeout", "10000000", "-i", url])
+        .args(["-map", "0:v", "-t", &t, "-c", "copy", "-f", "mjpeg", "-y"])
+        .arg(&copy)
+        // Each frame received decoded once: no frame-rate conversion.
+        .args(["-map", "0:v", "-t", &t, "-fps_mode", "passthrough"])
+        .args(["-f", "framecrc", "-"])
+        .output()
+        .expect("run ffmpeg");
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{tag}: ffmpeg failed: {errors}");
+    assert!(errors.trim().is_empty(), "{tag}: decoder errors:\n{errors}");
+    let decoded = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    (decoded, split_jpegs(&std::fs::read(&copy).unwrap()))
+}

@@ -24,7 +24,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rtsp_e2e::{bin, free_tcp_port, gst_played, peer, wait_for_tcp, Proc, Scratch, DEADLINE};
+use rtsp_e2e::{
+    bin, ecs, ffmpeg_copy_pull, free_tcp_port, gst_played, peer, split_jpegs, wait_for_tcp, Proc,
+    Scratch, DEADLINE,
+};
 use server_util::{Client, Server};
 
 const FPS: f64 = 25.0;
@@ -66,44 +69,6 @@ fn run(cmd: &mut Command) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
-}
-
-/// Splits concatenated JPEGs at each SOI that follows an EOI (independent
-/// of the core's splitter).
-fn split_jpegs(data: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut start = None;
-    let mut i = 0;
-    while i + 1 < data.len() {
-        if data[i] == 0xff && data[i + 1] == 0xd8 && start.is_none() {
-            start = Some(i);
-        }
-        if data[i] == 0xff && data[i + 1] == 0xd9 {
-            if let Some(s) = start.take() {
-                out.push(data[s..i + 2].to_vec());
-            }
-        }
-        i += 1;
-    }
-    out
-}
-
-/// The entropy-coded segment of a baseline JPEG: from after the SOS header
-/// to the final EOI (T.81 §B.2.3, §B.1.1.5).
-fn ecs(jpeg: &[u8]) -> Vec<u8> {
-    let mut p = 2;
-    loop {
-        assert!(p + 4 <= jpeg.len(), "no SOS");
-        assert_eq!(jpeg[p], 0xff, "marker expected at {p}");
-        let marker = jpeg[p + 1];
-        let len = usize::from(u16::from_be_bytes([jpeg[p + 2], jpeg[p + 3]]));
-        if marker == 0xda {
-            let end = jpeg.len() - 2;
-            assert_eq!(&jpeg[end..], [0xff, 0xd9], "ends with EOI");
-            return jpeg[p + 2 + len..end].to_vec();
-        }
-        p += 2 + len;
-    }
 }
 
 /// The same frame with its DHT segments removed (T.81 K.3 tables implied,
@@ -303,35 +268,14 @@ fn psnr(a: &[u8], b: &[u8]) -> f64 {
 }
 
 /// Pulls `url` with ffmpeg over TCP for [`PULL_SECS`]: every frame decoded
-/// (framecrc, one line each) and, from the same session, the received
-/// frames as they came (`-c copy -f mjpeg`). Returns (decoded frame count,
-/// received JPEGs).
+/// and, from the same session, the received frames as they came. Returns
+/// (decoded frame count, received JPEGs).
 fn ffmpeg_pull(scratch: &Scratch, tag: &str, url: &str) -> (usize, Vec<Vec<u8>>) {
-    let copy = scratch.path(&format!("{tag}.received.mjpeg"));
-    let t = PULL_SECS.to_string();
-    let out = Command::new(peer("ffmpeg"))
-        .args(["-nostdin", "-v", "error", "-rtsp_transport", "tcp"])
-        .args(["-timeout", "10000000", "-i", url])
-        .args(["-map", "0:v", "-t", &t, "-c", "copy", "-f", "mjpeg", "-y"])
-        .arg(&copy)
-        // Each frame received decoded once: no frame-rate conversion.
-        .args(["-map", "0:v", "-t", &t, "-fps_mode", "passthrough"])
-        .args(["-f", "framecrc", "-"])
-        .output()
-        .expect("run ffmpeg");
-    let errors = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{tag}: ffmpeg failed: {errors}");
-    assert!(errors.trim().is_empty(), "{tag}: decoder errors:\n{errors}");
-    let decoded: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(str::to_string)
-        .collect();
+    let (decoded, received) = ffmpeg_copy_pull(scratch, tag, url, "tcp", PULL_SECS);
     for f in &decoded {
         let size: usize = f.split(',').nth(4).unwrap().trim().parse().unwrap();
         assert_eq!(size, W * H * 3 / 2, "{tag}: decoded 4:2:0 frame in {f:?}");
     }
-    let received = split_jpegs(&std::fs::read(&copy).unwrap());
     (decoded.len(), received)
 }
 

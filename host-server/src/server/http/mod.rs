@@ -7,7 +7,7 @@
 //!   ([`metrics`]);
 //! * GET or POST with `x-sessioncookie`: RTSP tunnelled in HTTP (QuickTime's
 //!   scheme, ffmpeg `-rtsp_transport http`, GStreamer `rtsph://`), taken by
-//!   [`Server::take_tunnel`].
+//!   [`Server::take_tunnel`] (`crate::server::tunnel`).
 //!
 //! Requests are read by the core's parser (`rtsp_core::rtsp::http`, the
 //! RTSP grammar and limits: 1 KiB lines, 32 headers, 8 KiB heads); bodies
@@ -20,6 +20,7 @@
 //! session.
 
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 
 use rtsp_core::limits::RTSP_MAX_HEADERS;
 use rtsp_core::rtsp::{self, http, Header, Request, Status};
@@ -53,6 +54,16 @@ pub struct HttpConn {
 }
 
 impl HttpConn {
+    /// A connection whose request was read already, to be answered and
+    /// closed (a tunnel's POST refused in mid-body, `crate::server::tunnel`).
+    pub fn answering() -> HttpConn {
+        HttpConn {
+            viewer: None,
+            request_deadline: None,
+            linger_until: None,
+        }
+    }
+
     /// A connection whose request head is due by `now` + [`REQUEST_TIMEOUT`].
     pub fn new(now: Instant) -> HttpConn {
         HttpConn {
@@ -167,12 +178,6 @@ fn target_path(uri: &str) -> &str {
     path.split(['?', '#']).next().unwrap_or("/")
 }
 
-/// Whether `req` opens or feeds an RTSP-over-HTTP tunnel (QuickTime's
-/// scheme: a GET and a POST joined by `x-sessioncookie`).
-pub fn is_tunnel(req: &Request<'_, '_>) -> bool {
-    matches!(req.method.as_str(), "GET" | "POST") && req.header("x-sessioncookie").is_some()
-}
-
 impl Server {
     /// Reads the HTTP request buffered on connection `idx` and answers it.
     /// One request per connection: what follows its head is not read
@@ -202,7 +207,7 @@ impl Server {
             }
             Ok(Status::Complete((req, used))) => {
                 h.request_deadline = None;
-                if is_tunnel(&req) && self.take_tunnel(idx, &req, &input[used..], now) {
+                if self.take_tunnel(idx, &req, &input[used..], now) {
                     return;
                 }
                 self.answer_request(idx, &req, now)
@@ -212,21 +217,6 @@ impl Server {
             self.send_answer(idx, &a);
         }
         self.flush_conn(idx);
-    }
-
-    /// RTSP-over-HTTP tunnelling plugs in here: takes connection `idx`
-    /// when `req` (a GET or POST with `x-sessioncookie`, whose head has
-    /// been read; `rest` is what followed it) opens or feeds a tunnel, and
-    /// returns true. Until it does, such requests are answered as any
-    /// other HTTP request.
-    fn take_tunnel(
-        &mut self,
-        _idx: usize,
-        _req: &Request<'_, '_>,
-        _rest: &[u8],
-        _now: Instant,
-    ) -> bool {
-        false
     }
 
     /// Answers one request: `None` when it became a stream.
@@ -243,24 +233,8 @@ impl Server {
             // HTTP/2 and later are not spoken in this text form (RFC 9113).
             return Some(Answer::text(505, "HTTP/1.x only"));
         }
-        if let Some(auth) = &self.auth {
-            let creds = auth.credentials();
-            let verdict = creds.check(req);
-            if verdict != Verdict::Allowed {
-                tracing::info!(
-                    "{peer}: HTTP refused: {}",
-                    if verdict == Verdict::Wrong {
-                        "wrong credentials"
-                    } else {
-                        "no credentials"
-                    }
-                );
-                let mut a = Answer::text(401, "credentials required");
-                for ch in creds.challenges() {
-                    let _ = write!(a.headers, "WWW-Authenticate: {ch}\r\n");
-                }
-                return Some(a);
-            }
+        if let Some(a) = self.unauthorized(peer, req) {
+            return Some(a);
         }
         if req.method.as_str() != "GET" {
             let mut a = Answer::text(405, "only GET is served here");
@@ -272,6 +246,29 @@ impl Server {
             "/metrics" => Some(self.metrics_text(now)),
             _ => self.start_viewer(idx, path.trim_start_matches('/'), now),
         }
+    }
+
+    /// With `--user`, the 401 (with the challenges) for a request that
+    /// does not carry the credentials; `None` when it may go on.
+    pub fn unauthorized(&self, peer: SocketAddr, req: &Request<'_, '_>) -> Option<Answer> {
+        let creds = self.auth.as_ref()?.credentials();
+        let verdict = creds.check(req);
+        if verdict == Verdict::Allowed {
+            return None;
+        }
+        tracing::info!(
+            "{peer}: HTTP refused: {}",
+            if verdict == Verdict::Wrong {
+                "wrong credentials"
+            } else {
+                "no credentials"
+            }
+        );
+        let mut a = Answer::text(401, "credentials required");
+        for ch in creds.challenges() {
+            let _ = write!(a.headers, "WWW-Authenticate: {ch}\r\n");
+        }
+        Some(a)
     }
 
     /// Connection `idx`'s HTTP timers: clip frames due, a request head
