@@ -28,10 +28,14 @@
 //! (see [`isolate`] and host-server/README.md); without it, the kernel's
 //! loopback receive work is charged to the sender too.
 //!
+//! `--browsers N` measures instead CPU per frame per browser viewer (MJPEG
+//! over HTTP) beside an RTSP/TCP client's ([`viewers`]).
+//!
 //! ```text
 //! cargo build --release -p rtsp-server --bins
 //! sudo target/release/rtsp-load --isolate --clients 1,10,50,200 --step 400 --up-to 4000 --seconds 4
 //! target/release/rtsp-load --clients 1,10,50,200 --seconds 5 --up-to 1000
+//! target/release/rtsp-load --browsers 100 --seconds 5
 //! ```
 //!
 //! Modules: [`servers`] starts the senders, [`rtsp`] opens and keeps the
@@ -47,6 +51,7 @@ mod isolate;
 mod measure;
 mod rtsp;
 mod servers;
+mod viewers;
 
 use std::path::Path;
 use std::process::Command;
@@ -108,6 +113,10 @@ pub(crate) struct Args {
     /// (`ip netns`), `taskset` and two CPUs.
     #[arg(long)]
     pub(crate) isolate: bool,
+    /// Instead of the UDP tables: CPU per frame per browser viewer (MJPEG
+    /// over HTTP) beside CPU per frame per RTSP/TCP client, N of each.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) browsers: usize,
     /// Internal: this process is the isolated run (see --isolate).
     #[arg(long, hide = true)]
     pub(crate) in_netns: bool,
@@ -168,6 +177,15 @@ fn main() {
         std::fs::metadata(&clip).unwrap().len() / 1024,
         clip.display()
     );
+    if args.browsers > 0 {
+        viewers::compare(
+            &|| start_ours(&dir, &args.ours_args),
+            args.browsers,
+            args.seconds,
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     println!(
         "{:16} {:>6} {:>10} {:>8} {:>8} {:>9} {:>10} {:>9} {:>11} {:>9} {:>14}",
         "server",

@@ -45,7 +45,7 @@ impl Run {
 /// CPU seconds of a process so far: the scheduler's run time of all its
 /// threads (ns, includes the softirq work done in its context), or user +
 /// system ticks where schedstat is missing.
-fn cpu_secs(pid: u32) -> f64 {
+pub(crate) fn cpu_secs(pid: u32) -> f64 {
     let mut ns = 0u64;
     let mut found = false;
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {

@@ -22,9 +22,11 @@ pub(crate) struct Rtsp {
     cseq: u32,
 }
 
-/// What the drain needs from an answer: the session id (RFC 2326 §12.37).
+/// What the drain needs from an answer: the session id (RFC 2326 §12.37)
+/// and what arrived after it (interleaved media, after PLAY).
 struct Answer {
     session: Option<String>,
+    rest: Vec<u8>,
 }
 
 /// User agent of every request (RFC 2326 §12.41).
@@ -70,7 +72,7 @@ fn request(
     loop {
         let mut headers = [Header::EMPTY; RTSP_MAX_HEADERS];
         match rtsp::parse(&buf, &mut headers) {
-            Ok(Status::Complete((Message::Response(r), _))) => {
+            Ok(Status::Complete((Message::Response(r), used))) => {
                 assert!(
                     r.status.is_success(),
                     "{method} {url}: {} {}",
@@ -79,6 +81,7 @@ fn request(
                 );
                 return Answer {
                     session: r.session().map(|s| s.id.to_string()),
+                    rest: buf[used..].to_vec(),
                 };
             }
             Ok(Status::Partial) => {}
@@ -108,6 +111,34 @@ pub(crate) fn bind_pair() -> (UdpSocket, UdpSocket, u16) {
 /// Opens a session to `url` playing over UDP from the start.
 pub(crate) fn open_session(url: &str) -> Session {
     let (rtp, rtcp, port) = bind_pair();
+    let mut transport = header::Transport::rtp_avp();
+    transport.cast = Some(header::Cast::Unicast);
+    transport.client_port = Some(header::PortPair::new(port, port + 1));
+    let (tcp, id, cseq, _) = play(url, &transport);
+    let mut session = bare_session(rtp, rtcp);
+    session.rtsp = Some(Rtsp {
+        tcp,
+        url: url.to_string(),
+        id,
+        cseq,
+    });
+    session
+}
+
+/// Opens a session to `url` playing RTP/AVP/TCP interleaved (RFC 2326
+/// §10.12) from the start: the connection and the bytes after PLAY's
+/// answer.
+pub(crate) fn open_tcp_session(url: &str) -> (TcpStream, Vec<u8>) {
+    let mut transport = header::Transport::rtp_avp();
+    transport.lower = Some(header::LowerTransport::Tcp);
+    transport.interleaved = Some(header::ChannelPair::new(0, 1));
+    let (tcp, _, _, rest) = play(url, &transport);
+    (tcp, rest)
+}
+
+/// DESCRIBE, SETUP with `transport`, PLAY from the start: the connection,
+/// the session id, the last CSeq and what followed PLAY's answer.
+fn play(url: &str, transport: &header::Transport<'_>) -> (TcpStream, String, u32, Vec<u8>) {
     let mut tcp =
         TcpStream::connect(url.trim_start_matches("rtsp://").split('/').next().unwrap()).unwrap();
     let _ = tcp.set_nodelay(true);
@@ -119,9 +150,6 @@ pub(crate) fn open_session(url: &str) -> Session {
         url,
         &[("Accept", &"application/sdp")],
     );
-    let mut transport = header::Transport::rtp_avp();
-    transport.cast = Some(header::Cast::Unicast);
-    transport.client_port = Some(header::PortPair::new(port, port + 1));
     // Both servers name the stream's control URL relative to the base
     // (RFC 2326 C.1.1).
     let control = format!("{url}/stream=0");
@@ -130,28 +158,21 @@ pub(crate) fn open_session(url: &str) -> Session {
         &mut cseq,
         Method::Setup,
         &control,
-        &[(names::TRANSPORT, &transport)],
+        &[(names::TRANSPORT, transport)],
     );
     let id = set_up.session.expect("Session header");
     let from_start = header::Range::Npt {
         start: Some(header::NptTime::At(rtsp_core::Duration::ZERO)),
         end: None,
     };
-    request(
+    let played = request(
         &mut tcp,
         &mut cseq,
         Method::Play,
         url,
         &[(names::SESSION, &id), (names::RANGE, &from_start)],
     );
-    let mut session = bare_session(rtp, rtcp);
-    session.rtsp = Some(Rtsp {
-        tcp,
-        url: url.to_string(),
-        id,
-        cseq,
-    });
-    session
+    (tcp, id, cseq, played.rest)
 }
 
 /// Sends GET_PARAMETER (RFC 2326 §10.8) on sessions quiet for 15 s; the
