@@ -24,6 +24,8 @@
 //! sender's own scheduler run time (`/proc/PID/task/*/schedstat`, ns, all
 //! threads; /proc/PID/stat ticks of 10 ms are too coarse at one client).
 //!
+//! `--against relay` measures a pull-relay beside its origin ([`relay`]).
+//!
 //! `--isolate` charges each sender only its own send path, as on a network
 //! (see [`isolate`] and host-server/README.md); without it, the kernel's
 //! loopback receive work is charged to the sender too.
@@ -49,6 +51,7 @@ mod bare;
 mod drain;
 mod isolate;
 mod measure;
+mod relay;
 mod rtsp;
 mod servers;
 mod viewers;
@@ -103,7 +106,9 @@ pub(crate) struct Args {
     /// Extra arguments for our server, e.g. `--ours-args=--no-gso`.
     #[arg(long, allow_hyphen_values = true, value_delimiter = ' ')]
     pub(crate) ours_args: Vec<String>,
-    /// Which senders, comma-separated: ours, gst, bare (or both = all three).
+    /// Which senders, comma-separated: ours, gst, bare (or both = all
+    /// three), and relay (only when named: our server as the origin of a
+    /// clip and a `--pull` relay of it, side by side).
     #[arg(long, default_value = "both")]
     pub(crate) against: String,
     /// Measure each sender's own cost, as on a real network: the run moves
@@ -202,6 +207,9 @@ fn main() {
     );
     let want = |w: &str| args.against == "both" || args.against.split(',').any(|a| a == w);
     let secs = args.seconds;
+    if args.against.split(',').any(|a| a == "relay") {
+        relay::relay_series(&dir, &args);
+    }
     let ours = want("ours").then(|| {
         series(
             "rtsp-server",

@@ -37,7 +37,7 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    fn us_per_packet(&self) -> f64 {
+    pub(crate) fn us_per_packet(&self) -> f64 {
         self.cpu_secs * 1e6 / self.packets.max(1) as f64
     }
 }
@@ -106,7 +106,6 @@ fn rss_kb(pid: u32) -> u64 {
 
 /// Opens `n` sessions, drains for a second, then measures `secs` seconds.
 pub(crate) fn measure(target: Target, n: usize, secs: u64) -> Run {
-    let mut poll = Poll::new().unwrap();
     let mut sessions: Vec<Session> = Vec::with_capacity(n);
     for _ in 0..n {
         sessions.push(match target {
@@ -136,6 +135,48 @@ pub(crate) fn measure(target: Target, n: usize, secs: u64) -> Run {
         Target::Rtsp(s) => s,
         Target::Bare(_) => bare.as_ref().unwrap(),
     };
+    let rtcp = matches!(target, Target::Rtsp(_));
+    let w = watch(&mut sessions, &[server.child.id()], secs, rtcp);
+    tally(&sessions, &w, 0)
+}
+
+/// The relay benchmark: `n` sessions on the origin (a clip) and `n` on a
+/// relay pulling that clip from it, drained in the same window; the
+/// origin's run and the relay's.
+pub(crate) fn measure_relay(origin: &Server, relay: &Server, n: usize, secs: u64) -> (Run, Run) {
+    // Origin sessions first, then the relay's.
+    let mut sessions: Vec<Session> = Vec::with_capacity(2 * n);
+    for url in [&origin.url, &relay.url] {
+        for _ in 0..n {
+            sessions.push(open_session(url));
+            keep_alive(&mut sessions);
+        }
+    }
+    let w = watch(
+        &mut sessions,
+        &[origin.child.id(), relay.child.id()],
+        secs,
+        true,
+    );
+    let (o, r) = sessions.split_at(n);
+    (tally(o, &w, 0), tally(r, &w, 1))
+}
+
+/// What one measurement window saw: its length, each watched sender's CPU
+/// seconds and RSS, the drain's own CPU and how busy each CPU was.
+struct Window {
+    secs: f64,
+    cpu: Vec<f64>,
+    rss_kb: Vec<u64>,
+    client_cpu: f64,
+    busy: [f64; 2],
+}
+
+/// Drains `sessions` for a second of warm-up, then counts `secs` seconds
+/// and charges the senders `pids`; with `rtcp`, then waits (a few seconds
+/// at most) for a sender report per session to place frames in time.
+fn watch(sessions: &mut [Session], pids: &[u32], secs: u64, rtcp: bool) -> Window {
+    let mut poll = Poll::new().unwrap();
     for (i, s) in sessions.iter_mut().enumerate() {
         poll.registry()
             .register(&mut s.rtp, Token(2 * i), Interest::READABLE)
@@ -146,34 +187,37 @@ pub(crate) fn measure(target: Target, n: usize, secs: u64) -> Run {
     }
     let mut events = Events::with_capacity(1024);
     let mut buf = [0u8; 65536];
-    let pid = server.child.id();
     let warm_end = Instant::now() + Duration::from_secs(1);
-    let mut window: Option<(Instant, f64)> = None;
+    let mut window: Option<(Instant, Vec<f64>)> = None;
     let mut own0 = 0.0;
     let mut busy0 = [(0u64, 0u64); 2];
     let end_after = Duration::from_secs(secs);
     loop {
         let now = Instant::now();
         if window.is_none() && now >= warm_end {
-            for s in &mut sessions {
+            for s in sessions.iter_mut() {
                 // What queued up while the sessions were opening is not
                 // part of the window.
                 while recv_gro(&s.rtp, &mut buf).is_ok() {}
                 s.restart_window();
             }
-            window = Some((now, cpu_secs(pid)));
+            window = Some((now, pids.iter().map(|&p| cpu_secs(p)).collect()));
             own0 = cpu_secs(std::process::id());
             busy0 = cpu_times();
         }
-        if let Some((t0, _)) = window {
-            if now.duration_since(t0) >= end_after {
+        if let Some((t0, _)) = &window {
+            if now.duration_since(*t0) >= end_after {
                 break;
             }
         }
-        drain(&mut poll, &mut events, &mut sessions, &mut buf, true);
+        drain(&mut poll, &mut events, sessions, &mut buf, true);
     }
     let (t0, cpu0) = window.unwrap();
-    let cpu = cpu_secs(pid) - cpu0;
+    let cpu = pids
+        .iter()
+        .zip(&cpu0)
+        .map(|(&p, c0)| cpu_secs(p) - c0)
+        .collect();
     let client_cpu = cpu_secs(std::process::id()) - own0;
     let busy1 = cpu_times();
     let busy = [0, 1].map(|i| {
@@ -181,16 +225,27 @@ pub(crate) fn measure(target: Target, n: usize, secs: u64) -> Run {
         b as f64 / t.max(1) as f64
     });
     let secs = t0.elapsed().as_secs_f64();
-    let rss = rss_kb(pid);
-    // The first sender report comes 5 s after PLAY (both servers): wait
-    // for one per session, a few seconds at most, to place frames in time.
-    if matches!(target, Target::Rtsp(_)) {
+    let rss_kb = pids.iter().map(|&p| rss_kb(p)).collect();
+    // The first sender report comes 5 s after PLAY (both servers).
+    if rtcp {
         let end = Instant::now() + Duration::from_secs(8);
         while sessions.iter().any(|s| s.sr.is_none()) && Instant::now() < end {
-            drain(&mut poll, &mut events, &mut sessions, &mut buf, false);
+            drain(&mut poll, &mut events, sessions, &mut buf, false);
         }
     }
-    let latency = latency(&sessions);
+    Window {
+        secs,
+        cpu,
+        rss_kb,
+        client_cpu,
+        busy,
+    }
+}
+
+/// The run of sender `which` of window `w` over its `sessions`.
+fn tally(sessions: &[Session], w: &Window, which: usize) -> Run {
+    let n = sessions.len();
+    let latency = latency(sessions);
     let mut packets = 0;
     let mut lost = 0;
     let per: Vec<u64> = sessions.iter().map(|s| s.received).collect();
@@ -204,7 +259,7 @@ pub(crate) fn measure(target: Target, n: usize, secs: u64) -> Run {
     }
     let mut frames = 0;
     let mut frames_expected = 0;
-    for s in &sessions {
+    for s in sessions {
         frames += s.frames;
         if let Some((a, b)) = s.frame_ts {
             // The clip is 25 fps: 3 600 ticks of the 90 kHz clock a frame.
@@ -217,11 +272,11 @@ pub(crate) fn measure(target: Target, n: usize, secs: u64) -> Run {
         clients: n,
         packets,
         lost,
-        cpu_secs: cpu,
-        secs,
-        rss_kb: rss,
-        client_cpu,
-        busy,
+        cpu_secs: w.cpu[which],
+        secs: w.secs,
+        rss_kb: w.rss_kb[which],
+        client_cpu: w.client_cpu,
+        busy: w.busy,
         latency,
         frames,
         frames_expected,
@@ -229,7 +284,7 @@ pub(crate) fn measure(target: Target, n: usize, secs: u64) -> Run {
 }
 
 /// One row of the table.
-fn print_run(name: &str, r: &Run) {
+pub(crate) fn print_run(name: &str, r: &Run) {
     println!(
         "{name:16} {:>6} {:>10.0} {:>8.3} {:>8.2} {:>9.1} {:>10.2} {:>9.1} {:>11.1} {:>5.0}/{:<3.0} {:>14}",
         r.clients,

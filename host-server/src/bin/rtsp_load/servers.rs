@@ -99,3 +99,30 @@ pub(crate) fn start_gst(clip: &Path) -> Server {
         url: format!("rtsp://127.0.0.1:{port}/clip.mjpeg"),
     }
 }
+
+/// Our server relaying `origin` (`--pull clip=URL`, on demand) at the same
+/// path, so the drain opens it like any server.
+pub(crate) fn start_relay(origin: &Server, extra: &[String]) -> Server {
+    let exe = std::env::current_exe()
+        .unwrap()
+        .with_file_name("rtsp-server");
+    let port = free_port();
+    let child = sender_cmd(&exe)
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--max-sessions", "100000", "--pull"])
+        .arg(format!("clip.mjpeg={}", origin.url))
+        .args(extra)
+        .env(
+            "RUST_LOG",
+            std::env::var("RTSP_LOAD_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()));
+    wait_port(port);
+    Server {
+        child,
+        url: format!("rtsp://127.0.0.1:{port}/clip.mjpeg"),
+    }
+}
