@@ -42,6 +42,21 @@ fn wait_port(port: u16) {
 
 /// Our server on `clip_dir`, with `extra` arguments.
 pub(crate) fn start_ours(clip_dir: &Path, extra: &[String]) -> Server {
+    let mut args = vec!["--media".into(), clip_dir.as_os_str().to_owned()];
+    args.extend(extra.iter().map(Into::into));
+    spawn_ours(&args)
+}
+
+/// Our server relaying `origin` (`--pull clip.mjpeg=URL`, on demand) at
+/// the same path, so the drain opens it like any server.
+pub(crate) fn start_relay(origin: &Server, extra: &[String]) -> Server {
+    let mut args = vec!["--pull".into(), format!("clip.mjpeg={}", origin.url).into()];
+    args.extend(extra.iter().map(Into::into));
+    spawn_ours(&args)
+}
+
+/// Our rtsp-server on a free port with `args`, serving `/clip.mjpeg`.
+fn spawn_ours(args: &[std::ffi::OsString]) -> Server {
     let exe = std::env::current_exe()
         .unwrap()
         .with_file_name("rtsp-server");
@@ -55,9 +70,7 @@ pub(crate) fn start_ours(clip_dir: &Path, extra: &[String]) -> Server {
             "--max-sessions",
             "100000",
         ])
-        .arg("--media")
-        .arg(clip_dir)
-        .args(extra)
+        .args(args)
         // RTSP_LOAD_SERVER_LOG=info shows each session's summary.
         .env(
             "RUST_LOG",
@@ -94,33 +107,6 @@ pub(crate) fn start_gst(clip: &Path) -> Server {
         line.starts_with("READY"),
         "gst_rtsp_server.py said {line:?}"
     );
-    Server {
-        child,
-        url: format!("rtsp://127.0.0.1:{port}/clip.mjpeg"),
-    }
-}
-
-/// Our server relaying `origin` (`--pull clip=URL`, on demand) at the same
-/// path, so the drain opens it like any server.
-pub(crate) fn start_relay(origin: &Server, extra: &[String]) -> Server {
-    let exe = std::env::current_exe()
-        .unwrap()
-        .with_file_name("rtsp-server");
-    let port = free_port();
-    let child = sender_cmd(&exe)
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--max-sessions", "100000", "--pull"])
-        .arg(format!("clip.mjpeg={}", origin.url))
-        .args(extra)
-        .env(
-            "RUST_LOG",
-            std::env::var("RTSP_LOAD_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()));
-    wait_port(port);
     Server {
         child,
         url: format!("rtsp://127.0.0.1:{port}/clip.mjpeg"),
