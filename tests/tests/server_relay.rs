@@ -11,33 +11,22 @@ use std::collections::HashMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use rtsp_e2e::{bin, free_tcp_port, peer, wait_for_tcp, Proc, Scratch, DEADLINE};
+use rtsp_e2e::{
+    bin, ecs, ffmpeg_copy_pull, free_tcp_port, split_jpegs, wait_for_tcp, Proc, Scratch, DEADLINE,
+};
 use server_util::{Client, Server};
 
 /// The clip the origin serves (rtsp-server's built-in clip).
 const CLIP: &str = "host-server/media/movie.Mjpeg";
 
-/// Scan data (RFC 2435 §3.1.9: what RTP/JPEG carries) of a JPEG frame.
-fn scan_data(jpeg: &[u8]) -> Vec<u8> {
-    rtsp_core::jpeg::Frame::parse(jpeg)
-        .expect("a frame RFC 2435 carries")
-        .scan_data()
-        .to_vec()
-}
-
-/// Scan data of every frame of the origin's clip → its index.
+/// Scan data (the entropy-coded segment, what RTP/JPEG carries) of every
+/// frame of the origin's clip → its index.
 fn clip_scans() -> HashMap<Vec<u8>, usize> {
     let bytes = std::fs::read(rtsp_e2e::workspace_root().join(CLIP)).expect("built-in clip");
-    rtsp_core::mjpeg::Frames::new(&bytes)
+    split_jpegs(&bytes)
+        .iter()
         .enumerate()
-        .map(|(i, f)| (scan_data(f.expect("clip frame")), i))
-        .collect()
-}
-
-/// Frames of raw concatenated JPEG, split at SOI/EOI.
-fn split_jpegs(data: &[u8]) -> Vec<Vec<u8>> {
-    rtsp_core::mjpeg::Frames::new(data)
-        .map(|f| f.expect("ffmpeg wrote whole JPEG frames").to_vec())
+        .map(|(i, f)| (ecs(f), i))
         .collect()
 }
 
@@ -84,25 +73,22 @@ fn chain_of_two_relays_plays_byte_exact_in_ffmpeg() {
     let first = relay("a", &origin.url("movie.Mjpeg"), &[]);
     let second = relay("b", &first.url("a"), &[]);
     let scratch = Scratch::new("relay-chain");
-    let copy = scratch.path("received.mjpeg");
-    let out = Command::new(peer("ffmpeg"))
-        .args(["-nostdin", "-v", "error", "-rtsp_transport", "tcp"])
-        .args(["-timeout", "30000000", "-i", &second.url("b")])
-        .args(["-t", "4", "-c", "copy", "-f", "mjpeg", "-y"])
-        .arg(&copy)
-        .output()
-        .expect("run ffmpeg");
-    let errors = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "ffmpeg failed: {errors}");
-    let received = split_jpegs(&std::fs::read(&copy).unwrap());
+    let (decoded, received) = ffmpeg_copy_pull(&scratch, "chain", &second.url("b"), "tcp", 4);
     // 4 s at the clip's 25 fps; the relays' live queues may drop a frame
     // on a busy machine, never many.
     assert!(received.len() >= 75, "{} frames in 4 s", received.len());
+    // Every frame decodes (the two outputs' `-t` may cut one apart).
+    assert!(
+        decoded.len().abs_diff(received.len()) <= 1,
+        "{} frames decoded of {} received",
+        decoded.len(),
+        received.len()
+    );
     let clip = clip_scans();
     let mut consecutive = 0;
     let mut last = None;
     for (n, f) in received.iter().enumerate() {
-        let Some(&i) = clip.get(&scan_data(f)) else {
+        let Some(&i) = clip.get(&ecs(f)) else {
             panic!("frame {n} received through two relays is no frame of the origin's clip");
         };
         if last.is_some_and(|l| (l + 1) % clip.len() == i) {
