@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A small GStreamer RTSP server (GstRtspServer via gi) serving MJPEG over RTP.
 
-Usage: gst_rtsp_server.py PORT [--path /test] [--files PATTERN | --clip FILE.mjpeg | --raw]
+Usage: gst_rtsp_server.py PORT [--path /test] [--files PATTERN | --clip FILE.mjpeg [--paced] | --raw]
                           [--width W --height H --fps N] [--pattern ball] [--quality Q]
                           [--digest USER:PASS | --basic USER:PASS]
 
@@ -57,6 +57,8 @@ def main():
     ap.add_argument("--pattern", default="ball")
     ap.add_argument("--quality", type=int, default=85)
     ap.add_argument("--clip", help="raw concatenated JPEG file, looped")
+    ap.add_argument("--paced", action="store_true",
+                    help="send --clip/--files frames at --fps (videorate stamps them) instead of as fast as read")
     ap.add_argument("--files", help="multifilesrc location pattern, looped")
     ap.add_argument("--raw", action="store_true",
                     help="serve uncompressed RTP video (RFC 4175) instead of JPEG, to test refusal")
@@ -76,6 +78,8 @@ def main():
         src = (f"videotestsrc is-live=true pattern={a.pattern} ! "
                f"video/x-raw,format=I420,width={a.width},height={a.height},framerate={a.fps}/1 ! "
                f"jpegenc quality={a.quality}")
+    if a.paced:
+        src += " ! videorate"
     if a.raw:
         launch = (f"( videotestsrc is-live=true ! video/x-raw,format=RGB,width=64,height=48,"
                   f"framerate={a.fps}/1 ! rtpvrawpay name=pay0 pt=96 )")

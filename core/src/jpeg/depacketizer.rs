@@ -342,7 +342,8 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Depacketizer<B> {
         };
         let scan = self.buf.as_ref().get(JPEG_MAX_HEADER..).unwrap_or_default();
         let out = spare.get_mut(head..).unwrap_or_default();
-        let Ok(Some(n)) = intervals::rebuild_scan(&cur.pieces, scan, cur.kind, &mut map, out)
+        let Ok(Some(n)) =
+            intervals::rebuild_scan(&cur.pieces, scan, cur.end, cur.kind, &mut map, out)
         else {
             return false;
         };

@@ -183,10 +183,12 @@ impl IntervalMap {
 /// in the complete runs of `pieces` (their bytes in `scan`, indexed by
 /// fragment offset), filler for the others, RSTn after each but the last,
 /// and EOI. Fills in `map`'s missing intervals. Returns the bytes written,
-/// or `None` when no interval arrived whole.
+/// or `None` when no interval arrived whole. `frame_end` is the scan's
+/// length, when the marker packet arrived.
 pub(super) fn rebuild_scan(
     pieces: &[Piece],
     scan: &[u8],
+    frame_end: Option<u32>,
     kind: Type,
     map: &mut IntervalMap,
     out: &mut [u8],
@@ -194,6 +196,11 @@ pub(super) fn rebuild_scan(
     let mut w = Writer { out, at: 0 };
     let mut next: u16 = 0;
     let mut found = 0u32;
+    if pieces.iter().all(|p| p.count == COUNT_UNALIGNED) {
+        unaligned(
+            pieces, scan, frame_end, kind, map, &mut w, &mut next, &mut found,
+        )?;
+    }
     let mut i = 0;
     while let Some(first) = pieces.get(i) {
         // A run: an F packet, then contiguous packets with its count, up to
@@ -255,6 +262,73 @@ pub(super) fn rebuild_scan(
     }
     w.bytes(&[0xff, EOI])?;
     Ok(Some(w.at))
+}
+
+/// Unaligned packets (count 0x3FFF, as GStreamer's `rtpjpegpay` sends):
+/// the intervals are found by their RSTn markers (T.81 B.2.1) in each run
+/// of contiguous bytes received. An interval counts when both its ends are
+/// in the run: the frame's start or an RSTn before it, and an RSTn, EOI or
+/// the frame's end after it. After a hole, an interval's index is the first
+/// one at or after what is written that its RSTn numbers modulo 8: right
+/// while a hole swallows fewer than 8 intervals (a lost packet of a stream
+/// with an interval per MCU row swallows 1 or 2).
+#[allow(clippy::too_many_arguments)]
+fn unaligned(
+    pieces: &[Piece],
+    scan: &[u8],
+    frame_end: Option<u32>,
+    kind: Type,
+    map: &mut IntervalMap,
+    w: &mut Writer<'_>,
+    next: &mut u16,
+    found: &mut u32,
+) -> Result<(), Error> {
+    let mut i = 0;
+    while let Some(first) = pieces.get(i) {
+        let mut end = first.end;
+        i += 1;
+        while let Some(p) = pieces.get(i).filter(|p| p.offset == end) {
+            end = p.end;
+            i += 1;
+        }
+        let mut rest = scan
+            .get(first.offset as usize..end as usize)
+            .unwrap_or_default();
+        let at_end = frame_end == Some(end);
+        let mut index = (first.offset == 0).then_some(0u16);
+        loop {
+            let (seg, marker, tail) = split_at_marker(rest);
+            let whole = match marker {
+                Some(m) if is_rst(m) => true,
+                Some(_) => true, // EOI
+                None => at_end,
+            };
+            if let (Some(ix), true) = (index, whole && !seg.is_empty()) {
+                if ix >= *next && ix < map.intervals {
+                    while *next < ix {
+                        map.set_missing(*next);
+                        w.filler(kind, map, *next)?;
+                        *next += 1;
+                    }
+                    w.bytes(seg)?;
+                    w.restart(map, ix)?;
+                    *next = ix + 1;
+                    *found += 1;
+                }
+            }
+            let Some(m) = marker.filter(|&m| is_rst(m)) else {
+                break;
+            };
+            let n = u16::from(m - RST0);
+            index = match index {
+                Some(ix) if ix % 8 == n => Some(ix + 1),
+                Some(_) => break, // numbering broken: trust nothing more here
+                None => Some(*next + (n + 8 - *next % 8) % 8 + 1),
+            };
+            rest = tail;
+        }
+    }
+    Ok(())
 }
 
 /// The intervals in a run's bytes, each without its RST marker, stopping at

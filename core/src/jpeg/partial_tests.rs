@@ -293,3 +293,105 @@ proptest! {
         }
     }
 }
+
+/// RTP/JPEG payloads cut at `mtu` data bytes whatever the intervals, with
+/// the restart header saying so (F=L=1, count 0x3FFF), as GStreamer's
+/// `rtpjpegpay` sends them; and each packet's data range.
+fn unaligned_payloads(jpeg: &[u8], mtu: usize) -> Vec<(Vec<u8>, core::ops::Range<usize>)> {
+    let f = Frame::parse(jpeg).unwrap();
+    let [luma, chroma] = f.quant_tables();
+    let mut out = Vec::new();
+    let mut off = 0;
+    for data in f.scan_data().chunks(mtu) {
+        let mut p = vec![0u8; 12];
+        MainHeader {
+            type_specific: 0,
+            fragment_offset: off as u32,
+            kind: f.kind(),
+            restart: true,
+            q: Q_DYNAMIC,
+            width: f.width_blocks(),
+            height: f.height_blocks(),
+        }
+        .emit(&mut p)
+        .unwrap();
+        RestartHeader::unaligned(f.restart_interval())
+            .emit(&mut p[8..])
+            .unwrap();
+        if off == 0 {
+            let t = [luma.data(), chroma.data()].concat();
+            let mut q = [0u8; 4];
+            QuantHeader {
+                precision: f.quant_precision(),
+                length: t.len() as u16,
+            }
+            .emit(&mut q)
+            .unwrap();
+            p.extend_from_slice(&q);
+            p.extend_from_slice(&t);
+        }
+        p.extend_from_slice(data);
+        out.push((p, off..off + data.len()));
+        off += data.len();
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Unaligned packets: an interval whose bytes and the RSTn before it
+    /// arrived in one run decodes to the source's pixels; the others are
+    /// reported missing (while no hole swallows 8 intervals, which RSTn
+    /// numbers cannot tell apart).
+    #[test]
+    fn unaligned_packets_keep_every_interval_bounded_by_markers(
+        seed in 0u32..1000,
+        interval in 1u16..4,
+        mtu in 40usize..200,
+        drop in prop::collection::vec(any::<bool>(), 64),
+    ) {
+        let src = source_jpeg(80, 48, seed, interval, 75);
+        let f = Frame::parse(&src).unwrap();
+        let ints = split_intervals(f.scan_data());
+        let payloads = unaligned_payloads(&src, mtu);
+        let n = payloads.len();
+        let mut sent = Vec::new();
+        for (i, (p, _)) in payloads.iter().enumerate() {
+            sent.push(rtp_packet(60_000 + i as u16, 0, i == n - 1, p));
+        }
+        let mut got = vec![false; f.scan_data().len()];
+        for (i, (p, range)) in payloads.iter().enumerate() {
+            if drop[i % 64] && i > 0 {
+                continue;
+            }
+            got[range.clone()].iter_mut().for_each(|g| *g = true);
+            sent.push(rtp_packet(i as u16, 4500, i == n - 1, p));
+        }
+        // Interval k spans its bytes and the RSTn before it.
+        let mut expected = Vec::new();
+        let mut start = 0usize;
+        let mut run = 0;
+        for (k, iv) in ints.iter().enumerate() {
+            let from = start.saturating_sub(2);
+            if !got[from..start + iv.len()].iter().all(|&g| g) {
+                expected.push(k as u16);
+                run += 1;
+                prop_assume!(run < 7);
+            } else {
+                run = 0;
+            }
+            start += iv.len();
+        }
+        let out = depacketize(&sent);
+        prop_assert_eq!(&out[0].1, &None);
+        let out = &out[1..];
+        if expected.is_empty() {
+            prop_assert_eq!(&out[0].1, &None);
+        } else if expected.len() < ints.len() {
+            let missing = out[0].1.clone().unwrap();
+            prop_assert_eq!(&missing, &expected);
+            assert_intact_equal(&src, &out[0].0, &missing, interval);
+        }
+    }
+}
