@@ -112,20 +112,28 @@ enum Truth {
 /// One packet of a frame: (offset, F, L, restart count, forwarded).
 type Piece = (u32, bool, bool, u16, bool);
 
+/// An RTP/JPEG packet of a restart-marked frame: its timestamp, main and
+/// restart headers, and what follows them.
+fn restart_packet(pkt: &[u8]) -> (u32, MainHeader, RestartHeader, &[u8]) {
+    let ts = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
+    let payload = &pkt[12..];
+    let main = MainHeader::parse(payload).unwrap();
+    assert!(
+        main.restart,
+        "a packet without restart header (type {:?})",
+        main.kind
+    );
+    let r = RestartHeader::parse(&payload[8..]).unwrap();
+    (ts, main, r, &payload[12..])
+}
+
 /// The truth per frame (by RTP timestamp), from the relay's log of our
 /// server's restart-aligned packets, with the clip frame it carries (our
 /// server sends the clip in order from PLAY, looping).
 fn truth(log: &[Logged]) -> BTreeMap<u32, (Truth, usize)> {
     let mut frames: BTreeMap<u32, Vec<Piece>> = BTreeMap::new();
     for (pkt, forwarded) in log {
-        let ts = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
-        let payload = &pkt[12..];
-        let main = MainHeader::parse(payload).unwrap();
-        assert!(
-            main.restart,
-            "the server sent a packet without restart header"
-        );
-        let r = RestartHeader::parse(&payload[8..]).unwrap();
+        let (ts, main, r, _) = restart_packet(pkt);
         assert_ne!(r.count, 0x3fff, "the server's packets are not aligned");
         frames.entry(ts).or_default().push((
             main.fragment_offset,
@@ -182,14 +190,7 @@ type Chunk<'a> = (usize, &'a [u8], bool);
 fn truth_unaligned(log: &[Logged], clip: &Clip) -> BTreeMap<u32, (Truth, usize)> {
     let mut frames: BTreeMap<u32, Vec<Chunk<'_>>> = BTreeMap::new();
     for (pkt, forwarded) in log {
-        let ts = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
-        let payload = &pkt[12..];
-        let main = MainHeader::parse(payload).unwrap();
-        assert!(
-            main.restart,
-            "rtpjpegpay sent no restart header for a DRI clip"
-        );
-        let mut data = &payload[12..];
+        let (ts, main, _, mut data) = restart_packet(pkt);
         if main.fragment_offset == 0 && main.q >= 128 {
             let len = u16::from_be_bytes([data[2], data[3]]) as usize;
             data = &data[4 + len..];

@@ -73,45 +73,50 @@ pub(crate) fn aligned_payloads(jpeg: &[u8], mtu: usize) -> Vec<Vec<u8>> {
             offset += p.len();
         }
     }
-    let [luma, chroma] = f.quant_tables();
     cuts.iter()
         .map(|&(off, data, count, first, last)| {
-            let mut p = vec![0u8; 8 + 4];
-            MainHeader {
-                type_specific: 0,
-                fragment_offset: off as u32,
-                kind: f.kind(),
-                restart: true,
-                q: Q_DYNAMIC,
-                width: f.width_blocks(),
-                height: f.height_blocks(),
-            }
-            .emit(&mut p)
-            .unwrap();
-            RestartHeader {
+            let restart = RestartHeader {
                 interval: f.restart_interval(),
                 first,
                 last,
                 count,
-            }
-            .emit(&mut p[8..])
-            .unwrap();
-            if off == 0 {
-                let t = [luma.data(), chroma.data()].concat();
-                let mut q = [0u8; 4];
-                QuantHeader {
-                    precision: f.quant_precision(),
-                    length: t.len() as u16,
-                }
-                .emit(&mut q)
-                .unwrap();
-                p.extend_from_slice(&q);
-                p.extend_from_slice(&t);
-            }
-            p.extend_from_slice(data);
-            p
+            };
+            payload(&f, off, restart, data)
         })
         .collect()
+}
+
+/// One RTP/JPEG payload of `f`: main and restart headers, Q=255 tables at
+/// offset 0, and `data`.
+fn payload(f: &Frame<'_>, off: usize, restart: RestartHeader, data: &[u8]) -> Vec<u8> {
+    let [luma, chroma] = f.quant_tables();
+    let mut p = vec![0u8; 8 + 4];
+    MainHeader {
+        type_specific: 0,
+        fragment_offset: off as u32,
+        kind: f.kind(),
+        restart: true,
+        q: Q_DYNAMIC,
+        width: f.width_blocks(),
+        height: f.height_blocks(),
+    }
+    .emit(&mut p)
+    .unwrap();
+    restart.emit(&mut p[8..]).unwrap();
+    if off == 0 {
+        let t = [luma.data(), chroma.data()].concat();
+        let mut q = [0u8; 4];
+        QuantHeader {
+            precision: f.quant_precision(),
+            length: t.len() as u16,
+        }
+        .emit(&mut q)
+        .unwrap();
+        p.extend_from_slice(&q);
+        p.extend_from_slice(&t);
+    }
+    p.extend_from_slice(data);
+    p
 }
 
 /// An RTP packet around `payload`.
@@ -299,39 +304,11 @@ proptest! {
 /// `rtpjpegpay` sends them; and each packet's data range.
 fn unaligned_payloads(jpeg: &[u8], mtu: usize) -> Vec<(Vec<u8>, core::ops::Range<usize>)> {
     let f = Frame::parse(jpeg).unwrap();
-    let [luma, chroma] = f.quant_tables();
     let mut out = Vec::new();
     let mut off = 0;
     for data in f.scan_data().chunks(mtu) {
-        let mut p = vec![0u8; 12];
-        MainHeader {
-            type_specific: 0,
-            fragment_offset: off as u32,
-            kind: f.kind(),
-            restart: true,
-            q: Q_DYNAMIC,
-            width: f.width_blocks(),
-            height: f.height_blocks(),
-        }
-        .emit(&mut p)
-        .unwrap();
-        RestartHeader::unaligned(f.restart_interval())
-            .emit(&mut p[8..])
-            .unwrap();
-        if off == 0 {
-            let t = [luma.data(), chroma.data()].concat();
-            let mut q = [0u8; 4];
-            QuantHeader {
-                precision: f.quant_precision(),
-                length: t.len() as u16,
-            }
-            .emit(&mut q)
-            .unwrap();
-            p.extend_from_slice(&q);
-            p.extend_from_slice(&t);
-        }
-        p.extend_from_slice(data);
-        out.push((p, off..off + data.len()));
+        let restart = RestartHeader::unaligned(f.restart_interval());
+        out.push((payload(&f, off, restart, data), off..off + data.len()));
         off += data.len();
     }
     out
