@@ -8,7 +8,9 @@
 //! * bad input: a POST with invalid base64 gets 400 and the tunnel ends, a
 //!   POST whose cookie matches no GET gets 404, a GET with a cookie in use
 //!   gets 409, a tunnel GET without a cookie gets 400; an RTSP client
-//!   playing meanwhile keeps its frame rate.
+//!   playing meanwhile keeps its frame rate;
+//! * open tunnels and the sessions in them count toward `--max-sessions`,
+//!   and closing the POST ends the tunnel and frees its place.
 
 mod http_util;
 mod server_util;
@@ -310,4 +312,51 @@ fn bad_tunnel_input_is_refused_and_rtsp_clients_carry_on() {
         frames as f64 >= want * 0.9,
         "the RTSP client decoded {frames} frames in 6 s, want about {want}"
     );
+}
+
+#[test]
+fn tunnels_count_toward_max_sessions() {
+    let server = Server::start(&["--max-sessions", "1"]);
+    let port = server.port;
+    let url = server.url("movie.Mjpeg");
+
+    // One tunnel is open: a second one is over capacity.
+    let mut get = tunnel_get(port, "first", "");
+    assert!(read_head(&mut get).starts_with("HTTP/1.0 200 OK\r\n"));
+    let mut second = tunnel_get(port, "second", "");
+    let head = read_head(&mut second);
+    assert!(head.starts_with("HTTP/1.1 503 "), "{head}");
+
+    // A session set up through the tunnel takes the one place: an RTSP
+    // client's SETUP is refused.
+    let setup = format!(
+        "SETUP {url}/stream=0 RTSP/1.0\r\nCSeq: 1\r\n\
+         Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"
+    );
+    let post = tunnel_post(port, "first", base64(setup.as_bytes()).as_bytes());
+    let answer = read_head(&mut get);
+    assert!(answer.starts_with("RTSP/1.0 200 OK\r\n"), "{answer}");
+    let mut rtsp = server_util::Client::connect(port, &url);
+    let r = rtsp.request(
+        "SETUP",
+        &format!("{url}/stream=0"),
+        &[("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")],
+    );
+    assert_eq!(r.status, 453, "SETUP beyond --max-sessions 1: {r:?}");
+
+    // Closing the POST ends the tunnel and its session: the place is free.
+    drop(post.shutdown(std::net::Shutdown::Both));
+    read_to_close(&mut get);
+    server
+        .proc
+        .wait_for_line("ended (its tunnel POST closed)", DEADLINE);
+    let r = rtsp.request(
+        "SETUP",
+        &format!("{url}/stream=0"),
+        &[("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")],
+    );
+    assert_eq!(r.status, 200, "SETUP once the tunnel closed: {r:?}");
+    let mut third = tunnel_get(port, "second", "");
+    let head = read_head(&mut third);
+    assert!(head.starts_with("HTTP/1.0 200 OK\r\n"), "{head}");
 }

@@ -234,11 +234,16 @@ impl Server {
                 if let Some(Half::Get { post, .. }) = self.half_mut(get) {
                     if *post == Some(idx) {
                         *post = None;
-                        tracing::debug!("tunnel POST gone: its GET closes once written");
-                        if let Some(g) = self.conns.slots.get_mut(get).and_then(Option::as_mut) {
+                        let Some(g) = self.conns.slots.get_mut(get).and_then(Option::as_mut) else {
+                            return;
+                        };
+                        if g.out.is_empty() {
+                            self.close(get, now, "its tunnel POST closed");
+                        } else {
+                            // The GET goes once its queued output is written.
                             g.closing = true;
+                            self.flush_conn(get);
                         }
-                        self.flush_conn(get);
                     }
                 }
             }
