@@ -357,3 +357,51 @@ fn idle_http_connections_get_408_and_rtsp_plays_on() {
         assert!(text.starts_with("HTTP/1.1 408 "), "{text}");
     }
 }
+
+/// A browser that stops reading skips frames (counted in `/metrics`) while
+/// its queue stays bounded, and gets whole clip frames again once it reads;
+/// browsers count toward `--max-sessions`: past it, 503 for a browser and
+/// 453 for an RTSP SETUP.
+#[test]
+fn slow_browsers_skip_frames_and_count_toward_max_sessions() {
+    let server = Server::start(&["--max-sessions", "2"]);
+    let port = server.port;
+    let clip: Vec<Vec<u8>> = clip_jpegs().iter().map(|j| scan_data(j).to_vec()).collect();
+    // A small receive buffer, so the server's queue fills, not the kernel's.
+    let mut slow = MjpegReader::open_with_rcvbuf(port, "/movie.Mjpeg", 4096);
+    assert_eq!(slow.status, 200);
+    let mut skipped = 0.0;
+    assert!(
+        rtsp_e2e::wait_until(DEADLINE, || {
+            skipped = sample(
+                &scrape(port, None),
+                "rtsp_server_frames_skipped_total",
+                ("transport", "http_mjpeg"),
+            )
+            .unwrap_or(0.0);
+            skipped > 0.0
+        }),
+        "a browser that does not read skips frames"
+    );
+    let mut other = MjpegReader::open(port, "/movie.Mjpeg", None);
+    assert_eq!(other.status, 200, "second viewer: {}", other.head);
+    let third = MjpegReader::open(port, "/movie.Mjpeg", None);
+    assert_eq!(third.status, 503, "past --max-sessions: {}", third.head);
+    let mut rtsp = Client::connect(port, &server.url("movie.Mjpeg"));
+    let url = server.url("movie.Mjpeg");
+    let refused = rtsp.request(
+        "SETUP",
+        &url,
+        &[("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")],
+    );
+    assert_eq!(refused.status, 453, "RTSP past --max-sessions: {refused:?}");
+    // Reading again: what was queued, then whole clip frames in order.
+    for _ in 0..60 {
+        let part = slow.next_part();
+        assert!(
+            clip.iter().any(|f| f.as_slice() == scan_data(&part)),
+            "whole clip frames after the skips"
+        );
+    }
+    other.next_part();
+}

@@ -2,7 +2,7 @@
 //! per packet (issue 3, DESIGN.md benchmark 8): a counting global allocator
 //! (test builds only) counts this thread's allocations while the server
 //! sends many frames to a UDP and a TCP-interleaved session, RTCP sender
-//! reports included.
+//! reports included, and to a browser (MJPEG over HTTP).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -145,6 +145,25 @@ fn steady_state_streaming_does_not_allocate() {
         assert!(srv.conns.slots[idx].as_ref().unwrap().core.is_playing());
     }
 
+    // A browser: MJPEG over HTTP on a connection of its own.
+    let l2 = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut http_rx = TcpStream::connect(l2.local_addr().unwrap()).unwrap();
+    http_rx.set_nonblocking(true).unwrap();
+    let (s, peer) = l2.accept().unwrap();
+    s.set_nonblocking(true).unwrap();
+    let browser = srv
+        .add_conn(mio::net::TcpStream::from_std(s), peer)
+        .unwrap();
+    let c = srv.conns.slots[browser].as_mut().unwrap();
+    c.input
+        .extend_from_slice(b"GET /movie.Mjpeg HTTP/1.1\r\nHost: h\r\n\r\n");
+    srv.dispatch_input(browser, start);
+    assert!(srv.conns.slots[browser]
+        .as_ref()
+        .unwrap()
+        .viewer()
+        .is_some());
+
     // The counter itself works: one box is one allocation.
     COUNTING.with(|c| c.set(true));
     drop(std::hint::black_box(Box::new(1u64)));
@@ -167,6 +186,7 @@ fn steady_state_streaming_does_not_allocate() {
         srv.on_timers(now);
         let _ = srv.next_deadline(now);
         received += drain(&udp_rx, &mut tcp_rx);
+        received += drain(&udp_rx, &mut http_rx);
         now = now + step;
     }
     COUNTING.with(|c| c.set(false));
@@ -186,6 +206,13 @@ fn steady_state_streaming_does_not_allocate() {
     assert!(
         frames >= 2 * 690,
         "both sessions streamed ({frames} frames)"
+    );
+    let viewer = srv.conns.slots[browser].as_ref().unwrap().viewer().unwrap();
+    assert!(
+        viewer.frames >= 690 && viewer.skipped == 0,
+        "the browser got the stream ({} frames, {} skipped)",
+        viewer.frames,
+        viewer.skipped
     );
     assert!(
         received > 5_000_000,

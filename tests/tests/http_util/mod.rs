@@ -114,7 +114,30 @@ pub struct MjpegReader {
 impl MjpegReader {
     /// GETs `path` and reads the response head.
     pub fn open(port: u16, path: &str, auth: Option<&str>) -> MjpegReader {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        MjpegReader::start(stream, path, auth)
+    }
+
+    /// As [`MjpegReader::open`], from a socket whose receive buffer is
+    /// `bytes` (set before connecting, so the window stays small).
+    pub fn open_with_rcvbuf(port: u16, path: &str, bytes: usize) -> MjpegReader {
+        use nix::sys::socket::{
+            connect, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn,
+        };
+        let fd = socket(
+            AddressFamily::Inet,
+            SockType::Stream,
+            SockFlag::empty(),
+            None,
+        )
+        .unwrap();
+        setsockopt(&fd, sockopt::RcvBuf, &bytes).unwrap();
+        let addr = SockaddrIn::new(127, 0, 0, 1, port);
+        connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).unwrap();
+        MjpegReader::start(TcpStream::from(fd), path, None)
+    }
+
+    fn start(mut stream: TcpStream, path: &str, auth: Option<&str>) -> MjpegReader {
         stream.set_read_timeout(Some(DEADLINE)).unwrap();
         let auth = auth
             .map(|a| format!("Authorization: {a}\r\n"))

@@ -16,7 +16,7 @@ use rtsp_core::Instant;
 
 use super::mjpeg::Viewer;
 use super::Answer;
-use crate::server::{Kind, Server};
+use crate::server::Server;
 use crate::session::Media;
 
 /// The `transport` label of browsers' MJPEG over HTTP.
@@ -173,12 +173,10 @@ impl Server {
                 e.0 += 1;
                 e.1.add(Sent::of_media(m));
             }
-            if let Kind::Http(h) = &c.kind {
-                if let Some(v) = &h.viewer {
-                    let e = by.entry(HTTP_MJPEG).or_default();
-                    e.0 += 1;
-                    e.1.add(Sent::of_viewer(v));
-                }
+            if let Some(v) = c.viewer() {
+                let e = by.entry(HTTP_MJPEG).or_default();
+                e.0 += 1;
+                e.1.add(Sent::of_viewer(v));
             }
         }
         by
@@ -258,10 +256,8 @@ impl Server {
                     p.fraction_max = p.fraction_max.max(r.fraction_lost);
                 }
             }
-            if let Kind::Http(h) = &c.kind {
-                if let Some(v) = &h.viewer {
-                    paths.entry(v.path.clone()).or_default().players += 1;
-                }
+            if let Some(v) = c.viewer() {
+                paths.entry(v.path.clone()).or_default().players += 1;
             }
         }
         let per_path = |f: &dyn Fn(&PathReports) -> String| -> Vec<(String, String)> {

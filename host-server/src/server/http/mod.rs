@@ -92,6 +92,14 @@ impl crate::server::Conn {
         }
     }
 
+    /// The MJPEG viewer on this connection, if it is one.
+    pub fn viewer(&self) -> Option<&mjpeg::Viewer> {
+        match &self.kind {
+            Kind::Http(h) => h.viewer.as_ref(),
+            _ => None,
+        }
+    }
+
     /// Whether this connection is in its lingering close.
     pub fn lingering(&self) -> bool {
         matches!(&self.kind, Kind::Http(h) if h.linger_until.is_some())

@@ -15,7 +15,7 @@ use rtsp_core::Instant;
 use super::metrics::{transport, HTTP_MJPEG};
 use super::Answer;
 use crate::media::Source;
-use crate::server::{Kind, Server};
+use crate::server::Server;
 
 /// Seconds between refreshes of the tables.
 pub const REFRESH_SECS: u32 = 2;
@@ -181,20 +181,18 @@ impl Server {
                     m.frames_dropped
                 );
             }
-            if let Kind::Http(h) = &c.kind {
-                if let Some(v) = &h.viewer {
-                    let _ = write!(
-                        p,
-                        "<tr><td>{}</td><td>{}</td><td>{HTTP_MJPEG}</td><td>Playing</td>\
-                         <td class=n>{}</td><td class=n>—</td><td class=n>{}</td>\
-                         <td class=n>{}</td><td>—</td><td>—</td></tr>",
-                        c.peer,
-                        html(&v.path),
-                        v.frames,
-                        v.bytes,
-                        v.skipped
-                    );
-                }
+            if let Some(v) = c.viewer() {
+                let _ = write!(
+                    p,
+                    "<tr><td>{}</td><td>{}</td><td>{HTTP_MJPEG}</td><td>Playing</td>\
+                     <td class=n>{}</td><td class=n>—</td><td class=n>{}</td>\
+                     <td class=n>{}</td><td>—</td><td>—</td></tr>",
+                    c.peer,
+                    html(&v.path),
+                    v.frames,
+                    v.bytes,
+                    v.skipped
+                );
             }
         }
         p.push_str("</table>\n");
@@ -208,7 +206,7 @@ impl Server {
             .flatten()
             .filter(|c| {
                 c.media.as_ref().is_some_and(|m| m.path == path)
-                    || matches!(&c.kind, Kind::Http(h) if h.viewer.as_ref().is_some_and(|v| v.path == path))
+                    || c.viewer().is_some_and(|v| v.path == path)
             })
             .count()
     }
