@@ -161,8 +161,9 @@ fn chromium_plays_the_stream_and_the_status_page_preview() {
 }
 
 /// `/metrics` parses with prometheus_client while a UDP client (ffmpeg,
-/// which sends RTCP receiver reports), a TCP client and an MJPEG reader
-/// play: one session of each transport, packet and frame counters that
+/// which sends RTCP receiver reports), a TCP client, ffmpeg through an
+/// RTSP-over-HTTP tunnel and an MJPEG reader play: one session of each
+/// transport, packet and frame counters that
 /// grow, the receivers' reports per path, refusals by code; the status page
 /// lists the sessions.
 #[test]
@@ -178,6 +179,24 @@ fn metrics_count_udp_tcp_and_browser_viewers() {
             "-nostdin",
             "-rtsp_transport",
             "udp",
+            "-i",
+            &url,
+            "-t",
+            "30",
+            "-f",
+            "null",
+            "-",
+        ]),
+    );
+    // And one through an RTSP-over-HTTP tunnel.
+    let mut tunnelled = rtsp_e2e::Proc::spawn(
+        "ffmpeg-http",
+        std::process::Command::new("ffmpeg").args([
+            "-v",
+            "error",
+            "-nostdin",
+            "-rtsp_transport",
+            "http",
             "-i",
             &url,
             "-t",
@@ -216,7 +235,12 @@ fn metrics_count_udp_tcp_and_browser_viewers() {
         "one session of each transport: {first:?}"
     );
     let page = String::from_utf8(get(port, "/", None).2).unwrap();
-    for t in ["<td>udp</td>", "<td>tcp</td>", "<td>http_mjpeg</td>"] {
+    for t in [
+        "<td>udp</td>",
+        "<td>tcp</td>",
+        "<td>http_tunnel</td>",
+        "<td>http_mjpeg</td>",
+    ] {
         assert!(page.contains(t), "status page lists a {t} session: {page}");
     }
     // ffmpeg sends a receiver report about every 5 s.
@@ -255,7 +279,7 @@ fn metrics_count_udp_tcp_and_browser_viewers() {
     );
     assert_eq!(
         sample(&later, "rtsp_server_players", ("path", "movie.Mjpeg")),
-        Some(3.0)
+        Some(4.0)
     );
     assert!(later
         .iter()
@@ -264,6 +288,8 @@ fn metrics_count_udp_tcp_and_browser_viewers() {
     browser_reader.join().unwrap();
     udp.interrupt();
     udp.wait_exit(DEADLINE);
+    tunnelled.interrupt();
+    tunnelled.wait_exit(DEADLINE);
 }
 
 /// With `--user`, `/`, `/metrics` and the stream answer 401 with the

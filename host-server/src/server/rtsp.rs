@@ -321,11 +321,12 @@ impl Server {
             return;
         };
         let Some(m) = c.media.take() else { return };
+        let transport = crate::server::http::metrics::transport(c, m.dest);
         self.conns.sessions = self.conns.sessions.saturating_sub(1);
         if let Some(pull) = self.relays.pull_of(&m.source) {
             pull.leave();
         }
-        self.totals.media_ended(&m);
+        self.totals.media_ended(transport, &m);
         if let MediaDestination::Udp { rtcp, .. } = m.dest {
             self.conns.rtcp_peers.remove(&rtcp);
         }

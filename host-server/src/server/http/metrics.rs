@@ -16,19 +16,22 @@ use rtsp_core::Instant;
 
 use super::mjpeg::Viewer;
 use super::Answer;
-use crate::server::Server;
+use crate::server::{Conn, Kind, Server};
 use crate::session::Media;
 
 /// The `transport` label of browsers' MJPEG over HTTP.
 pub const HTTP_MJPEG: &str = "http_mjpeg";
 /// Every `transport` label, so each series exists from the start.
-pub const TRANSPORTS: [&str; 4] = ["udp", "udp_multicast", "tcp", HTTP_MJPEG];
+pub const TRANSPORTS: [&str; 5] = ["udp", "udp_multicast", "tcp", "http_tunnel", HTTP_MJPEG];
 
-/// The `transport` label of an RTSP session's media.
-pub fn transport(dest: MediaDestination) -> &'static str {
+/// The `transport` label of the RTSP session on connection `c` whose media
+/// goes to `dest`: interleaved in an RTSP-over-HTTP tunnel's GET is
+/// `http_tunnel`.
+pub fn transport(c: &Conn, dest: MediaDestination) -> &'static str {
     match dest {
         MediaDestination::Udp { rtp, .. } if rtp.ip().is_multicast() => "udp_multicast",
         MediaDestination::Udp { .. } => "udp",
+        MediaDestination::Interleaved { .. } if matches!(c.kind, Kind::Tunnel(_)) => "http_tunnel",
         MediaDestination::Interleaved { .. } => "tcp",
     }
 }
@@ -112,10 +115,10 @@ impl Totals {
         }
     }
 
-    /// An RTSP session ended.
-    pub fn media_ended(&mut self, m: &Media) {
+    /// An RTSP session ended; `transport` as [`transport`] labels it.
+    pub fn media_ended(&mut self, transport: &'static str, m: &Media) {
         self.ended
-            .entry(transport(m.dest))
+            .entry(transport)
             .or_default()
             .add(Sent::of_media(m));
     }
@@ -169,7 +172,7 @@ impl Server {
         let mut by: BTreeMap<&'static str, (u64, Sent)> = BTreeMap::new();
         for c in self.conns.slots.iter().flatten() {
             if let Some(m) = &c.media {
-                let e = by.entry(transport(m.dest)).or_default();
+                let e = by.entry(transport(c, m.dest)).or_default();
                 e.0 += 1;
                 e.1.add(Sent::of_media(m));
             }

@@ -173,7 +173,7 @@ impl Server {
                      <td>{jitter}</td></tr>",
                     c.peer,
                     html(&m.path),
-                    transport(m.dest),
+                    transport(c, m.dest),
                     c.core.state(),
                     m.frames,
                     m.packets,
