@@ -160,6 +160,24 @@ fn chromium_plays_the_stream_and_the_status_page_preview() {
     );
 }
 
+/// ffmpeg playing `url` for up to 30 s over `transport`, decoding nothing.
+fn ffmpeg_playing(url: &str, transport: &str) -> rtsp_e2e::Proc {
+    rtsp_e2e::Proc::spawn(
+        &format!("ffmpeg-{transport}"),
+        std::process::Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-nostdin",
+                "-rtsp_transport",
+                transport,
+                "-i",
+                url,
+            ])
+            .args(["-t", "30", "-c", "copy", "-f", "null", "-"]),
+    )
+}
+
 /// `/metrics` parses with prometheus_client while a UDP client (ffmpeg,
 /// which sends RTCP receiver reports), a TCP client, ffmpeg through an
 /// RTSP-over-HTTP tunnel and an MJPEG reader play: one session of each
@@ -171,41 +189,9 @@ fn metrics_count_udp_tcp_and_browser_viewers() {
     let server = Server::start(&[]);
     let port = server.port;
     let url = server.url("movie.Mjpeg");
-    let mut udp = rtsp_e2e::Proc::spawn(
-        "ffmpeg",
-        std::process::Command::new("ffmpeg").args([
-            "-v",
-            "error",
-            "-nostdin",
-            "-rtsp_transport",
-            "udp",
-            "-i",
-            &url,
-            "-t",
-            "30",
-            "-f",
-            "null",
-            "-",
-        ]),
-    );
+    let mut udp = ffmpeg_playing(&url, "udp");
     // And one through an RTSP-over-HTTP tunnel.
-    let mut tunnelled = rtsp_e2e::Proc::spawn(
-        "ffmpeg-http",
-        std::process::Command::new("ffmpeg").args([
-            "-v",
-            "error",
-            "-nostdin",
-            "-rtsp_transport",
-            "http",
-            "-i",
-            &url,
-            "-t",
-            "30",
-            "-f",
-            "null",
-            "-",
-        ]),
-    );
+    let mut tunnelled = ffmpeg_playing(&url, "http");
     let mut tcp = Client::connect(port, &url);
     let session = tcp.setup_tcp().session();
     assert_eq!(
