@@ -54,6 +54,16 @@ pub struct Args {
     #[arg(long, value_name = "NAME=URL", value_parser = crate::pull::parse_pull)]
     pub pull: Vec<crate::pull::PullSpec>,
 
+    /// Paths publishers may ANNOUNCE/RECORD to (ffmpeg -f rtsp, GStreamer
+    /// rtspclientsink, `rtsp-client publish`): comma-separated, `cam` that
+    /// path, `cams/*` any path under cams/, `*` any path; `none` refuses
+    /// publishers (405). A path served otherwise (a clip, --live, --pull)
+    /// is never published; a second publisher on a busy path gets 455.
+    /// --user/--password apply to publishers too.
+    #[arg(long, value_name = "PATHS", default_value = "*",
+          value_parser = crate::server::publish::PublishPaths::parse)]
+    pub publish_paths: crate::server::publish::PublishPaths,
+
     /// Keep every --pull origin open from the start, viewers or not.
     #[arg(long, requires = "pull")]
     pub pull_always: bool,
@@ -161,6 +171,7 @@ Examples:
   rtsp-server --multicast 239.255.0.1:5004   also multicast (ffplay -rtsp_transport udp_multicast URL)
   rtsp-server --pull cam=rtsp://origin:8554/cam   relay another server's stream at /cam
   rtsp-server --http off               RTSP only (no browser video, status page or /metrics)
+  ffmpeg -re -i clip.mjpeg -c copy -f rtsp rtsp://127.0.0.1:8554/cam   publish to /cam
   ffmpeg -f v4l2 -i /dev/video0 -c:v mjpeg -huffman default -f mjpeg - | rtsp-server --live cam=-
 
 Logging: RUST_LOG=debug (or warn, or rtsp_server=trace) sets the level; default info.";

@@ -102,6 +102,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
             args.multicast_ttl
         );
     }
+    srv.set_publish_paths(args.publish_paths.clone());
     for spec in &args.pull {
         if args.live_name() == Some(spec.name.as_str())
             || srv.catalog().entries().iter().any(|(n, _)| *n == spec.name)

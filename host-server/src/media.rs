@@ -179,8 +179,9 @@ pub enum Source {
     Refused(Arc<str>),
 }
 
-/// Request path → source. Only names put here at start are ever served, so
-/// no request can reach a file outside the media directory.
+/// Request path → source. Only names put here are ever served (at start,
+/// and publishers' paths, checked like `--live` names), so no request can
+/// reach a file outside the media directory.
 #[derive(Debug, Default)]
 pub struct Catalog {
     map: HashMap<String, Source>,
@@ -211,6 +212,11 @@ impl Catalog {
         let mut v: Vec<_> = self.map.iter().map(|(k, s)| (k.as_str(), s)).collect();
         v.sort_by(|a, b| a.0.cmp(b.0));
         v
+    }
+
+    /// Stops serving `name` (a publisher's path when it leaves).
+    pub fn remove(&mut self, name: &str) {
+        self.map.remove(name);
     }
 
     /// Whether nothing is served.

@@ -39,6 +39,7 @@ mod alloc_check;
 pub mod http;
 pub mod multicast;
 mod pacing;
+pub mod publish;
 pub mod relay;
 mod rtsp;
 mod tunnel;
@@ -177,6 +178,8 @@ pub struct Server {
     totals: http::metrics::Totals,
     /// Open RTSP-over-HTTP tunnels ([`tunnel`]).
     tunnels: tunnel::Tunnels,
+    /// Publishers (ANNOUNCE/RECORD) and `--publish-paths`.
+    publishers: publish::Publishers,
 }
 
 /// Binds an even/odd UDP pair on `ip` for RTP and RTCP (RFC 3550 §11).
@@ -257,6 +260,7 @@ impl Server {
             relays: relay::Relays::default(),
             totals: http::metrics::Totals::default(),
             tunnels: tunnel::Tunnels::default(),
+            publishers: publish::Publishers::new(publish::PublishPaths::Matching(vec!["*".into()])),
         };
         Ok((server, waker))
     }
@@ -264,6 +268,11 @@ impl Server {
     /// Requires `auth`'s user of every client (`--user`).
     pub fn set_auth(&mut self, auth: crate::auth::Auth) {
         self.auth = Some(auth);
+    }
+
+    /// Which paths publishers may take (`--publish-paths`).
+    pub fn set_publish_paths(&mut self, paths: publish::PublishPaths) {
+        self.publishers = publish::Publishers::new(paths);
     }
 
     /// Serves `feed`'s live source at path `name`.
@@ -520,6 +529,7 @@ impl Server {
             None => return,
         };
         self.end_media(idx, why);
+        self.unpublish(idx, why);
         self.forget_held(idx);
         self.end_viewer(idx, why);
         self.end_tunnel(idx, _now);
@@ -530,7 +540,7 @@ impl Server {
         tracing::debug!("{peer}: {why}");
     }
 
-    /// Reads RTP (ignored: nothing should arrive) or RTCP from clients.
+    /// Reads RTP (publishers', see `publish`) or RTCP from clients.
     fn drain_udp(&mut self, rtcp: bool, now: Instant) {
         let mut buf = [0u8; 2048];
         loop {
@@ -543,6 +553,8 @@ impl Server {
                 Ok((n, from)) => {
                     if rtcp {
                         self.on_rtcp(from, &buf[..n], now);
+                    } else {
+                        self.on_udp_rtp(from, &buf[..n], now);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,

@@ -9,7 +9,10 @@
 use std::hash::{BuildHasher, Hasher};
 
 use rtsp_core::rtsp::StatusCode;
-use rtsp_core::session::server::{Admission, Credentials, Host, MediaInfo, MulticastGroup};
+use rtsp_core::session::client::Described;
+use rtsp_core::session::server::{
+    Admission, Credentials, Host, MediaInfo, MulticastGroup, Publish,
+};
 use rtsp_core::session::Framerate;
 use rtsp_core::Duration;
 
@@ -93,6 +96,13 @@ pub struct HostCtx<'a> {
     pub auth: Option<&'a crate::auth::Auth>,
     /// `--pull` sources, answered from their origin's status.
     pub relays: &'a crate::server::relay::Relays,
+    /// Publishers, and which paths they may take.
+    pub publishers: &'a crate::server::publish::Publishers,
+    /// The connection asking.
+    pub conn: usize,
+    /// The path an ANNOUNCE was accepted for, and its frame rate if the
+    /// SDP said (the core's answer names no path).
+    pub announced: Option<(String, Option<f64>)>,
 }
 
 impl Host for HostCtx<'_> {
@@ -133,6 +143,24 @@ impl Host for HostCtx<'_> {
 
     fn credentials(&self) -> Option<Credentials<'_>> {
         self.auth.map(crate::auth::Auth::credentials)
+    }
+
+    fn accepts_publishers(&self) -> bool {
+        self.publishers.any()
+    }
+
+    fn publish(&mut self, path: &str, stream: &Described) -> Publish {
+        let answer = self.publishers.decide(self.catalog, self.conn, path);
+        if answer == Publish::Accept {
+            let fps = stream
+                .framerate
+                .filter(|f| f.num > 0 && f.den > 0)
+                .map(|f| f64::from(f.num) / f64::from(f.den));
+            self.announced = Some((path.to_string(), fps));
+        } else {
+            tracing::warn!("ANNOUNCE {path} refused: {answer:?}");
+        }
+        answer
     }
 }
 

@@ -134,21 +134,7 @@ impl Server {
             let live = feed.live.clone();
             match msg {
                 Input::Frame(buf) => {
-                    match jpeg::Frame::parse(&buf) {
-                        Ok(f) => {
-                            if live.dimensions().is_none() {
-                                tracing::info!(
-                                    "live {}: first frame, {}x{}",
-                                    live.name,
-                                    f.width(),
-                                    f.height()
-                                );
-                            }
-                            live.set_dimensions(f.width(), f.height());
-                            self.fan_out_live(&live, &f, now);
-                        }
-                        Err(e) => tracing::warn!("live {}: frame skipped: {e}", live.name),
-                    }
+                    self.live_frame(&live, &buf, now);
                     if let Some(feed) = self.sched.live.get(i) {
                         feed.recycle(buf);
                     }
@@ -166,6 +152,27 @@ impl Server {
                     );
                 }
             }
+        }
+    }
+
+    /// A whole JPEG frame of `live` (from its thread, or a publisher's
+    /// reassembled RTP): its size is noted and it goes to every session
+    /// playing it; one that does not parse is skipped and logged.
+    pub fn live_frame(&mut self, live: &Arc<Live>, jpeg: &[u8], now: Instant) {
+        match jpeg::Frame::parse(jpeg) {
+            Ok(f) => {
+                if live.dimensions().is_none() {
+                    tracing::info!(
+                        "live {}: first frame, {}x{}",
+                        live.name,
+                        f.width(),
+                        f.height()
+                    );
+                }
+                live.set_dimensions(f.width(), f.height());
+                self.fan_out_live(live, &f, now);
+            }
+            Err(e) => tracing::warn!("live {}: frame skipped: {e}", live.name),
         }
     }
 

@@ -39,6 +39,9 @@ impl Server {
                 multicast: self.multicast.as_mut(),
                 auth: self.auth.as_ref(),
                 relays: &self.relays,
+                publishers: &self.publishers,
+                conn: idx,
+                announced: None,
             };
             let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
                 return;
@@ -47,6 +50,7 @@ impl Server {
             if let Some(path) = host.admitted.take() {
                 c.admitted = Some(path);
             }
+            let announced = host.announced.take();
             match step {
                 Step::NeedMore => break,
                 Step::Used(n) => {
@@ -54,7 +58,10 @@ impl Server {
                     start += n;
                 }
                 Step::Rtp(n) => {
-                    // A publisher's interleaved RTP: not taken yet.
+                    // The packet follows `$`, channel and length.
+                    if let Some(packet) = input.get(start + 4..start + n) {
+                        self.on_interleaved_rtp(idx, packet, now);
+                    }
                     start += n;
                 }
                 Step::Close(e) => {
@@ -70,6 +77,9 @@ impl Server {
                     tracing::warn!("{}: session output not drained", c.peer);
                     break;
                 }
+            }
+            if let Some((path, fps)) = announced {
+                self.announced(idx, path, fps);
             }
             self.drain_session(idx, now);
             if self
@@ -173,6 +183,11 @@ impl Server {
         };
         let peer = c.peer;
         match ev {
+            Event::SetUp { id, transport } if c.core.is_publisher() => {
+                // Its media comes to us: see `publish` (from RECORD on).
+                c.admitted = None;
+                tracing::info!("{peer}: session {id} set up to publish: {transport:?}");
+            }
             Event::SetUp { id, .. } => {
                 let path = c.admitted.take().unwrap_or_default();
                 let Some(source) = self.catalog.get(&path).cloned() else {
@@ -257,9 +272,8 @@ impl Server {
                     }
                 }
             }
-            Event::PublishStarted | Event::PublishStopped => {
-                tracing::info!("{peer}: {ev:?}");
-            }
+            Event::PublishStarted => self.recording(idx),
+            Event::PublishStopped => self.unpublish(idx, "it stopped"),
             Event::Unauthorized { wrong_credentials } => {
                 // The exchange itself was logged with its 401.
                 tracing::info!(

@@ -104,6 +104,16 @@ impl ServerSession {
         }
     }
 
+    /// The live source this session plays ended for good (its publisher
+    /// left or timed out): RTCP BYE goes to the player (RFC 3550 §6.6),
+    /// which then knows no more frames will come. The session stays until
+    /// the player tears it down or it expires.
+    pub fn end_stream(&mut self) {
+        if self.state == State::Playing && self.transport.is_some() && !self.is_publisher() {
+            self.rtcp = super::stream::RtcpQueue::Bye;
+        }
+    }
+
     /// The interleaved frame's packet if it is the publisher's RTP.
     pub(super) fn publisher_rtp<'i>(
         &mut self,

@@ -1,0 +1,302 @@
+//! Publishers (RFC 2326 §10.3 ANNOUNCE, §10.11 RECORD): the loop's side.
+//!
+//! The core's session decides the dialogue and the status codes
+//! (`rtsp_core::session::server::record`); this module keeps what only
+//! the host knows:
+//!
+//! * **Which paths may be published** (`--publish-paths`): a path served
+//!   otherwise (a clip, `--live`, `--pull`) never; a path another
+//!   connection publishes is busy (the core answers 455).
+//! * **The live source** each publisher feeds: made at ANNOUNCE, so players
+//!   can DESCRIBE and SETUP the path at once, shared like `--live`.
+//! * **Its RTP:** interleaved on the publisher's connection, or UDP on our
+//!   RTP port from exactly the `client_port` it set up on its own address
+//!   (anything else is ignored and counted). Packets are reassembled into
+//!   frames (the core's depacketizer) and each whole frame goes to the
+//!   path's players as it is ([`Server::live_frame`]): scan data byte-exact.
+//! * **The end:** TEARDOWN, expiry or a closed connection ends the
+//!   publisher; its players get RTCP BYE and the path is free again.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use rtsp_core::jpeg::Depacketizer;
+use rtsp_core::limits::JPEG_MAX_HEADER;
+use rtsp_core::rtp;
+use rtsp_core::session::server::Publish;
+use rtsp_core::session::MediaDestination;
+use rtsp_core::Instant;
+
+use crate::live::{Live, MAX_FRAME};
+use crate::media::{Catalog, Source};
+use crate::server::Server;
+
+/// `--publish-paths`: which paths publishers may ANNOUNCE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishPaths {
+    /// None (`none`): ANNOUNCE and RECORD get 405.
+    Nobody,
+    /// Paths matching one of these patterns: `cam` exactly, `cams/*`
+    /// anything under `cams/`, `*` any path.
+    Matching(Vec<String>),
+}
+
+impl PublishPaths {
+    /// Reads `none` or a comma-separated list of patterns.
+    pub fn parse(s: &str) -> Result<PublishPaths, String> {
+        if s.trim() == "none" {
+            return Ok(PublishPaths::Nobody);
+        }
+        let mut patterns = Vec::new();
+        for p in s.split(',').map(str::trim) {
+            let name = p.strip_suffix("/*").unwrap_or(p);
+            if p != "*" {
+                crate::cli::check_path_name(name)?;
+            }
+            patterns.push(p.to_string());
+        }
+        Ok(PublishPaths::Matching(patterns))
+    }
+
+    /// Whether publishers are taken at all.
+    pub fn any(&self) -> bool {
+        matches!(self, PublishPaths::Matching(p) if !p.is_empty())
+    }
+
+    /// Whether `path` may be published.
+    pub fn allows(&self, path: &str) -> bool {
+        let PublishPaths::Matching(patterns) = self else {
+            return false;
+        };
+        patterns.iter().any(|p| match p.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix) && path.len() > prefix.len(),
+            None => p == path,
+        })
+    }
+}
+
+/// One publishing connection.
+#[derive(Debug)]
+struct Publisher {
+    conn: usize,
+    live: Arc<Live>,
+    depack: Depacketizer<Vec<u8>>,
+    /// Its UDP RTP source, once RECORD was answered (UDP only).
+    udp: Option<SocketAddr>,
+    packets: u64,
+}
+
+/// Every publisher, by path.
+#[derive(Debug)]
+pub struct Publishers {
+    paths: PublishPaths,
+    by_path: HashMap<String, Publisher>,
+    /// UDP RTP source → path.
+    udp: HashMap<SocketAddr, String>,
+    /// RTP datagrams on our port from no publisher's source: ignored.
+    strangers: u64,
+    /// A reassembled frame, out of the depacketizer while it is sent.
+    frame: Vec<u8>,
+}
+
+impl Publishers {
+    /// Publishers on `paths`.
+    pub fn new(paths: PublishPaths) -> Publishers {
+        Publishers {
+            paths,
+            by_path: HashMap::new(),
+            udp: HashMap::new(),
+            strangers: 0,
+            frame: Vec::new(),
+        }
+    }
+
+    /// Whether publishers are taken at all (`Host::accepts_publishers`).
+    pub fn any(&self) -> bool {
+        self.paths.any()
+    }
+
+    /// The core's question for connection `conn`'s ANNOUNCE of `path`.
+    pub fn decide(&self, catalog: &Catalog, conn: usize, path: &str) -> Publish {
+        if !self.paths.allows(path) || crate::cli::check_path_name(path).is_err() {
+            return Publish::Forbidden;
+        }
+        match self.by_path.get(path) {
+            Some(p) if p.conn == conn => Publish::Accept,
+            Some(_) => Publish::Busy,
+            // Served by a clip, --live or --pull: not a publisher's.
+            None if catalog.get(path).is_some() => Publish::Forbidden,
+            None => Publish::Accept,
+        }
+    }
+
+    fn path_of(&self, conn: usize) -> Option<String> {
+        self.by_path
+            .iter()
+            .find(|(_, p)| p.conn == conn)
+            .map(|(path, _)| path.clone())
+    }
+}
+
+impl Server {
+    /// ANNOUNCE of `path` on connection `idx` was accepted: its live
+    /// source is served from now on.
+    pub fn announced(&mut self, idx: usize, path: String, fps: Option<f64>) {
+        if self.publishers.by_path.contains_key(&path) {
+            return;
+        }
+        let live = Arc::new(Live::new(&path, fps.unwrap_or(self.cfg.fps)));
+        self.catalog
+            .insert(path.clone(), Source::Live(live.clone()));
+        let peer = self
+            .conns
+            .slots
+            .get(idx)
+            .and_then(Option::as_ref)
+            .map(|c| c.peer);
+        tracing::info!("{}: publishes {path}", fmt_peer(peer));
+        self.publishers.by_path.insert(
+            path,
+            Publisher {
+                conn: idx,
+                live,
+                depack: Depacketizer::new(vec![0; JPEG_MAX_HEADER + MAX_FRAME + 2]),
+                udp: None,
+                packets: 0,
+            },
+        );
+    }
+
+    /// RECORD was answered on connection `idx`: its RTP is taken from
+    /// where its session says it comes from.
+    pub fn recording(&mut self, idx: usize) {
+        let Some(c) = self.conns.slots.get(idx).and_then(Option::as_ref) else {
+            return;
+        };
+        let (peer, source) = (c.peer, c.core.publisher_source());
+        let Some(path) = self.publishers.path_of(idx) else {
+            return;
+        };
+        if let Some(MediaDestination::Udp { rtp, rtcp }) = source {
+            self.publishers.udp.insert(rtp, path.clone());
+            // Its sender reports are liveness (RFC 2326 §12.37).
+            self.conns.rtcp_peers.insert(rtcp, idx);
+            if let Some(p) = self.publishers.by_path.get_mut(&path) {
+                p.udp = Some(rtp);
+            }
+        }
+        tracing::info!("{peer}: records {path}");
+    }
+
+    /// Connection `idx` stopped publishing (TEARDOWN, expiry, closed): its
+    /// players get RTCP BYE, and the path is free again.
+    pub fn unpublish(&mut self, idx: usize, why: &str) {
+        let Some(path) = self.publishers.path_of(idx) else {
+            return;
+        };
+        let Some(p) = self.publishers.by_path.remove(&path) else {
+            return;
+        };
+        if let Some(rtp) = p.udp {
+            self.publishers.udp.remove(&rtp);
+            let rtcp = SocketAddr::new(rtp.ip(), rtp.port().wrapping_add(1));
+            self.conns.rtcp_peers.remove(&rtcp);
+        }
+        self.catalog.remove(&path);
+        tracing::info!(
+            "publisher of {path} left ({why}): {} packets, {} frames received, {} dropped incomplete",
+            p.packets,
+            p.depack.frames_complete(),
+            p.depack.frames_dropped()
+        );
+        for player in 0..self.conns.slots.len() {
+            let Some(c) = self.conns.slots.get_mut(player).and_then(Option::as_mut) else {
+                continue;
+            };
+            let plays = c
+                .media
+                .as_ref()
+                .is_some_and(|m| matches!(&m.source, Source::Live(l) if Arc::ptr_eq(l, &p.live)));
+            if plays {
+                c.core.end_stream();
+                let now = self.now();
+                self.drain_session(player, now);
+            }
+        }
+    }
+
+    /// A UDP datagram on our RTP port: a publisher's RTP if it comes from
+    /// its announced source, else ignored and counted.
+    pub fn on_udp_rtp(&mut self, from: SocketAddr, packet: &[u8], now: Instant) {
+        let Some(path) = self.publishers.udp.get(&from).cloned() else {
+            self.publishers.strangers += 1;
+            let n = self.publishers.strangers;
+            if n == 1 || n % 1000 == 0 {
+                tracing::warn!(
+                    "{from}: {n} RTP datagram(s) from no publisher's announced source, ignored"
+                );
+            }
+            return;
+        };
+        let Some(idx) = self.publishers.by_path.get(&path).map(|p| p.conn) else {
+            return;
+        };
+        if let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) {
+            c.core.on_rtp_received(now);
+        }
+        self.publisher_rtp(&path, packet, now);
+    }
+
+    /// Interleaved RTP from publishing connection `idx`.
+    pub fn on_interleaved_rtp(&mut self, idx: usize, packet: &[u8], now: Instant) {
+        if let Some(path) = self.publishers.path_of(idx) {
+            self.publisher_rtp(&path, packet, now);
+        }
+    }
+
+    /// Reassembles `path`'s RTP; a whole frame goes to its players.
+    fn publisher_rtp(&mut self, path: &str, packet: &[u8], now: Instant) {
+        let Some(p) = self.publishers.by_path.get_mut(path) else {
+            return;
+        };
+        p.packets += 1;
+        let Ok(packet) = rtp::Packet::new_checked(packet) else {
+            return;
+        };
+        let mut frame = std::mem::take(&mut self.publishers.frame);
+        frame.clear();
+        if let Ok(Some(jfif)) = p.depack.push(&packet) {
+            frame.extend_from_slice(jfif);
+        }
+        let live = p.live.clone();
+        if !frame.is_empty() {
+            live.frames_in.fetch_add(1, Ordering::Relaxed);
+            self.live_frame(&live, &frame, now);
+        }
+        self.publishers.frame = frame;
+    }
+}
+
+fn fmt_peer(peer: Option<SocketAddr>) -> String {
+    peer.map_or_else(|| "?".into(), |p| p.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_paths() {
+        let any = PublishPaths::parse("*").unwrap();
+        assert!(any.any() && any.allows("cam") && any.allows("a/b"));
+        let some = PublishPaths::parse("cam, cams/*").unwrap();
+        assert!(some.allows("cam") && some.allows("cams/1"));
+        assert!(!some.allows("cams") && !some.allows("cams/") && !some.allows("other"));
+        let none = PublishPaths::parse("none").unwrap();
+        assert!(!none.any() && !none.allows("cam"));
+        assert!(PublishPaths::parse("../x").is_err());
+        assert!(PublishPaths::parse("a,,b").is_err());
+    }
+}
