@@ -19,10 +19,11 @@ use crate::error::{Error, UsageError};
     name = "rtsp-client",
     version,
     about,
-    after_help = "Examples:\n  rtsp-client 127.0.0.1 8554 movie.Mjpeg\n  rtsp-client rtsp://127.0.0.1:8554/movie.Mjpeg --headless --play --duration 10 --report r.json\n  rtsp-client rtsp://user:secret@cam.local/live --play\n  rtsp-client 127.0.0.1 8554 movie.Mjpeg --user user --password secret\n  rtsp-client analyze capture.pcap --json\n\nAuthentication: when the server answers 401 (RFC 2326 §12.44), the client answers with Digest (RFC 2617, MD5), or Basic if that is all the server offers, using the user and password from the URL (percent-encoded, e.g. p%40ss for p@ss) or from --user/--password, which win. The URL is sent without them, and the password is never printed."
+    after_help = "Examples:\n  rtsp-client 127.0.0.1 8554 movie.Mjpeg\n  rtsp-client rtsp://127.0.0.1:8554/movie.Mjpeg --headless --play --duration 10 --report r.json\n  rtsp-client rtsp://user:secret@cam.local/live --play\n  rtsp-client 127.0.0.1 8554 movie.Mjpeg --user user --password secret\n  rtsp-client analyze capture.pcap --json\n  rtsp-client publish clip.mjpeg rtsp://127.0.0.1:8554/cam --loop --tcp\n  ffmpeg -f v4l2 -i /dev/video0 -c:v mjpeg -huffman default -f mjpeg - | rtsp-client publish - rtsp://127.0.0.1:8554/cam\n\nAuthentication: when the server answers 401 (RFC 2326 §12.44), the client answers with Digest (RFC 2617, MD5), or Basic if that is all the server offers, using the user and password from the URL (percent-encoded, e.g. p%40ss for p@ss) or from --user/--password, which win. The URL is sent without them, and the password is never printed."
 )]
 pub struct Args {
-    /// `rtsp://host:port/path`, or the lab's `HOST PORT FILE`; or `analyze CAPTURE [--json]`.
+    /// `rtsp://host:port/path`, or the lab's `HOST PORT FILE`; or `analyze CAPTURE [--json]`;
+    /// or `publish SOURCE URL` (SOURCE: a clip, or `-` for MJPEG on standard input).
     #[arg(required = true, num_args = 1..=3, value_name = "URL | HOST PORT FILE")]
     pub target: Vec<String>,
 
@@ -97,6 +98,15 @@ pub struct Args {
     #[arg(long, value_name = "PASSWORD")]
     pub password: Option<String>,
 
+    /// `publish`: start the clip again at its end (else it is sent once).
+    #[arg(long = "loop")]
+    pub loop_: bool,
+
+    /// `publish`: frame rate of a clip [default: 25, the lab formats carry
+    /// no rate]. Standard input is sent as frames arrive.
+    #[arg(long, value_name = "FPS", value_parser = parse_fps)]
+    pub fps: Option<f64>,
+
     /// More log output on stderr (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -109,6 +119,14 @@ pub enum Mode {
     Play(Target),
     /// Analyse a capture file.
     Analyze(PathBuf),
+    /// Publish SOURCE (a clip, or `-` for standard input) to a server that
+    /// records (RFC 2326 §10.11).
+    Publish {
+        /// The clip's path, or `-`.
+        source: String,
+        /// Where.
+        target: Target,
+    },
 }
 
 /// An RTSP presentation to play: where to connect and the URL to request.
@@ -166,6 +184,10 @@ impl Args {
                 target.credentials = self.credentials(target.credentials.take())?;
                 Ok(Mode::Play(target))
             }
+            Mode::Publish { source, mut target } => {
+                target.credentials = self.credentials(target.credentials.take())?;
+                Ok(Mode::Publish { source, target })
+            }
             analyze => Ok(analyze),
         }
     }
@@ -195,6 +217,10 @@ impl Args {
         let t = &self.target;
         match t.as_slice() {
             [cmd, capture] if cmd == "analyze" => Ok(Mode::Analyze(PathBuf::from(capture))),
+            [cmd, source, url] if cmd == "publish" => Ok(Mode::Publish {
+                source: source.clone(),
+                target: parse_url(url)?,
+            }),
             [url] => parse_url(url).map(Mode::Play),
             [host, port, file] => {
                 let port: u16 = port
@@ -212,6 +238,14 @@ impl Args {
             _ => Err(UsageError::Positional),
         }
     }
+}
+
+fn parse_fps(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if !(0.1..=240.0).contains(&v) {
+        return Err("frame rate must be between 0.1 and 240".into());
+    }
+    Ok(v)
 }
 
 fn parse_start(text: &str) -> Result<std::time::Duration, String> {

@@ -141,6 +141,13 @@ pub enum Error {
     /// The server refused a request, or the stream cannot be played
     /// (with `--play`, which cannot go on).
     Refused(Refusal),
+    /// `publish`: the source cannot be read or sent as RTP/JPEG.
+    Source {
+        /// The source as given (`-` for standard input).
+        source: String,
+        /// Why.
+        why: String,
+    },
     /// A capture given to `analyze` cannot be read.
     Capture {
         /// The capture file.
@@ -199,6 +206,7 @@ impl fmt::Display for Error {
             Error::NotRtsp(e) => write!(f, "the server sent something that is not RTSP ({e})"),
             Error::Session(e) => write!(f, "RTSP session: {e}"),
             Error::Refused(r) => r.fmt(f),
+            Error::Source { source, why } => write!(f, "cannot publish {source}: {why}"),
             Error::Capture { path, source } => {
                 let p = path.display();
                 match source {

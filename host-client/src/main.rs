@@ -29,6 +29,7 @@ mod pcap_out;
 mod player;
 mod plot;
 mod prompt;
+mod publish;
 mod report;
 mod window;
 mod words;
@@ -58,6 +59,20 @@ fn main() -> ExitCode {
             Ok(code) => code,
             Err(e) => fail("rtsp-client", &e),
         },
+        Mode::Publish { source, target } => {
+            let opts = publish::PublishOptions {
+                source,
+                target,
+                tcp: args.tcp,
+                looping: args.loop_,
+                fps: args.fps.unwrap_or(25.0),
+                duration: args.duration,
+            };
+            match publish::run(&opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail("rtsp-client publish", &e),
+            }
+        }
     }
 }
 
