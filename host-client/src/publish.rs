@@ -100,7 +100,7 @@ pub fn run(opts: &PublishOptions) -> Result<(), Error> {
             .register(s, RTCP, Interest::READABLE)
             .map_err(local("register the RTCP socket"))?;
     }
-    let ssrc = Ssrc(rand_u32());
+    let ssrc = Ssrc(crate::control::random_ssrc());
     let config = Config {
         transport,
         user_agent: concat!("rtsp-client/", env!("CARGO_PKG_VERSION")),
@@ -130,8 +130,8 @@ pub fn run(opts: &PublishOptions) -> Result<(), Error> {
         frames,
         looping: opts.looping,
         ssrc,
-        first_seq: SeqNo(rand_u32() as u16),
-        first_ts: RtpTimestamp(rand_u32()),
+        first_seq: SeqNo(crate::control::random_ssrc() as u16),
+        first_ts: RtpTimestamp(crate::control::random_ssrc()),
         report_interval: Duration::from_secs(5),
         cname: "rtsp-client",
         unix_time_at_zero_us: unix_at_zero(now()),
@@ -581,12 +581,4 @@ fn unix_at_zero(now: Instant) -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
     unix.saturating_sub(now.as_micros())
-}
-
-/// 32 random bits (RFC 3550 §5.1, §8.1: SSRC and origins unpredictable).
-fn rand_u32() -> u32 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(std::process::id().into());
-    h.finish() as u32
 }

@@ -476,9 +476,9 @@ fn new_session(
     Ok(session)
 }
 
-/// Our receiver SSRC: random per RFC 3550 §8.1 (std's hasher is seeded
-/// randomly per process).
-fn random_ssrc() -> u32 {
+/// Our SSRC (and a publisher's sequence and timestamp origins): random
+/// per RFC 3550 §8.1 (std's hasher is seeded randomly per process).
+pub(crate) fn random_ssrc() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
