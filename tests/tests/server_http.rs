@@ -417,3 +417,32 @@ fn slow_browsers_skip_frames_and_count_toward_max_sessions() {
     }
     other.next_part();
 }
+
+/// A live path reaches browsers too: a relay pulling the clip from an
+/// origin (`--pull`, on demand: the browser's arrival starts the pull)
+/// serves its frames to an MJPEG reader, scan data byte for byte, and its
+/// status page names the origin as the stream's publisher.
+#[test]
+fn live_paths_play_in_browsers() {
+    let origin = Server::start(&[]);
+    let relay = Server::start(&[
+        "--pull",
+        &format!("cam=rtsp://127.0.0.1:{}/movie.Mjpeg", origin.port),
+    ]);
+    let clip: Vec<Vec<u8>> = clip_jpegs().iter().map(|j| scan_data(j).to_vec()).collect();
+    let mut r = MjpegReader::open(relay.port, "/cam", None);
+    assert_eq!(r.status, 200, "{}", r.head);
+    for _ in 0..25 {
+        let part = r.next_part();
+        assert!(
+            clip.iter().any(|f| f.as_slice() == scan_data(&part)),
+            "a relayed part is a clip frame, scan data byte for byte"
+        );
+    }
+    let page = String::from_utf8(get(relay.port, "/", None).2).unwrap();
+    assert!(page.contains("relay of rtsp://127.0.0.1:"), "{page}");
+    assert!(
+        page.contains("<td class=n>1</td><td class=n>1</td></tr>"),
+        "one player, one publisher (the origin): {page}"
+    );
+}

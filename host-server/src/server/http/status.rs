@@ -128,16 +128,28 @@ impl Server {
                     ),
                     0,
                 ),
-                Source::Live(l) => (
-                    l.dimensions()
-                        .map_or("—".into(), |(w, h)| format!("{w}×{h}")),
-                    format!("{}", l.fps),
-                    format!(
-                        "live (stdin), {} frames in",
-                        l.frames_in.load(std::sync::atomic::Ordering::Relaxed)
-                    ),
-                    1,
-                ),
+                Source::Live(l) => {
+                    let frames = l.frames_in.load(std::sync::atomic::Ordering::Relaxed);
+                    // A pull's publisher is its origin, there while it is up.
+                    let (what, publishers) = match self.relays.pull_of(src) {
+                        Some(p) => (
+                            format!(
+                                "relay of {} ({:?}), {frames} frames in",
+                                p.spec.shown,
+                                p.status()
+                            ),
+                            usize::from(p.is_ready()),
+                        ),
+                        None => (format!("live (stdin), {frames} frames in"), 1),
+                    };
+                    (
+                        l.dimensions()
+                            .map_or("—".into(), |(w, h)| format!("{w}×{h}")),
+                        format!("{}", l.fps),
+                        what,
+                        publishers,
+                    )
+                }
                 Source::Refused(why) => ("—".into(), "—".into(), format!("refused: {why}"), 0),
             };
             let _ = write!(
