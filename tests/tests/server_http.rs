@@ -446,3 +446,24 @@ fn live_paths_play_in_browsers() {
         "one player, one publisher (the origin): {page}"
     );
 }
+
+/// The status page plays at most four previews (a browser opens six
+/// connections to a host, and the page's refresh needs one): six clips
+/// give four `<img>` previews and two links.
+#[test]
+fn status_page_previews_four_streams_and_links_the_rest() {
+    let dir = Scratch::new("http-previews");
+    let clip = clip_jpegs().concat();
+    for i in 0..6 {
+        std::fs::write(dir.path(&format!("clip{i}.mjpeg")), &clip).unwrap();
+    }
+    let server = Server::start(&["--media", dir.0.to_str().unwrap()]);
+    let page = String::from_utf8(get(server.port, "/", None).2).unwrap();
+    assert_eq!(page.matches("<img src=\"/clip").count(), 4, "{page}");
+    assert_eq!(page.matches("<a href=\"/clip").count(), 2, "{page}");
+    assert_eq!(
+        page.matches("<tr><td>clip").count(),
+        6,
+        "every stream listed: {page}"
+    );
+}

@@ -19,6 +19,10 @@ use crate::server::Server;
 
 /// Seconds between refreshes of the tables.
 pub const REFRESH_SECS: u32 = 2;
+/// Streams shown playing on the page; the others get a link. A browser
+/// opens at most six HTTP/1.1 connections to one host, and each preview
+/// holds one for good: more would stall the page's own refresh.
+pub const PREVIEWS_MAX: usize = 4;
 
 /// `s` with the HTML special characters escaped.
 pub fn html(s: &str) -> String {
@@ -72,17 +76,21 @@ impl Server {
         );
         let mut entries = self.catalog.entries();
         entries.sort_by(|a, b| a.0.cmp(b.0));
-        for (path, src) in &entries {
-            if matches!(src, Source::Refused(_)) {
-                continue;
-            }
+        let playable = entries
+            .iter()
+            .filter(|(_, src)| !matches!(src, Source::Refused(_)));
+        for (i, (path, _)) in playable.enumerate() {
             let url = url_path(path);
-            let _ = write!(
-                p,
-                "<figure><img src=\"/{url}\" alt=\"{0}\" id=\"preview-{0}\"><figcaption>{0} \
-                 &middot; rtsp://&lt;host&gt;/{0}</figcaption></figure>",
-                html(path)
-            );
+            let name = html(path);
+            if i < PREVIEWS_MAX {
+                let _ = write!(
+                    p,
+                    "<figure><img src=\"/{url}\" alt=\"{name}\" id=\"preview-{name}\"><figcaption>\
+                     {name} &middot; rtsp://&lt;host&gt;/{name}</figcaption></figure>"
+                );
+            } else {
+                let _ = write!(p, "<figure><a href=\"/{url}\">{name}</a></figure>");
+            }
         }
         p.push_str("</div>\n<div id=live>");
         self.status_tables(&mut p, &entries);
