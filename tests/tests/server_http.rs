@@ -467,3 +467,19 @@ fn status_page_previews_four_streams_and_links_the_rest() {
         "every stream listed: {page}"
     );
 }
+
+/// With `--no-loop` a browser gets the clip once, every frame in order from
+/// the first, then the end of the stream.
+#[test]
+fn no_loop_plays_the_clip_once_then_ends_the_stream() {
+    let server = Server::start(&["--no-loop"]);
+    let clip: Vec<Vec<u8>> = clip_jpegs().iter().map(|j| scan_data(j).to_vec()).collect();
+    let mut r = MjpegReader::open(server.port, "/movie.Mjpeg", None);
+    assert_eq!(r.status, 200);
+    for (i, frame) in clip.iter().enumerate() {
+        assert_eq!(&scan_data(&r.next_part()), frame, "frame {i}");
+    }
+    let mut rest = Vec::new();
+    r.stream.read_to_end(&mut rest).expect("the server closes");
+    assert!(rest.len() < 100, "nothing after the last frame: {rest:?}");
+}

@@ -157,6 +157,17 @@ impl Server {
         while let Some(i) = v.pacer.poll_frame(now) {
             sent |= queue_frame(v, &mut c.out, clip.frame(i as usize));
         }
+        if v.pacer.poll_timeout().is_none() && !c.closing {
+            // The clip ended (--no-loop): the stream ends with it, and the
+            // browser keeps showing the last frame.
+            tracing::info!(
+                "{}: end of {} for its MJPEG viewer (--no-loop)",
+                c.peer,
+                v.path
+            );
+            c.closing = true;
+            sent = true;
+        }
         if sent {
             self.flush_conn(idx);
         }
