@@ -86,6 +86,15 @@ pub struct Args {
           value_parser = clap::value_parser!(u16).range(256..=8192))]
     pub mtu: u16,
 
+    /// Send frames as they are, cut at the MTU (RFC 2435 types 0/1, as
+    /// before restart-aligned packets). By default every frame gets a
+    /// restart interval (re-coded losslessly where it has none, like
+    /// `jpegtran -restart`) and is cut at restart boundaries (types 64/65,
+    /// RFC 2435 §3.1.7), so a receiver can decode every interval that
+    /// arrived; the start line tells what that costs in bytes.
+    #[arg(long)]
+    pub no_restart: bool,
+
     /// Send each RTP datagram with its own system call instead of one UDP
     /// GSO batch per frame. Use it for packet captures on loopback: a
     /// capture on `lo` sees each GSO batch as one oversized datagram, since

@@ -22,7 +22,7 @@ use embedded_io_adapters::std::FromStd;
 use mio::Waker;
 use rtsp_core::mjpeg;
 
-use crate::media::prepare::{Done, Failure, Preparer, Tally};
+use crate::media::prepare::{Done, Failure, Options, Preparer, Tally};
 
 /// Largest live frame accepted, in bytes (a 4K JPEG at high quality).
 pub const MAX_FRAME: usize = 4 << 20;
@@ -183,22 +183,23 @@ pub fn channel(live: Live, waker: Arc<Waker>) -> (LiveFeed, Producer) {
 
 /// Starts reading standard input on its own thread; `waker` wakes the loop
 /// for every frame.
-/// `strict` skips frames only a lossy conversion could carry.
-pub fn spawn_stdin(name: &str, fps: f64, strict: bool, waker: Arc<Waker>) -> LiveFeed {
+/// Frames are prepared as `options` say (`strict` skips frames only a lossy
+/// conversion could carry; `restart_mtu` gives each a restart interval).
+pub fn spawn_stdin(name: &str, fps: f64, options: Options, waker: Arc<Waker>) -> LiveFeed {
     let (feed, producer) = channel(Live::new(name, fps), waker);
     thread::Builder::new()
         .name("live-stdin".into())
-        .spawn(move || read_loop(&producer, strict))
+        .spawn(move || read_loop(&producer, options))
         .map_err(|e| tracing::error!("cannot start the live reader: {e}"))
         .ok();
     feed
 }
 
-fn read_loop(producer: &Producer, strict: bool) {
+fn read_loop(producer: &Producer, options: Options) {
     let live = &producer.live;
     let stdin = std::io::stdin().lock();
     let mut reader = mjpeg::Reader::new(FromStd::new(stdin), vec![0u8; MAX_FRAME]);
-    let mut prep = Preparer::new(strict);
+    let mut prep = Preparer::new(options);
     let mut log = RateLog::default();
     // A buffer whose frame was not sent, kept for the next one.
     let mut spare: Option<Vec<u8>> = None;

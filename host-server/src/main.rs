@@ -57,9 +57,13 @@ fn raise_fd_limit() {
 fn run(args: &cli::Args) -> Result<(), String> {
     raise_fd_limit();
     let fps = args.fps.unwrap_or(media::DEFAULT_FPS);
+    let prep = media::prepare::Options {
+        strict: args.strict,
+        restart_mtu: (!args.no_restart).then_some(usize::from(args.mtu)),
+    };
     let mut catalog = Catalog::default();
     if let Some(dir) = &args.media {
-        for note in media::scan_dir(dir, fps, args.strict, &mut catalog)? {
+        for note in media::scan_dir(dir, fps, prep, &mut catalog)? {
             tracing::warn!("{note}");
         }
         if catalog.is_empty() {
@@ -67,7 +71,11 @@ fn run(args: &cli::Args) -> Result<(), String> {
         }
     }
     if args.media.is_none() && args.live.is_none() && args.pull.is_empty() {
-        let clip = Clip::load(media::BUILTIN_NAME, media::BUILTIN_CLIP, fps, true)?;
+        let builtin = media::prepare::Options {
+            strict: true,
+            ..prep
+        };
+        let clip = Clip::load(media::BUILTIN_NAME, media::BUILTIN_CLIP, fps, builtin)?;
         catalog.insert(media::BUILTIN_NAME.into(), Source::Clip(Arc::new(clip)));
     }
     let cfg = server::Config {
@@ -78,6 +86,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
         fps,
         gso: !args.no_gso,
         http: args.http,
+        restart: !args.no_restart,
     };
     let addr = SocketAddr::new(args.bind, args.rtsp_port());
     let (mut srv, waker) = server::Server::bind(addr, catalog, cfg)
@@ -122,7 +131,7 @@ fn run(args: &cli::Args) -> Result<(), String> {
         srv.serve_pull(spec.clone(), args.pull_always, waker.clone());
     }
     if let Some(name) = args.live_name() {
-        let feed = live::spawn_stdin(name, fps, args.strict, waker);
+        let feed = live::spawn_stdin(name, fps, prep, waker);
         srv.serve_live(name, feed);
     }
     let local = srv.local_addr().map_err(|e| e.to_string())?;

@@ -20,6 +20,7 @@
 //! that saves about 5 µs of JPEG scanning per 30 KB frame per client.
 
 mod convert;
+mod overhead;
 pub mod prepare;
 mod recode;
 
@@ -30,6 +31,7 @@ use std::sync::Arc;
 
 use rtsp_core::{jpeg, mjpeg};
 
+pub use overhead::Overhead;
 use prepare::{Done, Failure, Preparer, Tally};
 
 use crate::live::Live;
@@ -59,16 +61,31 @@ pub struct Clip {
     pub fps: f64,
     /// What was done to its frames at load.
     pub tally: Tally,
+    /// What restart-aligned packets cost against `--no-restart`; `None`
+    /// with `--no-restart`.
+    pub overhead: Option<Overhead>,
 }
 
 impl Clip {
     /// Splits and prepares a clip; the error names the reason it cannot be
-    /// served. `strict` refuses a clip any frame of which needs a lossy
-    /// conversion.
-    pub fn load(name: &str, data: &'static [u8], fps: f64, strict: bool) -> Result<Clip, String> {
+    /// served. `options.strict` refuses a clip any frame of which needs a
+    /// lossy conversion; with `options.restart_mtu` every frame gets a
+    /// restart interval, and what that costs is measured against the
+    /// frames as `--no-restart` would send them.
+    pub fn load(
+        name: &str,
+        data: &'static [u8],
+        fps: f64,
+        options: prepare::Options,
+    ) -> Result<Clip, String> {
         let format = mjpeg::Format::detect(data)
             .ok_or_else(|| "not MJPEG: neither the lab's movie.Mjpeg format (5-digit lengths) nor concatenated JPEG".to_string())?;
-        let mut prep = Preparer::new(strict);
+        let mut prep = Preparer::new(options);
+        let mut plain = Preparer::new(prepare::Options {
+            restart_mtu: None,
+            ..options
+        });
+        let mut overhead = options.restart_mtu.map(|_| Overhead::default());
         let mut tally = Tally::default();
         let mut frames = Vec::new();
         let mut first_failure = None;
@@ -107,6 +124,9 @@ impl Clip {
             match prepared {
                 Ok((frame, done)) => {
                     tally.done(&done);
+                    if let (Some(o), Some(mtu)) = (overhead.as_mut(), options.restart_mtu) {
+                        measure(o, &frame, bytes, &mut plain, mtu);
+                    }
                     frames.push(frame);
                 }
                 Err(Failure::Strict(why)) => return Err(format!("frame {n}: {why}")),
@@ -131,6 +151,7 @@ impl Clip {
             frames,
             fps,
             tally,
+            overhead,
         })
     }
 
@@ -163,7 +184,30 @@ impl Clip {
             } else {
                 format!("; {}", self.tally.summary())
             }
-        )
+        ) + &self
+            .overhead
+            .map(|o| format!("; {}", o.summary()))
+            .unwrap_or_default()
+    }
+}
+
+/// Adds `frame` (as sent) to `o`, beside the same frame (`bytes` from the
+/// clip) as `--no-restart` would send it, prepared by `plain`.
+fn measure(
+    o: &mut Overhead,
+    frame: &jpeg::Frame<'_>,
+    bytes: &[u8],
+    plain: &mut Preparer,
+    mtu: usize,
+) {
+    let mut out = Vec::new();
+    let plain_bytes = match plain.prepare(bytes, &mut out) {
+        Ok(Done::Carried) => bytes,
+        Ok(_) => &out[..],
+        Err(_) => return,
+    };
+    if let Ok(p) = jpeg::Frame::parse(plain_bytes) {
+        o.add(frame, &p, mtu);
     }
 }
 
@@ -248,7 +292,7 @@ pub fn percent_decode(s: &str) -> Option<String> {
 pub fn scan_dir(
     dir: &Path,
     fps: f64,
-    strict: bool,
+    options: prepare::Options,
     cat: &mut Catalog,
 ) -> Result<Vec<String>, String> {
     let root = dir
@@ -312,7 +356,7 @@ pub fn scan_dir(
             // are kept too, which costs memory only for a file an operator
             // was told to fix.
             let data: &'static [u8] = Vec::leak(data);
-            match Clip::load(&name, data, fps, strict) {
+            match Clip::load(&name, data, fps, options) {
                 Ok(c) => {
                     if c.tally.damaged > 0 {
                         tracing::warn!("{name}: {}", c.tally.summary());
@@ -339,8 +383,33 @@ mod tests {
 
     #[test]
     fn builtin_clip_is_valid() {
-        let c = Clip::load(BUILTIN_NAME, BUILTIN_CLIP, DEFAULT_FPS, true).unwrap();
+        let plain = prepare::Options {
+            restart_mtu: None,
+            ..prepare::Options::STRICT
+        };
+        let c = Clip::load(BUILTIN_NAME, BUILTIN_CLIP, DEFAULT_FPS, plain).unwrap();
         assert!(c.tally.is_plain());
+        assert!(c.overhead.is_none());
+        assert!(!c.frame(0).restart());
+        // By default every frame gets a restart interval, and its cost is
+        // measured against the same frames without.
+        let r = Clip::load(
+            BUILTIN_NAME,
+            BUILTIN_CLIP,
+            DEFAULT_FPS,
+            prepare::Options::STRICT,
+        )
+        .unwrap();
+        assert_eq!(r.tally.recoded.get("restart interval added"), Some(&100));
+        assert!(r.frames.iter().all(jpeg::Frame::restart));
+        let o = r.overhead.unwrap();
+        assert!(o.plain_bytes > 0 && o.bytes > o.plain_bytes, "{o:?}");
+        assert!(o.ratio() < 0.03, "{}", o.summary());
+        assert!(
+            r.summary().contains("restart-aligned packets"),
+            "{}",
+            r.summary()
+        );
         assert_eq!((c.width, c.height), (320, 240));
         assert_eq!(c.frames.len(), 100);
         assert_eq!(c.format, mjpeg::Format::Lab);

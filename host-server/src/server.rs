@@ -78,6 +78,19 @@ pub struct Config {
     pub gso: bool,
     /// Answer HTTP on the RTSP port (`--http`, [`http`]).
     pub http: bool,
+    /// Cut frames with restart markers at restart interval boundaries
+    /// (RFC 2435 §3.1.7); false (`--no-restart`) cuts every frame at the MTU.
+    pub restart: bool,
+}
+
+impl Config {
+    /// How frames are cut into packets.
+    pub fn cut(&self) -> crate::stream::Cut {
+        crate::stream::Cut {
+            mtu: self.mtu,
+            restart_aligned: self.restart,
+        }
+    }
 }
 
 /// What a connection speaks: its first request line decides

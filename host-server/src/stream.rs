@@ -41,54 +41,58 @@ pub enum Outcome {
     Refused(jpeg::Error),
 }
 
+/// How frames are cut into packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    /// Largest RTP packet, header included.
+    pub mtu: usize,
+    /// Cut frames with restart markers at interval boundaries (RFC 2435
+    /// §3.1.7, `jpeg::Packetizer::new`); false cuts at the MTU
+    /// (`jpeg::Packetizer::unaligned`, `--no-restart`).
+    pub restart_aligned: bool,
+}
+
 /// Sends `frame` with the RTP header `rtp` (from the session's
 /// `frame_header`) to `dest`. The caller parses the frame, so a frame fanned
 /// out to many sessions is analysed once, not once per session.
 pub fn send_frame(
     frame: &jpeg::Frame<'_>,
     rtp: rtp::Repr,
-    mtu: usize,
+    cut: Cut,
     dest: MediaDestination,
     scratch: &mut [u8],
     udp: &mut RtpSocket,
     out: &mut OutBuf,
 ) -> Outcome {
-    let mut pk = match jpeg::Packetizer::new(frame, mtu, rtp) {
+    let mtu = cut.mtu;
+    let pk = if cut.restart_aligned {
+        jpeg::Packetizer::new(frame, mtu, rtp)
+    } else {
+        jpeg::Packetizer::unaligned(frame, mtu, rtp)
+    };
+    let mut pk = match pk {
         Ok(p) => p,
         Err(e) => return Outcome::Refused(e),
     };
     let count = pk.packet_count();
-    let seg = pk.segment_len();
     let mut octets = 0usize;
     let mut dropped = 0;
     match dest {
         MediaDestination::Udp { rtp: to, .. } => {
-            // Restart-aligned packets vary in length: no GSO shape, so
-            // each goes out as it is written.
-            let Some(seg) = seg else {
-                loop {
-                    match pk.next_packet(scratch) {
-                        Ok(Some(n)) => {
-                            octets += n - rtp::HEADER_LEN;
-                            dropped += udp.send_one(&scratch[..n], to).dropped;
-                        }
-                        Ok(None) => break,
-                        Err(e) => return Outcome::Refused(e),
-                    }
-                }
-                return Outcome::Sent {
-                    packets: count.min(usize::from(u16::MAX)) as u16,
-                    octets,
-                    dropped,
-                };
-            };
+            // Packets cut at the MTU are all one length but the last: one
+            // GSO batch. Restart-aligned ones vary: one send each.
+            let seg = pk.segment_len();
             let mut at = 0;
             loop {
                 if scratch.len() - at < mtu {
-                    dropped += udp.send_batch(&scratch[..at], seg, to).dropped;
+                    dropped += flush(udp, &scratch[..at], seg, to);
                     at = 0;
                 }
                 match pk.next_packet(&mut scratch[at..]) {
+                    Ok(Some(n)) if seg.is_none() => {
+                        octets += n - rtp::HEADER_LEN;
+                        dropped += udp.send_one(&scratch[..n], to).dropped;
+                    }
                     Ok(Some(n)) => {
                         octets += n - rtp::HEADER_LEN;
                         at += n;
@@ -97,7 +101,7 @@ pub fn send_frame(
                     Err(e) => return Outcome::Refused(e),
                 }
             }
-            dropped += udp.send_batch(&scratch[..at], seg, to).dropped;
+            dropped += flush(udp, &scratch[..at], seg, to);
         }
         MediaDestination::Interleaved { .. } => {
             // Whole frames or nothing: a partial frame is useless to the
@@ -131,16 +135,36 @@ pub fn send_frame(
     }
 }
 
+/// Sends the GSO batch in `buf` (nothing when packets went one by one);
+/// returns the datagrams dropped.
+fn flush(udp: &mut RtpSocket, buf: &[u8], seg: Option<usize>, to: std::net::SocketAddr) -> usize {
+    match seg {
+        Some(seg) if !buf.is_empty() => udp.send_batch(buf, seg, to).dropped,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::media::{Clip, BUILTIN_CLIP, BUILTIN_NAME, DEFAULT_FPS};
 
+    const CUT: Cut = Cut {
+        mtu: 1400,
+        restart_aligned: true,
+    };
+
     /// A frame of the built-in clip goes out as contiguous RTP packets with
     /// the marker on the last one only, over UDP and interleaved alike.
     #[test]
     fn frame_goes_out_whole() {
-        let clip = Clip::load(BUILTIN_NAME, BUILTIN_CLIP, DEFAULT_FPS, true).unwrap();
+        let clip = Clip::load(
+            BUILTIN_NAME,
+            BUILTIN_CLIP,
+            DEFAULT_FPS,
+            crate::media::prepare::Options::STRICT,
+        )
+        .unwrap();
         let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
             .unwrap();
@@ -160,7 +184,7 @@ mod tests {
         let r = send_frame(
             clip.frame(0),
             repr,
-            1400,
+            CUT,
             dest,
             &mut scratch,
             &mut udp,
@@ -193,7 +217,7 @@ mod tests {
         let r = send_frame(
             clip.frame(1),
             repr,
-            1400,
+            CUT,
             tcp,
             &mut scratch,
             &mut udp,

@@ -6,11 +6,20 @@
 //! scans: the coefficients are kept, the pixels do not change), or convert
 //! it (decode and encode as 4:2:0, lossy). A converted frame is planned
 //! again and must then be carried as it is.
+//!
+//! With restart intervals on (the default; `--no-restart` turns them off),
+//! every frame leaves here with a restart interval (DRI and RSTn markers,
+//! T.81 §B.2.4.4), so the packetizer can cut it at interval boundaries
+//! (RFC 2435 §3.1.7) and a receiver can decode whatever intervals arrive. A
+//! frame without one is re-coded losslessly with the interval
+//! `jpeg::restart::choose_interval` picks from the MTU and the frame's size,
+//! in the same pass as any other re-coding; a frame that already has one is
+//! sent as it is.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use rtsp_core::jpeg::{self, recode};
+use rtsp_core::jpeg::{self, recode, restart};
 use rtsp_core::mjpeg;
 
 use super::convert;
@@ -21,6 +30,9 @@ use super::recode::recode_into;
 pub enum Done {
     /// Nothing: it is sent as it is.
     Carried,
+    /// It was what RFC 2435 carries but had no restart interval: re-coded
+    /// losslessly only to add one.
+    Restarted,
     /// Re-coded losslessly; why it had to be.
     Recoded(&'static str),
     /// Converted to 4:2:0 (lossy): from what, at what quality.
@@ -44,21 +56,69 @@ pub enum Failure {
     Undecodable(String),
 }
 
+/// How frames are prepared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Refuse frames that only a lossy conversion could carry (`--strict`).
+    pub strict: bool,
+    /// Give frames without a restart interval one chosen for packets of
+    /// this many bytes (`--mtu`); `None` (`--no-restart`) leaves them
+    /// without.
+    pub restart_mtu: Option<usize>,
+}
+
+#[cfg(test)]
+impl Options {
+    /// `--strict`, restart intervals for the default MTU: how tests and
+    /// the built-in clip prepare frames.
+    pub const STRICT: Options = Options {
+        strict: true,
+        restart_mtu: Some(rtsp_core::limits::RTP_DEFAULT_MTU),
+    };
+}
+
 /// Frame preparation with scratch buffers kept between frames.
 #[derive(Debug, Default)]
 pub struct Preparer {
-    /// Refuse frames that only a lossy conversion could carry.
-    pub strict: bool,
+    /// What to do.
+    pub options: Options,
     coefficients: Vec<i16>,
+    converted: Vec<u8>,
 }
 
 impl Preparer {
-    /// A preparer; `strict` refuses lossy conversions.
-    pub fn new(strict: bool) -> Self {
+    /// A preparer doing what `options` say.
+    pub fn new(options: Options) -> Self {
         Preparer {
-            strict,
-            coefficients: Vec::new(),
+            options,
+            ..Preparer::default()
         }
+    }
+
+    /// The restart interval for a frame of `mcus` MCUs and about `bytes`
+    /// bytes of scan data: 0 (none) with restart intervals off.
+    fn interval(&self, mcus: usize, bytes: usize) -> u16 {
+        self.options
+            .restart_mtu
+            .map_or(0, |mtu| restart::choose_interval(mtu, mcus, bytes))
+    }
+
+    fn recode(
+        &mut self,
+        jpeg: &[u8],
+        a: &recode::Analysis,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Failure> {
+        let mcus = restart::mcu_count(a.kind(), a.width(), a.height());
+        let restart_interval = self.interval(mcus, jpeg.len());
+        recode_into(
+            jpeg,
+            a,
+            recode::Options { restart_interval },
+            &mut self.coefficients,
+            out,
+        )
+        .map_err(|e| Failure::Damaged(format!("cannot be re-coded: {e}")))
     }
 
     /// Makes `jpeg` carriable. On [`Done::Carried`] `out` is left alone
@@ -67,15 +127,22 @@ impl Preparer {
     pub fn prepare(&mut self, jpeg: &[u8], out: &mut Vec<u8>) -> Result<Done, Failure> {
         let plan = recode::plan(jpeg).map_err(|e| Failure::Damaged(e.to_string()))?;
         let done = match plan {
-            recode::Plan::Carry(_) => return Ok(Done::Carried),
+            recode::Plan::Carry(f) if f.restart() || self.options.restart_mtu.is_none() => {
+                return Ok(Done::Carried);
+            }
+            recode::Plan::Carry(_) => {
+                let a =
+                    recode::Analysis::parse(jpeg).map_err(|e| Failure::Damaged(e.to_string()))?;
+                self.recode(jpeg, &a, out)?;
+                Done::Restarted
+            }
             recode::Plan::Recode(a) => {
-                recode_into(jpeg, &a, &mut self.coefficients, out)
-                    .map_err(|e| Failure::Damaged(format!("cannot be re-coded: {e}")))?;
+                self.recode(jpeg, &a, out)?;
                 Done::Recoded(recode_reason(&a))
             }
             recode::Plan::Convert(why) => {
                 let from = convert::source_name(&why);
-                if self.strict {
+                if self.options.strict {
                     return Err(Failure::Strict(format!(
                         "{from} needs a lossy conversion to 4:2:0 ({why}), and --strict \
                          forbids it; fix: drop --strict, or re-encode as 4:2:0: \
@@ -96,6 +163,17 @@ impl Preparer {
                         Failure::Damaged(format!("{from} frame does not decode: {e}"))
                     }
                 })?;
+                if self.options.restart_mtu.is_some() {
+                    // The encoder writes no restart interval: re-code its
+                    // output losslessly to add one.
+                    let mut converted = std::mem::take(&mut self.converted);
+                    std::mem::swap(out, &mut converted);
+                    let r = recode::Analysis::parse(&converted)
+                        .map_err(|e| Failure::Damaged(e.to_string()))
+                        .and_then(|a| self.recode(&converted, &a, out));
+                    self.converted = converted;
+                    r?;
+                }
                 Done::Converted { from, quality }
             }
         };
@@ -155,6 +233,7 @@ impl Tally {
     pub fn done(&mut self, d: &Done) {
         match d {
             Done::Carried => self.carried += 1,
+            Done::Restarted => *self.recoded.entry("restart interval added").or_default() += 1,
             Done::Recoded(why) => *self.recoded.entry(why).or_default() += 1,
             Done::Converted { from, quality } => {
                 let e = self
@@ -286,7 +365,11 @@ mod tests {
 
     fn prepared(jpeg: &[u8], strict: bool) -> (Result<Done, Failure>, Vec<u8>) {
         let mut out = Vec::new();
-        let r = Preparer::new(strict).prepare(jpeg, &mut out);
+        let options = Options {
+            strict,
+            restart_mtu: None,
+        };
+        let r = Preparer::new(options).prepare(jpeg, &mut out);
         (r, out)
     }
 
@@ -320,6 +403,57 @@ mod tests {
             let (r, _) = prepared(&src, true);
             assert!(matches!(r, Err(Failure::Strict(_))), "{from}: {r:?}");
         }
+    }
+
+    /// The pixels libjpeg-turbo's djpeg decodes (zune-jpeg 0.5 decodes
+    /// jpeg-encoder's optimized-table frames a little differently).
+    fn pixels(jpeg: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("djpeg")
+            .args(["-pnm"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("djpeg (libjpeg-turbo-progs) must be installed");
+        child.stdin.take().unwrap().write_all(jpeg).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        out.stdout
+    }
+
+    /// With restart intervals on, every plan ends in a frame with one
+    /// (DRI and RSTn), losslessly for all but the converted; a frame that
+    /// has one already is sent as it is.
+    #[test]
+    fn restart_intervals_are_added_losslessly() {
+        let mut prep = Preparer::new(Options::STRICT);
+        for (optimized, why) in [
+            (false, Done::Restarted),
+            (true, Done::Recoded("optimized Huffman → standard")),
+        ] {
+            let src = encoded(SamplingFactor::F_2_2, optimized, false);
+            let mut out = Vec::new();
+            assert_eq!(prep.prepare(&src, &mut out), Ok(why));
+            let f = jpeg::Frame::parse(&out).unwrap();
+            let want = restart::choose_interval(1400, f.mcus(), src.len());
+            assert_eq!(f.restart_interval(), want);
+            assert!(want > 0);
+            assert!(pixels(&out) == pixels(&src), "lossless");
+            // Already restart-marked: carried.
+            let mut again = Vec::new();
+            assert_eq!(prep.prepare(&out, &mut again), Ok(Done::Carried));
+        }
+        let mut prep = Preparer::new(Options {
+            strict: false,
+            ..Options::STRICT
+        });
+        let mut out = Vec::new();
+        let src = encoded(SamplingFactor::F_1_1, false, false);
+        assert!(matches!(
+            prep.prepare(&src, &mut out),
+            Ok(Done::Converted { .. })
+        ));
+        assert!(jpeg::Frame::parse(&out).unwrap().restart());
     }
 
     #[test]

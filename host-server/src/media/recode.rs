@@ -15,12 +15,14 @@ const MAX_GROWTH: usize = 16;
 const MAX_COEFFICIENTS: usize = 64 << 20;
 
 /// Re-codes `jpeg` losslessly into `out` (RFC 2435 Appendix B headers, one
-/// baseline scan with the T.81 K.3 tables). `coefficients` is scratch for
+/// baseline scan with the T.81 K.3 tables, the restart interval `options`
+/// give). `coefficients` is scratch for
 /// progressive and multi-scan frames; both keep their capacity for the
 /// next frame, so a steady stream allocates nothing once they have grown.
 pub fn recode_into(
     jpeg: &[u8],
     analysis: &recode::Analysis,
+    options: recode::Options,
     coefficients: &mut Vec<i16>,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
@@ -45,7 +47,7 @@ pub fn recode_into(
     loop {
         out.clear();
         out.resize(room, 0);
-        match recode::recode(jpeg, recode::Options::default(), coefficients, out) {
+        match recode::recode(jpeg, options, coefficients, out) {
             Ok(n) => {
                 out.truncate(n);
                 return Ok(());
@@ -82,7 +84,8 @@ mod tests {
         let a = recode::Analysis::parse(&jpeg).unwrap();
         assert!(a.coefficients_len() > MAX_COEFFICIENTS);
         let (mut coefs, mut out) = (Vec::new(), Vec::new());
-        let why = recode_into(&jpeg, &a, &mut coefs, &mut out).unwrap_err();
+        let why =
+            recode_into(&jpeg, &a, recode::Options::default(), &mut coefs, &mut out).unwrap_err();
         assert!(why.contains("65535x65535"), "{why}");
         assert_eq!(coefs.capacity(), 0, "nothing allocated");
     }

@@ -86,7 +86,15 @@ fn drain(udp: &UdpSocket, tcp: &mut TcpStream) -> usize {
 #[test]
 fn steady_state_streaming_does_not_allocate() {
     let fps = DEFAULT_FPS;
-    let clip = Arc::new(Clip::load(BUILTIN_NAME, BUILTIN_CLIP, fps, true).unwrap());
+    let clip = Arc::new(
+        Clip::load(
+            BUILTIN_NAME,
+            BUILTIN_CLIP,
+            fps,
+            crate::media::prepare::Options::STRICT,
+        )
+        .unwrap(),
+    );
     let mut cat = Catalog::default();
     cat.insert(BUILTIN_NAME.into(), Source::Clip(clip.clone()));
     let cfg = Config {
@@ -97,6 +105,7 @@ fn steady_state_streaming_does_not_allocate() {
         fps,
         gso: true,
         http: true,
+        restart: true,
     };
     let (mut srv, _waker) = Server::bind("127.0.0.1:0".parse().unwrap(), cat, cfg).unwrap();
 

@@ -67,7 +67,7 @@ impl Server {
     /// hands out as due by `now` (the core's frame clock: position,
     /// lateness, end and looping).
     pub fn send_due_frames(&mut self, idx: usize, now: Instant) {
-        let mtu = self.cfg.mtu;
+        let cut = self.cfg.cut();
         let Server {
             conns, sched, rtp, ..
         } = self;
@@ -91,7 +91,7 @@ impl Server {
             let r = stream::send_frame(
                 clip.frame(index),
                 f.header,
-                mtu,
+                cut,
                 m.dest,
                 scratch,
                 rtp,
@@ -181,7 +181,7 @@ impl Server {
     /// publisher).
     pub fn fan_out_live(&mut self, live: &Arc<Live>, frame: &jpeg::Frame<'_>, now: Instant) {
         self.fan_out_live_mjpeg(live, frame);
-        let mtu = self.cfg.mtu;
+        let cut = self.cfg.cut();
         // Any monotonic clock serves as a live source's media time, but two
         // frames handed over in one wake-up must not share an RTP timestamp
         // (RFC 2435 §3: one timestamp per frame; receivers would see one
@@ -206,7 +206,7 @@ impl Server {
             let Some(repr) = c.core.frame_header(media_time) else {
                 continue;
             };
-            let r = stream::send_frame(frame, repr, mtu, m.dest, scratch, rtp, &mut c.out);
+            let r = stream::send_frame(frame, repr, cut, m.dest, scratch, rtp, &mut c.out);
             if let Outcome::Sent {
                 packets, octets, ..
             } = r
