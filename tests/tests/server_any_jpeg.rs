@@ -8,8 +8,9 @@
 //! * ffmpeg and GStreamer decode every case with no decoder error, at the
 //!   clip's rate;
 //! * lossless cases: the scan data received (ffmpeg `-c copy -f mjpeg`)
-//!   equals `jpegtran -copy none`'s re-coding of a source frame, for every
-//!   source frame (entropy-coded segments compared byte for byte);
+//!   equals `jpegtran -copy none -restart NB`'s re-coding of a source frame
+//!   (N the restart interval the server chose, from the received DRI), for
+//!   every source frame (entropy-coded segments compared byte for byte);
 //! * converted cases: luma PSNR ≥ 35 dB against the source frame, both
 //!   decoded by libjpeg-turbo's `djpeg`;
 //! * the damaged clip: every good frame arrives, nothing else does.
@@ -188,7 +189,7 @@ fn make_cases(scratch: &Scratch) -> Vec<Case> {
             kind: Kind::Lossless,
             file: write("no_dht.mjpeg", &no_dht),
             frames: no_dht,
-            log: "30 frames (1.2 s, concatenated JPEG), looping",
+            log: "30 frames re-coded losslessly (restart interval added)",
         },
         Case {
             name: "yuv444.mjpeg",
@@ -214,18 +215,37 @@ fn make_cases(scratch: &Scratch) -> Vec<Case> {
     ]
 }
 
-/// `jpegtran -copy none`'s entropy-coded segment for each frame.
-fn jpegtran_ecs(scratch: &Scratch, case: &Case) -> BTreeSet<Vec<u8>> {
-    let p = scratch.path(&format!("{}.one.jpg", case.name));
+/// `jpegtran -copy none -restart NB`'s entropy-coded segment for each
+/// frame, to the frame's index (no `-restart` for an interval of 0).
+fn jpegtran_ecs(scratch: &Scratch, case: &Case, restart: u16) -> BTreeMap<Vec<u8>, usize> {
+    let p = scratch.path(&format!("{}.{restart}.one.jpg", case.name));
+    let interval = format!("{restart}B");
     case.frames
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(i, f)| {
             std::fs::write(&p, f).unwrap();
-            ecs(&run(Command::new(peer("jpegtran"))
-                .args(["-copy", "none"])
-                .arg(&p)))
+            let mut cmd = Command::new(peer("jpegtran"));
+            cmd.args(["-copy", "none"]);
+            if restart > 0 {
+                cmd.args(["-restart", &interval]);
+            }
+            (ecs(&run(cmd.arg(&p))), i)
         })
         .collect()
+}
+
+/// The restart interval of a JPEG (its DRI segment), 0 without one.
+fn dri(jpeg: &[u8]) -> u16 {
+    let mut p = 2;
+    while p + 4 <= jpeg.len() && jpeg[p + 1] != 0xda {
+        let len = usize::from(u16::from_be_bytes([jpeg[p + 2], jpeg[p + 3]]));
+        if jpeg[p + 1] == 0xdd {
+            return u16::from_be_bytes([jpeg[p + 4], jpeg[p + 5]]);
+        }
+        p += 2 + len;
+    }
+    0
 }
 
 /// Luma plane of a JPEG, decoded by libjpeg-turbo (`djpeg -grayscale`
@@ -313,26 +333,43 @@ fn check(scratch: &Scratch, tag: &str, url: &str, case: &Case, expected: &CaseRe
     );
     match case.kind {
         Kind::Lossless | Kind::Damaged => {
-            let CaseRef::Scans(want) = expected else {
+            let CaseRef::Scans = expected else {
                 unreachable!()
             };
-            let mut got: BTreeSet<Vec<u8>> = received.iter().map(|j| ecs(j)).collect();
+            // The server gives each frame a restart interval chosen from
+            // its size: compare with jpegtran's re-coding at that interval.
+            let mut refs: BTreeMap<u16, BTreeMap<Vec<u8>, usize>> = BTreeMap::new();
+            let mut matched = |jpeg: &[u8]| {
+                let n = dri(jpeg);
+                assert!(n > 0, "{tag}: a frame without restart interval");
+                let want = refs
+                    .entry(n)
+                    .or_insert_with(|| jpegtran_ecs(scratch, case, n));
+                // Which source frame it is.
+                want.get(&ecs(jpeg)).copied()
+            };
+            let mut got = BTreeSet::new();
+            for j in &received {
+                got.insert(matched(j));
+            }
             // Over more than two loops every good frame arrives. On a busy
             // machine the frame clock may skip a late frame (and a live
             // feeder may burst), so pull again, up to twice, for the ones
             // not seen yet: a condition, not a longer fixed pull.
             for _ in 0..2 {
-                if got.len() >= want.len() {
+                if got.len() >= case.frames.len() {
                     break;
                 }
                 let (_, more) = ffmpeg_pull(scratch, tag, url);
-                got.extend(more.iter().map(|j| ecs(j)));
+                for j in &more {
+                    got.insert(matched(j));
+                }
             }
-            let foreign = got.difference(want).count();
-            assert_eq!(
-                foreign, 0,
-                "{tag}: {foreign} received frames are no jpegtran re-coding of a source frame"
+            assert!(
+                !got.contains(&None),
+                "{tag}: received frames are no jpegtran re-coding of a source frame"
             );
+            let want = &case.frames;
             assert_eq!(
                 got.len(),
                 want.len(),
@@ -376,8 +413,9 @@ fn check(scratch: &Scratch, tag: &str, url: &str, case: &Case, expected: &CaseRe
 
 /// What a case's received frames are checked against.
 enum CaseRef {
-    /// jpegtran's entropy-coded segments of the good source frames.
-    Scans(BTreeSet<Vec<u8>>),
+    /// jpegtran's entropy-coded segments of the good source frames, made
+    /// when the restart interval is known.
+    Scans,
     /// The source frames' luma planes.
     Lumas(Vec<Vec<u8>>),
 }
@@ -386,7 +424,7 @@ fn references(scratch: &Scratch, cases: &[Case]) -> Vec<CaseRef> {
     cases
         .iter()
         .map(|c| match c.kind {
-            Kind::Lossless | Kind::Damaged => CaseRef::Scans(jpegtran_ecs(scratch, c)),
+            Kind::Lossless | Kind::Damaged => CaseRef::Scans,
             Kind::Converted => CaseRef::Lumas(
                 c.frames
                     .iter()
