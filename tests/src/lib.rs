@@ -280,6 +280,19 @@ fn unique() -> u64 {
     N.fetch_add(1, Ordering::Relaxed)
 }
 
+/// Runs `gst-launch-1.0 -e PIPELINE` to its end and panics, with its
+/// output, unless it played to EOS with no error (see [`gst_played`]).
+pub fn gst_launch(tag: &str, pipeline: &str) {
+    let mut cmd = Command::new(peer("gst-launch-1.0"));
+    cmd.arg("-e").args(pipeline.split_whitespace());
+    let mut gst = Proc::spawn(&format!("gst-launch-1.0 {tag}"), &mut cmd);
+    gst.wait_exit(DEADLINE);
+    let out = gst.output();
+    if let Err(why) = gst_played(&out) {
+        panic!("{tag}: gst-launch: {why}:\n{out}");
+    }
+}
+
 /// Checks what a `gst-launch-1.0 -e … identity eos-after=N …` run printed:
 /// it reached EOS with no error or decoder warning before it. After EOS,
 /// while the pipeline shuts down, rtspsrc (GStreamer 1.22) can race its own

@@ -26,7 +26,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rtsp_e2e::{
-    bin, ecs, ffmpeg_copy_pull, free_tcp_port, gst_played, peer, split_jpegs, wait_for_tcp, Proc,
+    bin, ecs, ffmpeg_copy_pull, free_tcp_port, gst_launch, peer, split_jpegs, wait_for_tcp, Proc,
     Scratch, DEADLINE,
 };
 use server_util::{Client, Server};
@@ -306,14 +306,7 @@ fn gstreamer_plays(tag: &str, url: &str, frames: usize) {
         "rtspsrc location={url} protocols=tcp latency=100 ! rtpjpegdepay ! jpegdec ! \
          video/x-raw,width={W},height={H} ! identity eos-after={frames} ! fakesink"
     );
-    let mut cmd = Command::new(peer("gst-launch-1.0"));
-    cmd.arg("-e").args(pipeline.split_whitespace());
-    let mut gst = Proc::spawn(&format!("gst-launch-1.0 {tag}"), &mut cmd);
-    gst.wait_exit(DEADLINE);
-    let out = gst.output();
-    if let Err(why) = gst_played(&out) {
-        panic!("{tag}: gst-launch: {why}:\n{out}");
-    }
+    gst_launch(tag, &pipeline);
 }
 
 /// Plays `url` with both peers and checks what arrived against `case`.

@@ -17,10 +17,9 @@ mod server_util;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
-use client_common::{report, run_client, u};
-use rtsp_e2e::{gst_played, peer, Proc, Scratch, DEADLINE};
+use client_common::{play_headless, report, u};
+use rtsp_e2e::{gst_launch, peer, Proc, Scratch, DEADLINE};
 use server_util::Server;
 
 const W: usize = 640;
@@ -82,14 +81,7 @@ fn gst_frames(scratch: &Scratch, tag: &str, src: &str, limit: Option<usize>) -> 
          {limit} filesink location={}",
         raw.display()
     );
-    let mut cmd = Command::new(peer("gst-launch-1.0"));
-    cmd.arg("-e").args(pipeline.split_whitespace());
-    let mut gst = Proc::spawn(&format!("gst-launch-1.0 {tag}"), &mut cmd);
-    gst.wait_exit(DEADLINE);
-    let out = gst.output();
-    if let Err(why) = gst_played(&out) {
-        panic!("{tag}: gst-launch: {why}:\n{out}");
-    }
+    gst_launch(tag, &pipeline);
     let data = std::fs::read(&raw).unwrap();
     assert_eq!(data.len() % FRAME_BYTES, 0, "{tag}: whole frames");
     data.chunks(FRAME_BYTES).map(<[u8]>::to_vec).collect()
@@ -188,19 +180,7 @@ fn restart_aligned_stream_plays_pixel_exact_in_ffmpeg_gstreamer_and_ours() {
 
     // Ours.
     let rep = scratch.path("report.json");
-    let secs = PLAY_SECS.to_string();
-    let (ok, out) = run_client(
-        &[
-            &url,
-            "--headless",
-            "--play",
-            "--duration",
-            &secs,
-            "--report",
-            rep.to_str().unwrap(),
-        ],
-        Duration::from_secs(60),
-    );
+    let (ok, out) = play_headless(&url, f64::from(PLAY_SECS), &rep, &[]);
     assert!(ok, "rtsp-client failed:\n{out}");
     let r = report(&rep);
     assert!(

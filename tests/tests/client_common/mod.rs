@@ -95,6 +95,16 @@ pub fn report(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// Plays `url` headless for `secs` seconds with `--report report`, plus
+/// `extra`; (exit success, output).
+pub fn play_headless(url: &str, secs: f64, report: &Path, extra: &[&str]) -> (bool, String) {
+    let secs = secs.to_string();
+    let mut args = vec![url, "--headless", "--play", "--duration", &secs, "--report"];
+    args.push(report.to_str().unwrap());
+    args.extend_from_slice(extra);
+    run_client(&args, Duration::from_secs(60))
+}
+
 /// Unsigned field of the report.
 pub fn u(r: &serde_json::Value, k: &str) -> u64 {
     r[k].as_u64()
