@@ -25,9 +25,14 @@ pub enum ConvertError {
     Failed(String),
 }
 
-/// Decodes `src` and encodes it into `out` as baseline 4:2:0; returns the
-/// quality used.
-pub fn convert(src: &[u8], out: &mut Vec<u8>) -> Result<u8, ConvertError> {
+/// Decodes `src` and encodes it into `out` as baseline 4:2:0, with the
+/// restart interval `restart_interval` gives for its width and height (0:
+/// none); returns the quality used.
+pub fn convert(
+    src: &[u8],
+    out: &mut Vec<u8>,
+    restart_interval: impl FnOnce(u16, u16) -> u16,
+) -> Result<u8, ConvertError> {
     use ConvertError::{Failed, Unsupported};
     let outline = Outline::parse(src).ok_or(Failed("its markers do not parse".into()))?;
     if !outline.progressive && outline.scans > 1 {
@@ -77,6 +82,10 @@ pub fn convert(src: &[u8], out: &mut Vec<u8>) -> Result<u8, ConvertError> {
     // libjpeg's box filter, not the top-left sample: chroma stays smooth.
     enc.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
     enc.set_optimized_huffman_tables(false);
+    let restart = restart_interval(w, h);
+    if restart > 0 {
+        enc.set_restart_interval(restart);
+    }
     enc.encode(&px, w, h, kind)
         .map_err(|e| Failed(format!("jpeg-encoder: {e}")))?;
     Ok(quality)

@@ -83,7 +83,6 @@ pub struct Preparer {
     /// What to do.
     pub options: Options,
     coefficients: Vec<i16>,
-    converted: Vec<u8>,
 }
 
 impl Preparer {
@@ -149,31 +148,26 @@ impl Preparer {
                          `ffmpeg -i IN -c:v mjpeg -pix_fmt yuvj420p -f mjpeg OUT.mjpeg`"
                     )));
                 }
-                let quality = convert::convert(jpeg, out).map_err(|e| match (e, why) {
-                    (convert::ConvertError::Unsupported(e), _) => {
-                        Failure::Undecodable(format!("{from} JPEG cannot be decoded here ({e})"))
-                    }
-                    (
-                        convert::ConvertError::Failed(e),
-                        jpeg::Error::Precision { .. }
-                        | jpeg::Error::Arithmetic
-                        | jpeg::Error::Lossless,
-                    ) => Failure::Undecodable(format!("{from} JPEG cannot be decoded here ({e})")),
-                    (convert::ConvertError::Failed(e), _) => {
-                        Failure::Damaged(format!("{from} frame does not decode: {e}"))
-                    }
-                })?;
-                if self.options.restart_mtu.is_some() {
-                    // The encoder writes no restart interval: re-code its
-                    // output losslessly to add one.
-                    let mut converted = std::mem::take(&mut self.converted);
-                    std::mem::swap(out, &mut converted);
-                    let r = recode::Analysis::parse(&converted)
-                        .map_err(|e| Failure::Damaged(e.to_string()))
-                        .and_then(|a| self.recode(&converted, &a, out));
-                    self.converted = converted;
-                    r?;
-                }
+                // The encoder writes the restart interval (4:2:0 MCUs).
+                let interval =
+                    |w, h| self.interval(restart::mcu_count(jpeg::Type::Yuv420, w, h), jpeg.len());
+                let quality =
+                    convert::convert(jpeg, out, interval).map_err(|e| match (e, why) {
+                        (convert::ConvertError::Unsupported(e), _) => Failure::Undecodable(
+                            format!("{from} JPEG cannot be decoded here ({e})"),
+                        ),
+                        (
+                            convert::ConvertError::Failed(e),
+                            jpeg::Error::Precision { .. }
+                            | jpeg::Error::Arithmetic
+                            | jpeg::Error::Lossless,
+                        ) => Failure::Undecodable(format!(
+                            "{from} JPEG cannot be decoded here ({e})"
+                        )),
+                        (convert::ConvertError::Failed(e), _) => {
+                            Failure::Damaged(format!("{from} frame does not decode: {e}"))
+                        }
+                    })?;
                 Done::Converted { from, quality }
             }
         };
