@@ -38,6 +38,8 @@ const RTCP: Token = Token(1);
 /// RTP packets no larger than this (header included), as rtsp-server's
 /// default MTU.
 const MTU: usize = 1400;
+/// How long an answer to TEARDOWN is waited for.
+const LEAVE_WAIT: Duration = Duration::from_secs(2);
 /// Frames waiting between the standard-input reader and the loop.
 const STDIN_QUEUE: usize = 4;
 
@@ -153,6 +155,7 @@ pub fn run(opts: &PublishOptions) -> Result<(), Error> {
         pending_stdin: Some(first),
         recording_since: None,
         leaving: false,
+        leaving_since: None,
     };
     let deadline = opts
         .duration
@@ -195,6 +198,7 @@ pub fn run(opts: &PublishOptions) -> Result<(), Error> {
             || matches!(lp.source, Source::Stdin(_)) && lp.stdin_ended();
         if finished && !lp.leaving {
             lp.leaving = true;
+            lp.leaving_since = Some(t);
             publisher.stop();
             session.teardown(t);
             continue;
@@ -221,8 +225,22 @@ pub fn run(opts: &PublishOptions) -> Result<(), Error> {
             })
             .map_err(local("poll"))?;
         let t = now();
-        if !lp.rx.fill(&mut lp.tcp).map_err(Error::Connection)? && !lp.leaving {
+        if !lp.rx.fill(&mut lp.tcp).map_err(Error::Connection)? {
+            if lp.leaving {
+                // Some recorders (ffmpeg -rtsp_flags listen) close at
+                // TEARDOWN instead of answering it: we are done either way.
+                lp.stats.print(t, true);
+                return Ok(());
+            }
             return Err(Error::Closed);
+        }
+        if lp
+            .leaving_since
+            .is_some_and(|s| t.saturating_since(s) > LEAVE_WAIT)
+        {
+            tracing::warn!("no answer to TEARDOWN: leaving anyway");
+            lp.stats.print(t, true);
+            return Ok(());
         }
         lp.read_input(t, &mut session, &mut publisher)?;
         lp.read_rtcp(t, &mut session, &mut publisher);
@@ -248,6 +266,8 @@ struct Loop {
     pending_stdin: Option<Vec<u8>>,
     recording_since: Option<Instant>,
     leaving: bool,
+    /// When TEARDOWN was asked for.
+    leaving_since: Option<Instant>,
 }
 
 impl Loop {

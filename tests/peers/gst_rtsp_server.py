@@ -13,6 +13,8 @@ videotestsrc pattern encoded with jpegenc (so the stream changes every frame);
 --digest USER:PASS requires RTSP Digest authentication (RFC 2617 §3) for the
 media (GstRTSPAuth offering Digest only); --basic USER:PASS the same with Basic
 only (RFC 2617 §2). Without them anyone may play, as before.
+--record DIR takes a publisher instead (RECORD mode, RFC 2326 §10.11): the
+frames it sends are written as DIR/NNNNN.jpg by rtpjpegdepay ! multifilesink.
 Prints "READY rtsp://127.0.0.1:PORT/PATH" once listening, then runs until killed.
 Used by the client's end-to-end tests and the server's benchmark.
 """
@@ -62,6 +64,8 @@ def main():
     ap.add_argument("--files", help="multifilesrc location pattern, looped")
     ap.add_argument("--raw", action="store_true",
                     help="serve uncompressed RTP video (RFC 4175) instead of JPEG, to test refusal")
+    ap.add_argument("--record", metavar="DIR",
+                    help="take a publisher (RECORD mode) and write its frames to DIR")
     ap.add_argument("--digest", metavar="USER:PASS",
                     help="require Digest authentication with this user and password")
     ap.add_argument("--basic", metavar="USER:PASS",
@@ -90,6 +94,9 @@ def main():
     server.set_address("127.0.0.1")
     server.set_service(str(a.port))
     factory = GstRtspServer.RTSPMediaFactory()
+    if a.record:
+        launch = f"( rtpjpegdepay name=depay0 ! multifilesink location={a.record}/%05d.jpg )"
+        factory.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
     factory.set_launch(launch)
     factory.set_shared(True)
     if a.digest:

@@ -351,7 +351,11 @@ impl fmt::Display for Transport<'_> {
         }
         match self.mode {
             Some(Mode::Play) => f.write_str(";mode=\"PLAY\"")?,
-            Some(Mode::Record) => f.write_str(";mode=\"RECORD\"")?,
+            // RFC 2326 §12.39 allows the bare method; ffmpeg's listening
+            // recorder reads only that form (it keeps the quotes), and
+            // writes it lower-case itself (methods match case-insensitively
+            // there and in GStreamer).
+            Some(Mode::Record) => f.write_str(";mode=record")?,
             Some(Mode::Unknown(m)) => write!(f, ";mode=\"{m}\"")?,
             None => {}
         }

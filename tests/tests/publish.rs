@@ -1,10 +1,14 @@
-//! Publishers (RFC 2326 §10.3 ANNOUNCE, §10.11 RECORD) with real peers:
-//! ffmpeg publishes to rtsp-server over UDP and TCP and ffmpeg plays the
-//! path, GStreamer's rtspclientsink publishes, scan data byte-exact against
-//! the published clip; a second publisher on a busy path is refused and
-//! the first carries on; players get RTCP BYE when the publisher leaves or
-//! times out and the path is free again; bad publishers get their 4xx
-//! while other sessions carry on; RTP from another port is ignored.
+//! Publishing (RFC 2326 §10.3 ANNOUNCE, §10.11 RECORD) with real peers,
+//! scan data byte-exact against the published clip everywhere:
+//! * rtsp-server takes ffmpeg over UDP and TCP and GStreamer's
+//!   rtspclientsink, ffmpeg and rtsp-client play the path; a second
+//!   publisher on a busy path is refused and the first carries on; players
+//!   get RTCP BYE when the publisher leaves or times out and the path is
+//!   free again; bad publishers get their 4xx while other sessions carry
+//!   on; RTP from another port is ignored;
+//! * `rtsp-client publish` sends a clip or standard input to rtsp-server,
+//!   to GStreamer's RTSP server in RECORD mode and to ffmpeg
+//!   `-rtsp_flags listen`; a refusal is one line and a non-zero exit.
 
 mod server_util;
 
@@ -15,7 +19,7 @@ use std::time::Duration;
 
 use rtsp_core::jpeg::Packetizer;
 use rtsp_core::rtp;
-use rtsp_e2e::{peer, wait_until, Proc, Scratch, DEADLINE};
+use rtsp_e2e::{bin, free_tcp_port, peer, wait_until, Proc, Scratch, DEADLINE};
 use server_util::{Client, Server};
 
 /// The published clip: rtsp-server's built-in clip (100 frames, 320x240),
@@ -233,7 +237,10 @@ impl RawPublisher {
             )],
         );
         assert_eq!(s.status, 200, "SETUP record: {s:?}");
-        assert!(s.header("Transport").unwrap().contains("RECORD"), "{s:?}");
+        assert!(
+            s.header("Transport").unwrap().contains("mode=record"),
+            "{s:?}"
+        );
         let session = s.session();
         let r = c.request("RECORD", url, &[("Session", &session)]);
         assert_eq!(r.status, 200, "RECORD: {r:?}");
@@ -484,4 +491,235 @@ fn rtp_from_another_port_is_ignored() {
         }),
         "the publisher's own RTP never reached the viewer"
     );
+}
+
+/// `rtsp-client publish SOURCE URL ARGS…`, running.
+fn client_publisher(source: &str, url: &str, args: &[&str]) -> Proc {
+    let mut cmd = Command::new(bin("rtsp-client"));
+    cmd.args(["publish", source, url]).args(args);
+    Proc::spawn("rtsp-client publish", &mut cmd)
+}
+
+/// Frames rtsp-client saved while playing `url` headless for `secs`.
+fn client_play(url: &str, secs: &str, scratch: &Scratch) -> Vec<Vec<u8>> {
+    let dir = scratch.path("client-frames");
+    let mut cmd = Command::new(bin("rtsp-client"));
+    cmd.args([
+        url,
+        "--headless",
+        "--play",
+        "--tcp",
+        "--duration",
+        secs,
+        "--save-frames",
+    ])
+    .arg(&dir);
+    let mut p = Proc::spawn("rtsp-client play", &mut cmd);
+    assert!(p.wait_exit(DEADLINE).success(), "{}", p.output());
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+}
+
+fn client_publishes_to_rtsp_server(tcp: bool) {
+    let server = Server::start(&[]);
+    let scratch = Scratch::new(if tcp {
+        "client-pub-tcp"
+    } else {
+        "client-pub-udp"
+    });
+    let lab_clip = rtsp_e2e::workspace_root().join(CLIP);
+    let mut args = vec!["--loop"];
+    if tcp {
+        args.push("--tcp");
+    }
+    let publisher = client_publisher(lab_clip.to_str().unwrap(), &server.url("cam"), &args);
+    server.proc.wait_for_line("records cam", DEADLINE);
+    let received = ffmpeg_play(&server.url("cam"), 50, &scratch, "ffmpeg.mjpeg");
+    assert_clip_frames(&received, 50, "ffmpeg playing what rtsp-client published");
+    let received = client_play(&server.url("cam"), "2", &scratch);
+    assert_clip_frames(
+        &received,
+        40,
+        "rtsp-client playing what rtsp-client published",
+    );
+    // The figures line: frames per second and bit rate.
+    let line = publisher.wait_for_line("kbit/s", DEADLINE);
+    assert!(line.contains(" fps, "), "{line}");
+}
+
+#[test]
+fn client_publishes_to_rtsp_server_over_udp_and_both_players_get_the_clip() {
+    client_publishes_to_rtsp_server(false);
+}
+
+#[test]
+fn client_publishes_to_rtsp_server_over_tcp_and_both_players_get_the_clip() {
+    client_publishes_to_rtsp_server(true);
+}
+
+#[test]
+fn client_publishes_standard_input() {
+    let server = Server::start(&[]);
+    let scratch = Scratch::new("client-pub-stdin");
+    let mut cmd = Command::new(bin("rtsp-client"));
+    cmd.args(["publish", "-", &server.url("pipe"), "--tcp"]);
+    let (publisher, mut stdin) = Proc::spawn_with_stdin("rtsp-client publish -", &mut cmd);
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        for f in clip_frames().iter().cycle().take(2500) {
+            if stdin.write_all(f).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(40));
+        }
+    });
+    server.proc.wait_for_line("records pipe", DEADLINE);
+    let received = ffmpeg_play(&server.url("pipe"), 40, &scratch, "ffmpeg.mjpeg");
+    assert_clip_frames(&received, 40, "ffmpeg playing standard input published");
+    drop(publisher);
+    let _ = feeder.join();
+}
+
+/// Frames GStreamer's RECORD-mode server wrote (rtpjpegdepay ! multifilesink).
+fn client_publishes_to_gstreamer(tcp: bool) {
+    let scratch = Scratch::new(if tcp {
+        "client-gst-tcp"
+    } else {
+        "client-gst-udp"
+    });
+    let dir = scratch.path("recorded");
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_tcp_port();
+    let script = rtsp_e2e::workspace_root().join("tests/peers/gst_rtsp_server.py");
+    let mut cmd = Command::new("/usr/bin/python3");
+    cmd.arg(script)
+        .arg(port.to_string())
+        .args(["--path", "/rec", "--record"])
+        .arg(&dir);
+    let gst = Proc::spawn("GStreamer RECORD server", &mut cmd);
+    gst.wait_for_line("READY", DEADLINE);
+    let url = format!("rtsp://127.0.0.1:{port}/rec");
+    let lab_clip = rtsp_e2e::workspace_root().join(CLIP);
+    let mut args = vec![];
+    if tcp {
+        args.push("--tcp");
+    }
+    let mut publisher = client_publisher(lab_clip.to_str().unwrap(), &url, &args);
+    let status = publisher.wait_exit(DEADLINE);
+    assert!(status.success(), "{}", publisher.output());
+    // GStreamer sends receiver reports: their loss is in the figures.
+    assert!(
+        publisher.output().contains("receiver: "),
+        "{}",
+        publisher.output()
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let recorded: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    // The whole clip, once, in order.
+    assert_clip_frames(&recorded, 100, "what GStreamer recorded");
+}
+
+#[test]
+fn client_publishes_to_gstreamer_record_server_over_udp() {
+    client_publishes_to_gstreamer(false);
+}
+
+#[test]
+fn client_publishes_to_gstreamer_record_server_over_tcp() {
+    client_publishes_to_gstreamer(true);
+}
+
+#[test]
+fn client_publishes_to_ffmpeg_listening() {
+    let scratch = Scratch::new("client-ffmpeg-listen");
+    let port = free_tcp_port();
+    let url = format!("rtsp://127.0.0.1:{port}/live");
+    let copy = scratch.path("recorded.mjpeg");
+    let mut cmd = Command::new(peer("ffmpeg"));
+    cmd.args([
+        "-nostdin",
+        "-v",
+        "warning",
+        "-rtsp_flags",
+        "listen",
+        "-timeout",
+        "60",
+    ])
+    .args(["-i", &url, "-c", "copy", "-f", "mjpeg", "-y"])
+    .arg(&copy);
+    let mut ffmpeg = Proc::spawn("ffmpeg -rtsp_flags listen", &mut cmd);
+    // Not by connecting: ffmpeg takes the first connection as its publisher.
+    assert!(
+        wait_until(DEADLINE, || listening(port)),
+        "ffmpeg never listened on {port}"
+    );
+    let lab_clip = rtsp_e2e::workspace_root().join(CLIP);
+    let mut publisher = client_publisher(lab_clip.to_str().unwrap(), &url, &["--tcp"]);
+    assert!(
+        publisher.wait_exit(DEADLINE).success(),
+        "{}",
+        publisher.output()
+    );
+    assert!(ffmpeg.wait_exit(DEADLINE).success(), "{}", ffmpeg.output());
+    let recorded: Vec<Vec<u8>> = rtsp_core::mjpeg::Frames::new(&std::fs::read(&copy).unwrap())
+        .map(|f| f.unwrap().to_vec())
+        .collect();
+    assert_clip_frames(&recorded, 100, "what ffmpeg recorded");
+}
+
+/// Whether a TCP socket listens on `port` of 127.0.0.1 (/proc/net/tcp:
+/// local address `0100007F:PORT`, state 0A = LISTEN).
+fn listening(port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let local = format!("0100007F:{port:04X}");
+    table.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.get(1) == Some(&local.as_str()) && f.get(3) == Some(&"0A")
+    })
+}
+
+#[test]
+fn client_refused_is_one_line_and_a_failure() {
+    let server = Server::start(&["--user", "cam", "--password", "secret"]);
+    let lab_clip = rtsp_e2e::workspace_root().join(CLIP);
+    let clip = lab_clip.to_str().unwrap();
+    // Wrong password: 401, one line, exit 1.
+    let wrong = server.url("cam").replace("rtsp://", "rtsp://cam:nope@");
+    let mut p = client_publisher(clip, &wrong, &[]);
+    assert_eq!(p.wait_exit(DEADLINE).code(), Some(1), "{}", p.output());
+    let out = p.output();
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.starts_with("rtsp-client publish: ") && out.contains("401"),
+        "{out}"
+    );
+    // The right one gets in; a second publisher on the path gets 455.
+    let right = server.url("cam").replace("rtsp://", "rtsp://cam:secret@");
+    let _first = client_publisher(clip, &right, &["--loop"]);
+    server.proc.wait_for_line("records cam", DEADLINE);
+    let mut second = client_publisher(clip, &right, &["--tcp"]);
+    assert_eq!(
+        second.wait_exit(DEADLINE).code(),
+        Some(1),
+        "{}",
+        second.output()
+    );
+    let out = second.output();
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("455"), "{out}");
+    // A source that is no MJPEG: one line, exit 1, nothing sent.
+    let scratch = Scratch::new("client-pub-bad-source");
+    let junk = scratch.path("junk.mjpeg");
+    std::fs::write(&junk, b"not a jpeg at all").unwrap();
+    let mut bad = client_publisher(junk.to_str().unwrap(), &server.url("x"), &[]);
+    assert_eq!(bad.wait_exit(DEADLINE).code(), Some(1), "{}", bad.output());
+    assert!(bad.output().contains("cannot publish"), "{}", bad.output());
 }
