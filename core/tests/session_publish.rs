@@ -210,6 +210,33 @@ fn whole_dialogue(transport: TransportRequest) {
     // The last report went out at 56 s (every 5 s from 1 s).
     assert!(last.packet_count >= 3 * 25 * 55, "{}", last.packet_count);
 
+    // The server's receiver report about the stream reaches the
+    // publisher's figures (RFC 3550 §6.4.2).
+    let block = rtcp::ReportBlock {
+        ssrc: Ssrc(0xabcd_0001),
+        fraction_lost: 64,
+        cumulative_lost: 3,
+        highest_seq: 70_000,
+        jitter: 90,
+        last_sr: 0,
+        delay_since_last_sr: 0,
+    };
+    let mut buf = vec![0u8; 512];
+    let rr = p
+        .server
+        .publisher_report(Some(block), &mut buf)
+        .unwrap()
+        .expect("a report while recording");
+    let bytes = &buf[..rr.len];
+    let bytes = if bytes[0] == b'$' { &bytes[4..] } else { bytes };
+    let seen = publisher
+        .handle_rtcp(bytes)
+        .expect("a block about our SSRC");
+    assert_eq!(
+        (seen.fraction_lost, seen.cumulative_lost, seen.jitter),
+        (64, 3, 90)
+    );
+
     // TEARDOWN: BYE from the publisher, the server reports the end.
     publisher.stop();
     let transport = p.client.media_transport().unwrap();

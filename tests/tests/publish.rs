@@ -546,9 +546,17 @@ fn client_publishes_to_rtsp_server(tcp: bool) {
         40,
         "rtsp-client playing what rtsp-client published",
     );
-    // The figures line: frames per second and bit rate.
-    let line = publisher.wait_for_line("kbit/s", DEADLINE);
-    assert!(line.contains(" fps, "), "{line}");
+    // The figures line: frames per second, bit rate, and the loss from
+    // rtsp-server's receiver reports (none on loopback).
+    let line = publisher.wait_for_line("receiver: ", DEADLINE);
+    assert!(
+        line.contains(" fps, ") && line.contains(" kbit/s"),
+        "{line}"
+    );
+    assert!(
+        line.contains("receiver: 0.0% lost recently, 0 in all"),
+        "{line}"
+    );
 }
 
 #[test]

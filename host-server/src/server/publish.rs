@@ -26,7 +26,8 @@ use rtsp_core::jpeg::Depacketizer;
 use rtsp_core::limits::JPEG_MAX_HEADER;
 use rtsp_core::rtp;
 use rtsp_core::session::server::Publish;
-use rtsp_core::session::MediaDestination;
+use rtsp_core::session::{Destination, MediaDestination};
+use rtsp_core::stats::ReceiverStats;
 use rtsp_core::Instant;
 
 use crate::live::{Live, MAX_FRAME};
@@ -86,6 +87,12 @@ struct Publisher {
     /// Its UDP RTP source, once RECORD was answered (UDP only).
     udp: Option<SocketAddr>,
     packets: u64,
+    /// Its SETUP made a session, counted toward `--max-sessions`.
+    counted: bool,
+    /// What arrived (RFC 3550 A.3, A.8), for the receiver reports it gets.
+    stats: ReceiverStats,
+    /// When the last receiver report went to it.
+    last_report: Option<Instant>,
 }
 
 /// Every publisher, by path.
@@ -165,8 +172,25 @@ impl Server {
                 depack: Depacketizer::new(vec![0; JPEG_MAX_HEADER + MAX_FRAME + 2]),
                 udp: None,
                 packets: 0,
+                counted: false,
+                stats: ReceiverStats::new(90_000),
+                last_report: None,
             },
         );
+    }
+
+    /// The publisher on connection `idx` set up its session: it counts
+    /// toward `--max-sessions` like a player's.
+    pub fn publisher_set_up(&mut self, idx: usize) {
+        let Some(path) = self.publishers.path_of(idx) else {
+            return;
+        };
+        if let Some(p) = self.publishers.by_path.get_mut(&path) {
+            if !p.counted {
+                p.counted = true;
+                self.conns.sessions += 1;
+            }
+        }
     }
 
     /// RECORD was answered on connection `idx`: its RTP is taken from
@@ -205,6 +229,9 @@ impl Server {
             self.conns.rtcp_peers.remove(&rtcp);
         }
         self.catalog.remove(&path);
+        if p.counted {
+            self.conns.sessions = self.conns.sessions.saturating_sub(1);
+        }
         tracing::info!(
             "publisher of {path} left ({why}): {} packets, {} frames received, {} dropped incomplete",
             p.packets,
@@ -265,6 +292,19 @@ impl Server {
         let Ok(packet) = rtp::Packet::new_checked(packet) else {
             return;
         };
+        p.stats.on_rtp(now, &packet);
+        let report_due = p
+            .last_report
+            .is_none_or(|at| now.saturating_since(at) >= crate::server::SR_INTERVAL);
+        let (conn, ssrc) = (p.conn, packet.ssrc());
+        if report_due {
+            p.last_report = Some(now);
+            let block = p.stats.report_block_at(now, ssrc);
+            self.report_to_publisher(conn, block);
+        }
+        let Some(p) = self.publishers.by_path.get_mut(path) else {
+            return;
+        };
         let mut frame = std::mem::take(&mut self.publishers.frame);
         frame.clear();
         if let Ok(Some(jfif)) = p.depack.push(&packet) {
@@ -276,6 +316,36 @@ impl Server {
             self.live_frame(&live, &frame, now);
         }
         self.publishers.frame = frame;
+    }
+}
+
+impl Server {
+    /// Sends publisher `idx` a receiver report (RFC 3550 §6.4.2) with
+    /// `block`, on its RTCP port or channel.
+    fn report_to_publisher(&mut self, idx: usize, block: Option<rtsp_core::rtcp::ReportBlock>) {
+        let mut buf = [0u8; 256];
+        let Server { conns, rtcp, .. } = self;
+        let Some(c) = conns.slots.get_mut(idx).and_then(Option::as_mut) else {
+            return;
+        };
+        match c.core.publisher_report(block, &mut buf) {
+            Ok(Some(t)) => {
+                let bytes = &buf[..t.len];
+                match t.destination {
+                    Destination::Rtcp { port } => {
+                        rtcp.send_one(bytes, SocketAddr::new(c.peer.ip(), port));
+                    }
+                    Destination::Interleaved { .. } | Destination::Rtsp => {
+                        if c.out.has_room(bytes.len()) {
+                            c.out.push(bytes);
+                        }
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("{}: cannot write a receiver report: {e}", c.peer),
+        }
+        self.flush_conn(idx);
     }
 }
 

@@ -187,6 +187,7 @@ impl Server {
                 // Its media comes to us: see `publish` (from RECORD on).
                 c.admitted = None;
                 tracing::info!("{peer}: session {id} set up to publish: {transport:?}");
+                self.publisher_set_up(idx);
             }
             Event::SetUp { id, .. } => {
                 let path = c.admitted.take().unwrap_or_default();

@@ -43,11 +43,12 @@
 use super::reply::{Kind, Reply};
 use super::target::target;
 use super::{path_hash, Event, Host, ServerSession, State};
+use crate::rtcp;
 use crate::rtsp::header::{names, ContentType};
 use crate::rtsp::Interleaved;
 use crate::rtsp::{Request, StatusCode};
 use crate::session::client::sdp::{self, Read};
-use crate::session::{MediaDestination, MediaTransport};
+use crate::session::{Error, MediaDestination, MediaTransport, Transmit};
 use crate::Instant;
 
 /// The host's answer to an ANNOUNCE ([`Host::publish`]).
@@ -112,6 +113,34 @@ impl ServerSession {
         if self.state == State::Playing && self.transport.is_some() && !self.is_publisher() {
             self.rtcp = super::stream::RtcpQueue::Bye;
         }
+    }
+
+    /// Writes a receiver report about the publisher's stream (RFC 3550
+    /// §6.4.2: RR with `block`, from the host's reception statistics, and
+    /// SDES CNAME) for its RTCP port or channel, so it can see what
+    /// arrives. The host sends one every
+    /// [`Config::report_interval`](super::Config::report_interval) or so
+    /// while RTP flows. `Ok(None)` unless recording.
+    pub fn publisher_report(
+        &self,
+        block: Option<crate::rtcp::ReportBlock>,
+        buf: &mut [u8],
+    ) -> Result<Option<Transmit>, Error> {
+        let (State::Recording, Some(transport)) = (self.state, self.transport) else {
+            return Ok(None);
+        };
+        let ssrc = self.sender.ssrc();
+        let rr = rtcp::ReceiverReport {
+            ssrc,
+            reports: rtcp::ReportBlocks::new(block.as_slice()),
+        };
+        let sdes = rtcp::Sdes::cname(ssrc, self.config.cname);
+        let packets = [rtcp::Packet::Rr(rr), rtcp::Packet::Sdes(sdes)];
+        let len = crate::session::write_rtcp(&packets, transport, buf)?;
+        Ok(Some(Transmit {
+            destination: super::destination_of(transport),
+            len,
+        }))
     }
 
     /// The interleaved frame's packet if it is the publisher's RTP.
