@@ -6,7 +6,8 @@ use proptest::prelude::*;
 use rtsp_core::jpeg::{Depacketizer, Frame, MainHeader, Packetizer, QuantHeader, RestartHeader};
 use rtsp_core::limits::JPEG_MAX_HEADER;
 use rtsp_core::mjpeg::{self, Format, Frames, Reader};
-use rtsp_core::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
+use rtsp_core::rtp::{self, ReorderWindow, RtpTimestamp, SeqNo, Ssrc};
+use rtsp_core::{Duration, Instant};
 
 fn sample_jpeg(restart: u16) -> Vec<u8> {
     let rgb: Vec<u8> = (0..64 * 48 * 3).map(|i| (i * 7 % 251) as u8).collect();
@@ -91,6 +92,19 @@ fn feed_everywhere(data: &[u8]) {
     }
     let mut tiny = Depacketizer::new([0u8; 4]);
     let _ = tiny.push_payload(&at(0, 1, true), data);
+    // Through a reorder window into a depacketizer with partial frames.
+    let mut partial = Depacketizer::new(vec![0u8; JPEG_MAX_HEADER + 512])
+        .with_partial_frames(vec![0u8; JPEG_MAX_HEADER + 512]);
+    let mut feed = |bytes: &[u8]| {
+        if let Ok(p) = rtp::Packet::new_checked(bytes) {
+            let _ = partial.push_frames(&p, |a| assert!(a.jfif.starts_with(&[0xff, 0xd8])));
+        }
+    };
+    let mut window = ReorderWindow::new(vec![0u8; 4 * 600], 600, 4, Duration::from_millis(40));
+    window.push(Instant::from_micros(0), data, &mut feed);
+    window.poll(Instant::from_micros(50_000), &mut feed);
+    window.flush(&mut feed);
+    partial.finish(|a| assert!(a.jfif.ends_with(&[0xff, 0xd9])));
 }
 
 proptest! {
@@ -115,6 +129,47 @@ proptest! {
             p[5] = q;
             let _ = d.push_payload(&at(seq.wrapping_add(i as u16), ts + i as u32 % 2, marker || i == n - 1), &p);
         }
+    }
+
+    /// Restart-marked packets with any F/L bits and count (RFC 2435
+    /// §3.1.7), some missing, into a depacketizer with partial frames.
+    #[test]
+    fn restart_header_garbage_into_partial_frames_never_panics(
+        body in proptest::collection::vec(any::<u8>(), 0..80),
+        q in prop_oneof![Just(255u8), 1u8..100],
+        headers in proptest::collection::vec((any::<u16>(), any::<u16>(), 0u32..400, any::<bool>()), 1..12),
+    ) {
+        let mut d = Depacketizer::new(vec![0u8; JPEG_MAX_HEADER + 600])
+            .with_partial_frames(vec![0u8; JPEG_MAX_HEADER + 600]);
+        for (i, &(interval, flc, offset, marker)) in headers.iter().enumerate() {
+            let mut p = vec![0u8; 12];
+            p[1..4].copy_from_slice(&offset.to_be_bytes()[1..]);
+            p[4] = 65;
+            p[5] = q;
+            p[6] = 4;
+            p[7] = 4;
+            p[8..10].copy_from_slice(&interval.to_be_bytes());
+            p[10..12].copy_from_slice(&flc.to_be_bytes());
+            if offset == 0 && q == 255 {
+                p.extend_from_slice(&[0, 0, 0, 128]);
+                p.extend_from_slice(&[1u8; 128]);
+            }
+            p.extend_from_slice(&body);
+            let packet = {
+                let mut b = vec![0u8; 12];
+                at(i as u16, 3000 * (i as u32 / 4), marker).emit(&mut b).unwrap();
+                b.extend_from_slice(&p);
+                b
+            };
+            let pkt = rtp::Packet::new_checked(&packet[..]).unwrap();
+            let _ = d.push_frames(&pkt, |a| {
+                assert!(a.jfif.starts_with(&[0xff, 0xd8]) && a.jfif.ends_with(&[0xff, 0xd9]));
+                if let Some(m) = a.missing {
+                    assert!(m.missing_count() < m.intervals());
+                }
+            });
+        }
+        d.finish(|_| {});
     }
 
     #[test]

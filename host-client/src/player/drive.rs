@@ -258,11 +258,10 @@ impl Player {
             self.samples.push(s);
             let line = self.report(now).status_line(s.fps, s.kbps);
             if let Some(slot) = &self.slot {
+                let r = self.report(now);
                 slot.set_title(&format!(
-                    "rtsp-client {:.1} fps {:.0} kbit/s loss {:.2}%",
-                    s.fps,
-                    s.kbps,
-                    self.report(now).loss_percent
+                    "rtsp-client {:.1} fps {:.0} kbit/s loss {:.2}% concealed {}",
+                    s.fps, s.kbps, r.loss_percent, r.frames_concealed
                 ));
             }
             if self.status_on_tty {
