@@ -495,6 +495,16 @@ impl Stats {
         if secs < 1.0 && !last {
             return;
         }
+        if last {
+            eprintln!(
+                "publish: done: {} frames and {} packets ({} kB of RTP payload) sent in {:.1} s",
+                self.frames,
+                self.packets,
+                self.octets / 1000,
+                self.started.elapsed().as_secs_f64()
+            );
+            return;
+        }
         let receiver = match self.report {
             Some(r) => format!(
                 ", receiver: {:.1}% lost recently, {} in all, jitter {:.2} ms",

@@ -440,6 +440,29 @@ fn bad_publishers_get_their_4xx_and_others_carry_on() {
 }
 
 #[test]
+fn publish_paths_none_refuses_publishers_with_405() {
+    let server = Server::start(&["--publish-paths", "none"]);
+    let url = server.url("cam");
+    let (mut c, status) = RawPublisher::announce(server.port, &url);
+    assert_eq!(status, 405);
+    let options = c.request("OPTIONS", &url, &[]);
+    let public = options.header("Public").unwrap_or_default().to_string();
+    assert!(
+        !public.contains("ANNOUNCE") && !public.contains("RECORD"),
+        "{public}"
+    );
+    // With publishers (the default), OPTIONS lists both.
+    let open = Server::start(&[]);
+    let mut c = Client::connect(open.port, &open.url("cam"));
+    let public = c.request("OPTIONS", &open.url("cam"), &[]);
+    let public = public.header("Public").unwrap_or_default();
+    assert!(
+        public.contains("ANNOUNCE") && public.contains("RECORD"),
+        "{public}"
+    );
+}
+
+#[test]
 fn rtp_from_another_port_is_ignored() {
     let server = Server::start(&[]);
     let url = server.url("cam");
