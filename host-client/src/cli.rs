@@ -53,6 +53,11 @@ pub struct Args {
     #[arg(long)]
     pub tcp: bool,
 
+    /// Tunnel RTSP in HTTP (QuickTime's GET/POST pair, as `rtsph://` URLs
+    /// do), for networks that pass only HTTP; media is interleaved.
+    #[arg(long)]
+    pub tunnel: bool,
+
     /// Seconds without RTP over UDP before falling back to TCP by itself.
     #[arg(long, value_name = "SECS", default_value_t = 3.0)]
     pub udp_timeout: f64,
@@ -141,6 +146,8 @@ pub struct Target {
     pub port: u16,
     /// User and password for a 401 challenge, if given.
     pub credentials: Option<Credentials>,
+    /// RTSP over HTTP (`rtsph://` or `--tunnel`).
+    pub tunnel: bool,
 }
 
 /// A user and password (RFC 2617 §2, §3.2.2). `Debug` hides the password.
@@ -182,6 +189,7 @@ impl Args {
         match self.positional()? {
             Mode::Play(mut target) => {
                 target.credentials = self.credentials(target.credentials.take())?;
+                target.tunnel |= self.tunnel;
                 Ok(Mode::Play(target))
             }
             Mode::Publish { source, mut target } => {
@@ -233,6 +241,7 @@ impl Args {
                     host: host.clone(),
                     port,
                     credentials: None,
+                    tunnel: false,
                 }))
             }
             _ => Err(UsageError::Positional),
@@ -266,8 +275,10 @@ fn bracket_v6(host: &str) -> String {
 /// credentials, percent-decoded, and is removed from the URL that requests
 /// carry.
 pub fn parse_url(url: &str) -> Result<Target, UsageError> {
-    let (scheme, rest) = match url.get(..7) {
-        Some(s) if s.eq_ignore_ascii_case("rtsp://") => url.split_at(7),
+    // `rtsph://` is RTSP over HTTP (GStreamer's name); requests say rtsp://.
+    let (scheme, rest, tunnel) = match url.split_once("://") {
+        Some((s, rest)) if s.eq_ignore_ascii_case("rtsp") => ("rtsp://", rest, false),
+        Some((s, rest)) if s.eq_ignore_ascii_case("rtsph") => ("rtsp://", rest, true),
         _ => return Err(UsageError::NotRtspUrl(redact(url))),
     };
     let (authority, path) = match rest.find(['/', '?']) {
@@ -306,6 +317,7 @@ pub fn parse_url(url: &str) -> Result<Target, UsageError> {
         host,
         port,
         credentials,
+        tunnel,
     })
 }
 

@@ -130,6 +130,13 @@ pub enum Error {
         /// The core's reason.
         source: session::client::AuthError,
     },
+    /// The server did not open an RTSP-over-HTTP tunnel (`rtsph://`).
+    Tunnel {
+        /// `host:port` as written.
+        server: String,
+        /// Its answer, or what was wrong with it.
+        why: String,
+    },
     /// Reading or writing the RTSP connection failed.
     Connection(io::Error),
     /// The server closed the RTSP connection while we were not leaving.
@@ -200,6 +207,9 @@ impl fmt::Display for Error {
             Error::Url { url, source } => write!(f, "{url}: {source}"),
             Error::Credentials { url, source } => {
                 write!(f, "cannot use the credentials for {url}: {source}")
+            }
+            Error::Tunnel { server, why } => {
+                write!(f, "{server} did not open the RTSP-over-HTTP tunnel: {why}")
             }
             Error::Connection(e) => write!(f, "RTSP connection failed: {e}"),
             Error::Closed => f.write_str("the server closed the RTSP connection"),

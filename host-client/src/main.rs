@@ -31,6 +31,7 @@ mod plot;
 mod prompt;
 mod publish;
 mod report;
+mod tunnel;
 mod window;
 mod words;
 

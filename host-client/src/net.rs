@@ -21,12 +21,23 @@ pub const RTSP_RX_BUF: usize =
 /// Connects to the RTSP server (`shown` is `host:port` as written, for
 /// the error).
 pub fn connect(addr: SocketAddr, shown: &str) -> Result<TcpStream, Error> {
+    non_blocking(connect_blocking(addr, shown)?)
+}
+
+/// Connects as [`connect`] does, leaving the socket blocking (for a
+/// handshake before the loop, as a tunnel's GET has).
+pub fn connect_blocking(addr: SocketAddr, shown: &str) -> Result<StdTcp, Error> {
     let s = StdTcp::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(|source| Error::Connect {
         server: shown.to_string(),
         source,
         timeout: CONNECT_TIMEOUT,
     })?;
     s.set_nodelay(true).map_err(failed_to("set TCP_NODELAY"))?;
+    Ok(s)
+}
+
+/// The socket, non-blocking, for the loop.
+pub fn non_blocking(s: StdTcp) -> Result<TcpStream, Error> {
     s.set_nonblocking(true)
         .map_err(failed_to("make the RTSP connection non-blocking"))?;
     Ok(TcpStream::from_std(s))
@@ -102,6 +113,14 @@ impl RxBuf {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Starts with `bytes` (what came with a tunnel's response head); as
+    /// much as fits.
+    pub fn preload(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(self.buf.len().saturating_sub(self.len));
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
     }
 
     /// Drops the first `n` bytes (a parsed message).

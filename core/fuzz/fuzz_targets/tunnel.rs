@@ -1,9 +1,12 @@
 //! The RTSP-over-HTTP tunnel (core/src/tunnel): no POST body and no
-//! cookie may panic, and how TCP splits a body, or how much output room
-//! the host gives, never changes what it decodes to.
+//! cookie or GET response head may panic, how TCP splits a body or how
+//! much output room the host gives never changes what it decodes to, and
+//! what the client's encoder writes decodes back.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use rtsp_core::tunnel::{classify, Base64Decoder, Base64Error};
+use rtsp_core::tunnel::{
+    base64_encode, classify, encoded_len, read_response_head, Base64Decoder, Base64Error,
+};
 
 fn decode(body: &[u8], chunk: usize, room: usize) -> (Vec<u8>, Option<Base64Error>) {
     let mut d = Base64Decoder::new();
@@ -32,6 +35,13 @@ fuzz_target!(|data: &[u8]| {
     let room = usize::from(*b % 16) + 3;
     let whole = decode(body, body.len().max(1), body.len() + 3);
     assert_eq!(decode(body, chunk, room), whole);
+    // The client's side: what the encoder writes decodes back.
+    let mut enc = vec![0u8; encoded_len(body.len())];
+    let n = base64_encode(body, &mut enc).expect("room given");
+    assert_eq!(decode(&enc[..n], chunk, room), (body.to_vec(), None));
+    if let Ok(Some((_, used))) = read_response_head(body) {
+        assert!(used <= body.len());
+    }
     for method in ["GET", "POST"] {
         let _ = classify(method, [("x-sessioncookie", body)]);
         let _ = classify(method, [("Accept", body), ("Content-Type", body)]);

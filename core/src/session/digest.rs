@@ -146,9 +146,11 @@ impl fmt::Display for Hex8 {
 /// The Basic credentials token (RFC 2617 §2): base64 (RFC 4648 §4, with
 /// padding) of `user:password`, written without allocation.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct BasicToken<'a> {
-    pub(crate) user: &'a str,
-    pub(crate) password: &'a str,
+pub struct BasicToken<'a> {
+    /// The user name.
+    pub user: &'a str,
+    /// The password.
+    pub password: &'a str,
 }
 
 impl fmt::Display for BasicToken<'_> {
@@ -158,25 +160,24 @@ impl fmt::Display for BasicToken<'_> {
 }
 
 fn base64(f: &mut fmt::Formatter<'_>, user: &str, password: &str) -> fmt::Result {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sextet = |n: u32, shift: u32| {
-        let i = (n >> shift) & 0x3f;
-        char::from(ALPHABET.get(i as usize).copied().unwrap_or(b'='))
-    };
     let mut bytes = user
         .bytes()
         .chain(core::iter::once(b':'))
         .chain(password.bytes());
-    while let Some(a) = bytes.next() {
-        let b = bytes.next();
-        let c = b.and_then(|_| bytes.next());
-        let n = u32::from(a) << 16 | u32::from(b.unwrap_or(0)) << 8 | u32::from(c.unwrap_or(0));
-        f.write_char(sextet(n, 18))?;
-        f.write_char(sextet(n, 12))?;
-        f.write_char(if b.is_some() { sextet(n, 6) } else { '=' })?;
-        f.write_char(if c.is_some() { sextet(n, 0) } else { '=' })?;
+    loop {
+        let mut chunk = [0u8; 3];
+        let n = chunk
+            .iter_mut()
+            .zip(&mut bytes)
+            .map(|(slot, b)| *slot = b)
+            .count();
+        let Some(taken) = chunk.get(..n).filter(|c| !c.is_empty()) else {
+            return Ok(());
+        };
+        for c in crate::tunnel::base64_quantum(taken) {
+            f.write_char(char::from(c))?;
+        }
     }
-    Ok(())
 }
 
 #[cfg(test)]

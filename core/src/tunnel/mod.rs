@@ -23,6 +23,10 @@
 //! POST to the same server session input as a plain RTSP connection's
 //! bytes, and writes that session's output, unencoded, on the GET.
 //!
+//! A client opens a tunnel with [`write_get`], reads the answer with
+//! [`read_response_head`], then sends [`write_post`] and each message
+//! through [`base64_encode`].
+//!
 //! Decisions (as live555 and QTSS):
 //! * The `x-sessioncookie` header makes a GET or POST a tunnel request
 //!   ([`classify`]). `Accept` and `Content-Type` are not required (QuickTime
@@ -35,10 +39,15 @@
 //!   layer does not even wait for a response header).
 
 mod base64;
+mod client;
 
 use core::fmt;
 
 pub use base64::{Base64Decoder, Base64Error, Decoded};
+pub(crate) use client::base64_quantum;
+pub use client::{
+    base64_encode, encoded_len, read_response_head, write_get, write_post, POST_CONTENT_LENGTH,
+};
 
 use crate::limits::TUNNEL_COOKIE_MAX;
 
@@ -69,6 +78,9 @@ pub enum TunnelError {
     /// An `x-sessioncookie` that is empty, longer than
     /// [`TUNNEL_COOKIE_MAX`], or holds other than visible ASCII.
     InvalidCookie,
+    /// The answer to a tunnel GET is no HTTP response head (within
+    /// [`RTSP_MAX_MESSAGE`](crate::limits::RTSP_MAX_MESSAGE) bytes).
+    NotHttp,
 }
 
 impl fmt::Display for TunnelError {
@@ -81,6 +93,7 @@ impl fmt::Display for TunnelError {
                 f,
                 "x-sessioncookie empty, over {TUNNEL_COOKIE_MAX} bytes, or not visible ASCII"
             ),
+            TunnelError::NotHttp => f.write_str("the answer to the tunnel GET is not HTTP"),
         }
     }
 }

@@ -242,3 +242,79 @@ fn decode_all_lenient(
     }
     (out, None, d.at_boundary())
 }
+
+#[test]
+fn test_client_requests_are_what_the_server_classifies() {
+    let cookie = Cookie::parse(b"0123456789abcdef").unwrap();
+    let mut buf = [0u8; 512];
+    let n = write_get(
+        &mut buf,
+        "/movie.Mjpeg",
+        "127.0.0.1:8554",
+        &cookie,
+        Some("Basic YTpi"),
+    )
+    .unwrap();
+    let get = std::string::String::from_utf8(buf[..n].to_vec()).unwrap();
+    assert!(
+        get.starts_with("GET /movie.Mjpeg HTTP/1.0\r\nHost: 127.0.0.1:8554\r\n"),
+        "{get}"
+    );
+    assert!(get.contains("Authorization: Basic YTpi\r\n") && get.ends_with("\r\n\r\n"));
+    let headers: Vec<(&str, &[u8])> = get
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k, v.as_bytes()))
+        .collect();
+    assert_eq!(classify("GET", headers), Ok(Some(Role::Get(cookie))));
+    let n = write_post(&mut buf, "/movie.Mjpeg", "h", &cookie).unwrap();
+    let post = core::str::from_utf8(&buf[..n]).unwrap();
+    assert!(post.contains("Content-Length: 32767\r\n"), "{post}");
+    assert!(
+        post.contains("Content-Type: application/x-rtsp-tunnelled\r\n"),
+        "{post}"
+    );
+    assert_eq!(
+        write_get(&mut buf, "/a\r\nX: y", "h", &cookie, None),
+        Err(crate::rtsp::Error::HeaderValue)
+    );
+    assert!(matches!(
+        write_post(&mut [0u8; 8], "/", "h", &cookie),
+        Err(crate::rtsp::Error::BufferTooSmall { .. })
+    ));
+}
+
+#[test]
+fn test_response_head() {
+    assert_eq!(
+        read_response_head(b"HTTP/1.0 200 OK\r\nPragma: no-cache\r\n"),
+        Ok(None)
+    );
+    let head = b"HTTP/1.0 200 OK\r\nContent-Type: application/x-rtsp-tunnelled\r\n\r\nRTSP/1.0";
+    assert_eq!(read_response_head(head), Ok(Some((200, head.len() - 8))));
+    assert_eq!(read_response_head(GET_OK), Ok(Some((200, GET_OK.len()))));
+    assert_eq!(
+        read_response_head(b"HTTP/1.1 401 Unauthorized\r\n\r\n"),
+        Ok(Some((401, 29)))
+    );
+    assert_eq!(
+        read_response_head(b"RTSP/1.0 200 OK\r\n\r\n"),
+        Err(TunnelError::NotHttp)
+    );
+    assert_eq!(
+        read_response_head(b"HTTP/1.0 2x0 OK\r\n\r\n"),
+        Err(TunnelError::NotHttp)
+    );
+}
+
+proptest! {
+    /// What the encoder writes, the decoder reads back.
+    #[test]
+    fn prop_encode_decode(data in prop::collection::vec(any::<u8>(), 0..300)) {
+        let mut enc = std::vec![0u8; encoded_len(data.len())];
+        let n = base64_encode(&data, &mut enc).unwrap();
+        prop_assert_eq!(&enc[..n], &encode(&data)[..]);
+        prop_assert_eq!(decode_all(&enc[..n], 5, 3).unwrap(), data);
+    }
+}

@@ -121,9 +121,11 @@ impl Player {
                             self.media
                                 .capture(path, self.tx_buf.get(4..n).unwrap_or_default());
                         }
-                        self.txbuf
-                            .send(&mut self.tcp, &self.tx_buf[..n])
-                            .map_err(Error::Connection)?
+                        match &mut self.post {
+                            Some(post) => post.send(&self.tx_buf[..n]),
+                            None => self.txbuf.send(&mut self.tcp, &self.tx_buf[..n]),
+                        }
+                        .map_err(Error::Connection)?
                     }
                     Transmit::Rtcp { len, port } => self.send_rtcp(len, port),
                 }
@@ -136,7 +138,11 @@ impl Player {
                 break;
             }
         }
-        self.txbuf.flush(&mut self.tcp).map_err(Error::Connection)
+        match &mut self.post {
+            Some(post) => post.flush(),
+            None => self.txbuf.flush(&mut self.tcp),
+        }
+        .map_err(Error::Connection)
     }
 
     fn send_rtcp(&mut self, n: usize, port: u16) {

@@ -86,12 +86,14 @@ impl Options {
     /// From the parsed command line.
     pub fn from_args(a: &Args, target: Target) -> Options {
         let secs = |s: f64| (s.max(0.0) * 1e6) as u64;
+        let tunnel = target.tunnel;
         Options {
             target,
             auto_play: a.play,
             duration_us: a.duration.map(secs),
             frames: a.frames,
-            tcp: a.tcp,
+            // A tunnel's media is interleaved in its GET.
+            tcp: a.tcp || tunnel,
             udp_timeout_us: secs(a.udp_timeout),
             report: a.report.clone(),
             save_frames: a.save_frames.clone(),
@@ -115,6 +117,8 @@ pub struct Player {
     rx: mpsc::Receiver<Command>,
     tx: mpsc::Sender<Command>,
     tcp: TcpStream,
+    /// With `rtsph://`: the tunnel's POST, where requests go (`tcp` is its GET).
+    post: Option<crate::tunnel::Post>,
     server: SocketAddr,
     local: SocketAddr,
     rxbuf: RxBuf,
@@ -153,7 +157,14 @@ impl Player {
     pub fn connect(opts: Options, slot: Option<Arc<FrameSlot>>) -> Result<Player, Error> {
         let shown = format!("{}:{}", opts.target.host, opts.target.port);
         let server = opts.target.resolve()?;
-        let mut tcp = net::connect(server, &shown)?;
+        let mut rxbuf = RxBuf::new();
+        let (mut tcp, post) = if opts.target.tunnel {
+            let t = crate::tunnel::open(server, &shown, &opts.target)?;
+            rxbuf.preload(&t.early);
+            (t.get, Some(t.post))
+        } else {
+            (net::connect(server, &shown)?, None)
+        };
         let local = tcp
             .local_addr()
             .map_err(failed_to("read the RTSP connection's address"))?;
@@ -200,9 +211,10 @@ impl Player {
             rx,
             tx,
             tcp,
+            post,
             server,
             local,
-            rxbuf: RxBuf::new(),
+            rxbuf,
             txbuf: TxBuf::default(),
             udp,
             control,
