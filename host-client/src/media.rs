@@ -204,6 +204,12 @@ impl Media {
         self.metrics.frames_dropped()
     }
 
+    /// Packets that arrived after the reorder window gave up on them
+    /// (counted received by RFC 3550, but lost to the picture).
+    pub fn packets_late(&self) -> u64 {
+        self.reorder.late()
+    }
+
     /// When the reorder window gives up on a gap, if it holds packets.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.reorder.poll_timeout()

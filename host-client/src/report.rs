@@ -50,6 +50,9 @@ pub struct Report {
     pub duplicates: u64,
     /// Packets that arrived after a later sequence number.
     pub reordered: u64,
+    /// Packets that arrived after the reorder window gave up waiting for
+    /// them: received for RFC 3550, lost for the picture.
+    pub packets_late: u64,
     /// Seconds spent playing.
     pub duration_s: f64,
     /// Sender SSRC (hex), if any packet arrived.
@@ -80,7 +83,7 @@ impl Report {
     pub fn summary(&self) -> String {
         format!(
             "summary: {} frames received, {} concealed, {} dropped, {}x{}, {:.2} fps, {:.0} kbit/s payload over {:.1} s ({})\n\
-             packets: {} received, {} expected, {} lost ({:.2}%), {} duplicates, {} reordered, jitter {:.2} ms",
+             packets: {} received, {} expected, {} lost ({:.2}%), {} duplicates, {} reordered, {} late, jitter {:.2} ms",
             self.frames_received,
             self.frames_concealed,
             self.frames_dropped,
@@ -96,6 +99,7 @@ impl Report {
             self.loss_percent,
             self.duplicates,
             self.reordered,
+            self.packets_late,
             self.jitter_ms
         )
     }
@@ -151,6 +155,7 @@ mod tests {
             "jitter_ms",
             "duplicates",
             "reordered",
+            "packets_late",
             "duration_s",
         ] {
             assert!(v.get(k).is_some(), "missing {k}");

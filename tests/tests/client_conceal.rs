@@ -397,6 +397,7 @@ fn client_loses_nothing_to_reordering() {
     assert_eq!(u(&r, "frames_dropped"), 0, "{r}");
     assert_eq!(u(&r, "frames_concealed"), 0, "{r}");
     assert_eq!(u(&r, "packets_lost"), 0, "{r}");
+    assert_eq!(u(&r, "packets_late"), 0, "{r}");
     // Every frame slot since PLAY has its frame, whole.
     let got = saved(&frames);
     let last = *got.keys().last().unwrap();

@@ -352,6 +352,7 @@ impl Player {
             jitter_ms: m.jitter_ms(),
             duplicates: m.duplicates(),
             reordered: m.reordered(),
+            packets_late: self.media.packets_late(),
             duration_s: dur,
             ssrc: self
                 .media
