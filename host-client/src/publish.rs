@@ -163,7 +163,13 @@ pub fn run(opts: &PublishOptions) -> Result<(), Error> {
     let mut events = Events::with_capacity(16);
     loop {
         let t = now();
-        lp.transmit(t, &mut session, &mut publisher)?;
+        match lp.transmit(t, &mut session, &mut publisher) {
+            Err(Error::Connection(_)) if lp.leaving => {
+                lp.stats.print(t, true);
+                return Ok(());
+            }
+            r => r?,
+        }
         while let Some(ev) = session.poll_event() {
             match ev {
                 Event::Recording => {
@@ -205,6 +211,11 @@ pub fn run(opts: &PublishOptions) -> Result<(), Error> {
         }
         if lp.recording_since.is_some() && !lp.leaving {
             lp.send_due(t, &mut session, &mut publisher)?;
+            if publisher.is_finished() {
+                // The clip just ended: leave now (some recorders close as
+                // soon as the stream stops).
+                continue;
+            }
         }
         lp.stats.print(t, false);
         let next = [session.poll_timeout(), publisher.poll_timeout()]
@@ -225,14 +236,17 @@ pub fn run(opts: &PublishOptions) -> Result<(), Error> {
             })
             .map_err(local("poll"))?;
         let t = now();
-        if !lp.rx.fill(&mut lp.tcp).map_err(Error::Connection)? {
-            if lp.leaving {
-                // Some recorders (ffmpeg -rtsp_flags listen) close at
-                // TEARDOWN instead of answering it: we are done either way.
+        match lp.rx.fill(&mut lp.tcp) {
+            Ok(true) => {}
+            Ok(false) | Err(_) if lp.leaving => {
+                // Some recorders (ffmpeg -rtsp_flags listen) close or reset
+                // the connection once the stream ends instead of answering
+                // TEARDOWN: we are done either way.
                 lp.stats.print(t, true);
                 return Ok(());
             }
-            return Err(Error::Closed);
+            Ok(false) => return Err(Error::Closed),
+            Err(e) => return Err(Error::Connection(e)),
         }
         if lp
             .leaving_since

@@ -669,8 +669,21 @@ fn client_publishes_to_gstreamer_record_server_over_tcp() {
 }
 
 #[test]
-fn client_publishes_to_ffmpeg_listening() {
-    let scratch = Scratch::new("client-ffmpeg-listen");
+fn client_publishes_to_ffmpeg_listening_over_udp() {
+    client_publishes_to_ffmpeg(false);
+}
+
+#[test]
+fn client_publishes_to_ffmpeg_listening_over_tcp() {
+    client_publishes_to_ffmpeg(true);
+}
+
+fn client_publishes_to_ffmpeg(tcp: bool) {
+    let scratch = Scratch::new(if tcp {
+        "client-ffmpeg-tcp"
+    } else {
+        "client-ffmpeg-udp"
+    });
     let port = free_tcp_port();
     let url = format!("rtsp://127.0.0.1:{port}/live");
     let copy = scratch.path("recorded.mjpeg");
@@ -693,7 +706,8 @@ fn client_publishes_to_ffmpeg_listening() {
         "ffmpeg never listened on {port}"
     );
     let lab_clip = rtsp_e2e::workspace_root().join(CLIP);
-    let mut publisher = client_publisher(lab_clip.to_str().unwrap(), &url, &["--tcp"]);
+    let args: &[&str] = if tcp { &["--tcp"] } else { &[] };
+    let mut publisher = client_publisher(lab_clip.to_str().unwrap(), &url, args);
     assert!(
         publisher.wait_exit(DEADLINE).success(),
         "{}",
