@@ -14,7 +14,7 @@ use rtsp_core::rtp;
 use rtsp_core::session::MediaDestination;
 
 use crate::outbuf::OutBuf;
-use crate::udp::RtpSocket;
+use crate::udp::{RtpSocket, MMSG_MAX};
 
 /// Size of the shared packet scratch buffer; a larger frame goes out in
 /// several batches.
@@ -80,28 +80,28 @@ pub fn send_frame(
     match dest {
         MediaDestination::Udp { rtp: to, .. } => {
             // Packets cut at the MTU are all one length but the last: one
-            // GSO batch. Restart-aligned ones vary: one send each.
+            // GSO batch. Restart-aligned ones vary: one `sendmmsg`.
             let seg = pk.segment_len();
+            let mut lens = [0usize; MMSG_MAX];
+            let mut n = 0;
             let mut at = 0;
             loop {
-                if scratch.len() - at < mtu {
-                    dropped += flush(udp, &scratch[..at], seg, to);
-                    at = 0;
+                if scratch.len() - at < mtu || n == MMSG_MAX {
+                    dropped += flush(udp, &scratch[..at], seg, &lens[..n], to);
+                    (at, n) = (0, 0);
                 }
                 match pk.next_packet(&mut scratch[at..]) {
-                    Ok(Some(n)) if seg.is_none() => {
-                        octets += n - rtp::HEADER_LEN;
-                        dropped += udp.send_one(&scratch[..n], to).dropped;
-                    }
-                    Ok(Some(n)) => {
-                        octets += n - rtp::HEADER_LEN;
-                        at += n;
+                    Ok(Some(len)) => {
+                        octets += len - rtp::HEADER_LEN;
+                        at += len;
+                        lens[n] = len;
+                        n += 1;
                     }
                     Ok(None) => break,
                     Err(e) => return Outcome::Refused(e),
                 }
             }
-            dropped += flush(udp, &scratch[..at], seg, to);
+            dropped += flush(udp, &scratch[..at], seg, &lens[..n], to);
         }
         MediaDestination::Interleaved { .. } => {
             // Whole frames or nothing: a partial frame is useless to the
@@ -135,12 +135,22 @@ pub fn send_frame(
     }
 }
 
-/// Sends the GSO batch in `buf` (nothing when packets went one by one);
-/// returns the datagrams dropped.
-fn flush(udp: &mut RtpSocket, buf: &[u8], seg: Option<usize>, to: std::net::SocketAddr) -> usize {
+/// Sends the packets laid back to back in `buf`, of lengths `lens`: one GSO
+/// batch of `seg`-byte segments, or one `sendmmsg` when they vary (`seg`
+/// `None`); returns the datagrams dropped.
+fn flush(
+    udp: &mut RtpSocket,
+    buf: &[u8],
+    seg: Option<usize>,
+    lens: &[usize],
+    to: std::net::SocketAddr,
+) -> usize {
+    if buf.is_empty() {
+        return 0;
+    }
     match seg {
-        Some(seg) if !buf.is_empty() => udp.send_batch(buf, seg, to).dropped,
-        _ => 0,
+        Some(seg) => udp.send_batch(buf, seg, to).dropped,
+        None => udp.send_datagrams(buf, lens, to).dropped,
     }
 }
 
