@@ -150,15 +150,17 @@ fn ffmpeg_publishes(tcp: bool) {
     );
     let received = ffmpeg_play(&server.url("cam"), 60, &scratch, "played.mjpeg");
     assert_clip_frames(&received, 60, "ffmpeg playing what ffmpeg published");
+    let received = client_play(&server.url("cam"), "2", &scratch);
+    assert_clip_frames(&received, 40, "rtsp-client playing what ffmpeg published");
 }
 
 #[test]
-fn ffmpeg_publishes_over_udp_and_ffmpeg_plays_byte_exact() {
+fn ffmpeg_publishes_over_udp_and_ffmpeg_and_rtsp_client_play_byte_exact() {
     ffmpeg_publishes(false);
 }
 
 #[test]
-fn ffmpeg_publishes_over_tcp_and_ffmpeg_plays_byte_exact() {
+fn ffmpeg_publishes_over_tcp_and_ffmpeg_and_rtsp_client_play_byte_exact() {
     ffmpeg_publishes(true);
 }
 
