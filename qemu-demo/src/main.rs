@@ -7,6 +7,9 @@
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
+// The publishing build (`--features push`) uses the clip, the network and
+// `Stream::pump_tcp` but not the server, its UDP path or the benchmarks.
+#![cfg_attr(feature = "push", allow(dead_code, unused_imports))]
 
 mod bench;
 mod clip;
@@ -15,6 +18,9 @@ mod config;
 mod eth;
 mod hw;
 mod net;
+#[cfg(feature = "push")]
+mod push;
+#[cfg(not(feature = "push"))]
 mod server;
 mod stream;
 
@@ -24,6 +30,7 @@ use defmt_semihosting as _;
 use clock::SysTickClock;
 use config::{Config, Crash, Mode};
 use net::Net;
+#[cfg(not(feature = "push"))]
 use server::Server;
 
 /// Ends the QEMU run with a failure exit code (semihosting `SYS_EXIT`).
@@ -76,13 +83,28 @@ fn main() -> ! {
         net::RTSP_PORT,
         hw::statics_size()
     );
-    if let Mode::UdpBench { port } = config.mode {
-        bench::udp_send_loop(&mut net, &clock, port, rtsp_core::limits::RTP_DEFAULT_MTU);
-    }
     match config.crash {
         Crash::Panic => panic!("self-test panic (crash=panic)"),
         Crash::Fault => cortex_m::asm::udf(),
         Crash::No => {}
+    }
+    #[cfg(feature = "push")]
+    push::run(
+        &mut net,
+        &clock,
+        summary,
+        clock.micros() as u32 | 1,
+        config.stats_secs,
+    );
+    #[cfg(not(feature = "push"))]
+    serve(&mut net, &clock, config, summary)
+}
+
+/// Serves RTSP clients until the end of time.
+#[cfg(not(feature = "push"))]
+fn serve(net: &mut Net, clock: &SysTickClock, config: Config, summary: clip::Summary) -> ! {
+    if let Mode::UdpBench { port } = config.mode {
+        bench::udp_send_loop(net, clock, port, rtsp_core::limits::RTP_DEFAULT_MTU);
     }
     let fast = config.mode == (Mode::Serve { fast: true });
     let mut server = Server::new(
@@ -102,12 +124,12 @@ fn main() -> ! {
     let mut next_stats = clock.micros();
     // Sleep between frames instead of spinning: wake on a received frame or
     // every millisecond (timer 0 at 12.5 MHz), the pacing granularity.
-    net.eth.enable_wakeups(clock::TICK_HZ / 1000);
+    net.eth.enable_wakeups(crate::clock::TICK_HZ / 1000);
     loop {
         let now = clock.micros();
         let now_net = smoltcp::time::Instant::from_micros(now as i64);
         net.poll(now_net);
-        server.poll(now, &mut net);
+        server.poll(now, net);
         if !fast && server.idle() && net.idle(now_net) {
             net.eth.sleep();
         }
@@ -123,7 +145,7 @@ fn main() -> ! {
 
 /// The footprint line the tests and the README read: RAM taken by statics
 /// and the deepest stack use so far (painted stack, see `hw`).
-fn log_stats(playing: usize) {
+pub fn log_stats(playing: usize) {
     defmt::info!(
         "stats: playing={=usize} statics={=usize} stack_peak={=usize}",
         playing,

@@ -13,7 +13,8 @@ use rtsp_core::jpeg::Packetizer;
 use rtsp_core::limits::RTP_DEFAULT_MTU;
 use rtsp_core::rtp;
 use rtsp_core::rtsp::{interleaved_header, INTERLEAVED_HEADER_LEN};
-use rtsp_core::session::server::ServerSession;
+use rtsp_core::session::client::Publisher;
+use rtsp_core::session::server::{DueFrame, ServerSession};
 use rtsp_core::session::MediaDestination;
 use rtsp_core::Instant;
 use smoltcp::socket::{tcp, udp};
@@ -35,6 +36,41 @@ pub fn endpoint(addr: core::net::SocketAddr) -> Option<IpEndpoint> {
     match addr {
         core::net::SocketAddr::V4(a) => Some(a.into()),
         core::net::SocketAddr::V6(_) => None,
+    }
+}
+
+/// Whose frame clock a [`Stream`] follows (the core's, either way): a
+/// client's server session when serving, the publisher when publishing.
+pub trait FrameSource {
+    /// The frame due at `now`, with its RTP header.
+    fn poll_frame(&mut self, now: Instant) -> Option<DueFrame>;
+    /// When the next frame is due (for `pace=fast`); `None` if unknown.
+    fn frame_due(&self) -> Option<Instant>;
+    /// The frame went out as `packets` packets of `octets` payload bytes.
+    fn on_rtp_sent(&mut self, now: Instant, packets: u16, octets: usize);
+}
+
+impl FrameSource for ServerSession {
+    fn poll_frame(&mut self, now: Instant) -> Option<DueFrame> {
+        ServerSession::poll_frame(self, now)
+    }
+    fn frame_due(&self) -> Option<Instant> {
+        ServerSession::frame_due(self)
+    }
+    fn on_rtp_sent(&mut self, now: Instant, packets: u16, octets: usize) {
+        ServerSession::on_rtp_sent(self, now, packets, octets);
+    }
+}
+
+impl FrameSource for Publisher {
+    fn poll_frame(&mut self, now: Instant) -> Option<DueFrame> {
+        Publisher::poll_frame(self, now)
+    }
+    fn frame_due(&self) -> Option<Instant> {
+        None
+    }
+    fn on_rtp_sent(&mut self, now: Instant, packets: u16, octets: usize) {
+        Publisher::on_rtp_sent(self, now, packets, octets);
     }
 }
 
@@ -72,7 +108,7 @@ impl Stream {
     /// returns whether a frame is in hand. A frame in hand is finished even
     /// after PAUSE, so receivers never see half a frame. With `fast` (the
     /// `pace=fast` benchmark) every frame counts as due.
-    fn frame_in_hand(&mut self, now_us: u64, fast: bool, session: &mut ServerSession) -> bool {
+    fn frame_in_hand(&mut self, now_us: u64, fast: bool, session: &mut impl FrameSource) -> bool {
         if self.packetizer.is_some() {
             return true;
         }
@@ -105,7 +141,7 @@ impl Stream {
     fn sent(
         &mut self,
         now_us: u64,
-        session: &mut ServerSession,
+        session: &mut impl FrameSource,
         meter: &mut RateMeter,
         payload: usize,
         wire: usize,
@@ -129,7 +165,7 @@ impl Stream {
         &mut self,
         now_us: u64,
         fast: bool,
-        session: &mut ServerSession,
+        session: &mut impl FrameSource,
         socket: &mut udp::Socket,
         meter: &mut RateMeter,
     ) {
@@ -180,7 +216,7 @@ impl Stream {
         &mut self,
         now_us: u64,
         fast: bool,
-        session: &mut ServerSession,
+        session: &mut impl FrameSource,
         socket: &mut tcp::Socket,
         meter: &mut RateMeter,
         reserve: usize,
