@@ -100,8 +100,10 @@ fn main() -> ! {
     serve(&mut net, &clock, config, summary)
 }
 
-/// Serves RTSP clients until the end of time.
+/// Serves RTSP clients until the end of time. Inlined into `main`: a
+/// frame of its own measured 1.3 KB more stack peak with two clients.
 #[cfg(not(feature = "push"))]
+#[inline(always)]
 fn serve(net: &mut Net, clock: &SysTickClock, config: Config, summary: clip::Summary) -> ! {
     if let Mode::UdpBench { port } = config.mode {
         bench::udp_send_loop(net, clock, port, rtsp_core::limits::RTP_DEFAULT_MTU);
@@ -126,9 +128,7 @@ fn serve(net: &mut Net, clock: &SysTickClock, config: Config, summary: clip::Sum
     // every millisecond (timer 0 at 12.5 MHz), the pacing granularity.
     net.eth.enable_wakeups(crate::clock::TICK_HZ / 1000);
     loop {
-        let now = clock.micros();
-        let now_net = smoltcp::time::Instant::from_micros(now as i64);
-        net.poll(now_net);
+        let (now, now_net) = net.poll_clock(clock);
         server.poll(now, net);
         if !fast && server.idle() && net.idle(now_net) {
             net.eth.sleep();

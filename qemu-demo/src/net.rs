@@ -181,6 +181,15 @@ impl Net {
                 .is_none_or(|d| d >= smoltcp::time::Duration::from_millis(1))
     }
 
+    /// Runs smoltcp at the clock's now; returns now in µs and as smoltcp's
+    /// instant.
+    pub fn poll_clock(&mut self, clock: &crate::clock::SysTickClock) -> (u64, Instant) {
+        let now = clock.micros();
+        let now_net = Instant::from_micros(now as i64);
+        self.poll(now_net);
+        (now, now_net)
+    }
+
     /// Runs smoltcp: moves frames between the MAC and the sockets.
     pub fn poll(&mut self, now: Instant) -> bool {
         self.iface.poll(now, &mut self.eth, &mut self.sockets)

@@ -20,8 +20,7 @@ use core::net::SocketAddrV4;
 
 use rtsp_core::rtp::{RtpTimestamp, SeqNo, Ssrc};
 use rtsp_core::session::client::{
-    ClientSession, Config, Described, Event, Publisher, PublisherConfig, Received,
-    TransportRequest,
+    ClientSession, Config, Described, Event, Publisher, PublisherConfig, Received, TransportRequest,
 };
 use rtsp_core::session::{Destination, Framerate, MediaDestination, MediaTransport};
 use rtsp_core::{Duration, Instant};
@@ -91,7 +90,12 @@ enum Stop {
 }
 
 impl Pusher {
-    fn new(seed: u32, summary: &clip::Summary, rx: &'static mut [u8; RX_LEN], out: &'static mut [u8; OUT_LEN]) -> Pusher {
+    fn new(
+        seed: u32,
+        summary: &clip::Summary,
+        rx: &'static mut [u8; RX_LEN],
+        out: &'static mut [u8; OUT_LEN],
+    ) -> Pusher {
         Pusher {
             session: new_session(seed),
             publisher: new_publisher(seed, summary),
@@ -115,7 +119,12 @@ impl Pusher {
 
     /// Runs the session over the connected `socket`: input, timers,
     /// requests, events, RTCP, then frames (the sans-IO call order).
-    fn step(&mut self, now_us: u64, summary: &clip::Summary, socket: &mut tcp::Socket) -> Result<(), Stop> {
+    fn step(
+        &mut self,
+        now_us: u64,
+        summary: &clip::Summary,
+        socket: &mut tcp::Socket,
+    ) -> Result<(), Stop> {
         let now = Instant::from_micros(now_us);
         if !self.started {
             let stream = Described::jpeg(summary.width, summary.height, Framerate::fps(clip::FPS));
@@ -126,17 +135,12 @@ impl Pusher {
         if self.session.poll_timeout().is_some_and(|t| t <= now) {
             self.session.handle_timeout(now);
         }
-        while let Some(t) = self
-            .session
-            .poll_transmit(now, &mut self.out[..], &mut ())
-            .map_err(|_| Stop::Broken)?
-        {
-            send(socket, t.destination, self.out.get(..t.len).unwrap_or_default())?;
-        }
         while let Some(ev) = self.session.poll_event() {
             match ev {
                 Event::Recording => {
-                    let Some(MediaTransport::Interleaved { channels }) = self.session.media_transport() else {
+                    let Some(MediaTransport::Interleaved { channels }) =
+                        self.session.media_transport()
+                    else {
                         return Err(Stop::Broken);
                     };
                     defmt::info!("push: recording to {=str}", PUSH_URL);
@@ -151,17 +155,40 @@ impl Pusher {
                 _ => {}
             }
         }
-        if let Some(transport) = self.session.media_transport() {
-            while let Some(t) = self
-                .publisher
-                .poll_transmit(now, transport, &mut self.out[..])
-                .map_err(|_| Stop::Broken)?
-            {
-                send(socket, t.destination, self.out.get(..t.len).unwrap_or_default())?;
-            }
+        // Requests and keep-alives, then our sender reports.
+        loop {
+            let session = self.session.poll_transmit(now, &mut self.out[..], &mut ());
+            let t = match (
+                session.map_err(|_| Stop::Broken)?,
+                self.session.media_transport(),
+            ) {
+                (Some(t), _) => t,
+                (None, Some(transport)) => {
+                    let rtcp = self
+                        .publisher
+                        .poll_transmit(now, transport, &mut self.out[..]);
+                    match rtcp.map_err(|_| Stop::Broken)? {
+                        Some(t) => t,
+                        None => break,
+                    }
+                }
+                (None, None) => break,
+            };
+            send(
+                socket,
+                t.destination,
+                self.out.get(..t.len).unwrap_or_default(),
+            )?;
         }
         if let Some(stream) = self.stream.as_mut() {
-            stream.pump_tcp(now_us, false, &mut self.publisher, socket, &mut self.meter, REQUEST_ROOM);
+            stream.pump_tcp(
+                now_us,
+                false,
+                &mut self.publisher,
+                socket,
+                &mut self.meter,
+                REQUEST_ROOM,
+            );
         }
         Ok(())
     }
@@ -180,7 +207,11 @@ impl Pusher {
                 Ok(Received::Partial) => break,
                 Ok(Received::Rtcp { consumed, packet }) => {
                     if let Some(r) = self.publisher.handle_rtcp(packet) {
-                        defmt::debug!("push: receiver report: {=i32} lost, jitter {=u32}", r.cumulative_lost, r.jitter);
+                        defmt::debug!(
+                            "push: receiver report: {=i32} lost, jitter {=u32}",
+                            r.cumulative_lost,
+                            r.jitter
+                        );
                     }
                     start += consumed;
                 }
@@ -213,13 +244,23 @@ fn send(socket: &mut tcp::Socket, to: Destination, bytes: &[u8]) -> Result<(), S
 
 /// Publishes forever (connecting again after [`RETRY_MICROS`] whenever the
 /// connection ends); never returns.
-pub fn run(net: &mut Net, clock: &SysTickClock, summary: clip::Summary, seed: u32, stats_secs: u32) -> ! {
+pub fn run(
+    net: &mut Net,
+    clock: &SysTickClock,
+    summary: clip::Summary,
+    seed: u32,
+    stats_secs: u32,
+) -> ! {
     let Some(server) = target() else {
         defmt::error!("PUSH_URL {=str}: not rtsp://A.B.C.D[:PORT]/path", PUSH_URL);
         crate::exit_failure()
     };
     let mut pusher = Pusher::new(seed, &summary, RX_BUF.take(), OUT_BUF.take());
-    defmt::info!("push: publishing to {=str} ({=usize} B of state)", PUSH_URL, core::mem::size_of::<Pusher>());
+    defmt::info!(
+        "push: publishing to {=str} ({=usize} B of state)",
+        PUSH_URL,
+        core::mem::size_of::<Pusher>()
+    );
     let handle = net.tcp[0];
     net.sockets.get_mut::<tcp::Socket>(handle).abort();
     let mut retry_at = 0u64;
@@ -228,13 +269,14 @@ pub fn run(net: &mut Net, clock: &SysTickClock, summary: clip::Summary, seed: u3
     let mut next_stats = clock.micros();
     net.eth.enable_wakeups(crate::clock::TICK_HZ / 1000);
     loop {
-        let now = clock.micros();
-        let now_net = smoltcp::time::Instant::from_micros(now as i64);
-        net.poll(now_net);
+        let (now, now_net) = net.poll_clock(clock);
         let socket = net.sockets.get_mut::<tcp::Socket>(handle);
         if !socket.is_open() {
             if active {
-                defmt::warn!("push: connection closed; again in {=u64} ms", RETRY_MICROS / 1000);
+                defmt::warn!(
+                    "push: connection closed; again in {=u64} ms",
+                    RETRY_MICROS / 1000
+                );
                 active = false;
                 retry_at = now + RETRY_MICROS;
                 pusher.reset(seed.wrapping_add(u32::from(attempt)), &summary);
@@ -243,7 +285,10 @@ pub fn run(net: &mut Net, clock: &SysTickClock, summary: clip::Summary, seed: u3
                 attempt = attempt.wrapping_add(1);
                 let local = LOCAL_PORT + attempt % 1000;
                 let cx = net.iface.context();
-                if socket.connect(cx, (*server.ip(), server.port()), local).is_ok() {
+                if socket
+                    .connect(cx, (*server.ip(), server.port()), local)
+                    .is_ok()
+                {
                     socket.set_nagle_enabled(false);
                     active = true;
                 } else {

@@ -10,27 +10,6 @@ use std::process::Command;
 use qemu_support::*;
 use rtsp_e2e::{peer, Proc, DEADLINE};
 
-/// Numbers from the firmware's `stats:` log lines: (playing, statics, stack peak).
-fn stats_lines(log: &str) -> Vec<(u32, usize, usize)> {
-    let field = |line: &str, key: &str| -> Option<usize> {
-        let rest = &line[line.find(key)? + key.len()..];
-        rest.split(|c: char| !c.is_ascii_digit())
-            .next()?
-            .parse()
-            .ok()
-    };
-    log.lines()
-        .filter(|l| l.contains("stats:"))
-        .filter_map(|l| {
-            Some((
-                field(l, "playing=")? as u32,
-                field(l, "statics=")?,
-                field(l, "stack_peak=")?,
-            ))
-        })
-        .collect()
-}
-
 #[test]
 fn ram_with_two_clients_playing_stays_within_32_kib() {
     let mut guest = Guest::boot("stats=1");

@@ -37,39 +37,55 @@ pub fn firmware_with_login() -> PathBuf {
     ELF.get_or_init(|| build_firmware(Some(LOGIN))).clone()
 }
 
+/// The firmware built to publish its clip to `url` (`--features push`,
+/// `PUSH_URL`, qemu-demo/README.md), in its own target dir
+/// (`target/push`), so it never replaces the ELF other tests boot. The URL
+/// is read at build time: a new one rebuilds the firmware crate.
+pub fn firmware_push(url: &str) -> PathBuf {
+    static BUILD: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    build("target/push", &[("PUSH_URL", url)], &["--features", "push"])
+}
+
 fn build_firmware(login: Option<(&str, &str)>) -> PathBuf {
-    {
-        let dir = demo_dir();
-        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cmd.args(["build", "--release", "--quiet"]);
-        let target = match login {
-            Some((user, password)) => {
-                cmd.args(["--target-dir", "target/login"])
-                    .env("RTSP_USER", user)
-                    .env("RTSP_PASSWORD", password);
-                dir.join("target/login")
-            }
-            None => {
-                cmd.env_remove("RTSP_USER").env_remove("RTSP_PASSWORD");
-                dir.join("target")
-            }
-        };
-        let status = cmd
-            .current_dir(&dir)
-            // The firmware's .cargo/config.toml sets target, linker scripts
-            // and runner; the host test run's overrides must not leak in.
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("CARGO_BUILD_TARGET")
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_RUSTFLAGS")
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "qemu-demo firmware build failed");
-        let elf = target.join("thumbv7m-none-eabi/release/qemu-demo");
-        assert!(elf.exists(), "{} missing after build", elf.display());
-        elf
+    match login {
+        Some((user, password)) => build(
+            "target/login",
+            &[("RTSP_USER", user), ("RTSP_PASSWORD", password)],
+            &[],
+        ),
+        None => build("target", &[], &[]),
     }
+}
+
+/// `cargo build --release` of the firmware into `target_dir` (relative to
+/// qemu-demo/) with `env` set and `args` added; returns the ELF.
+fn build(target_dir: &str, env: &[(&str, &str)], args: &[&str]) -> PathBuf {
+    let dir = demo_dir();
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(["build", "--release", "--quiet", "--target-dir", target_dir])
+        .args(args);
+    for var in ["RTSP_USER", "RTSP_PASSWORD", "PUSH_URL"] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    let status = cmd
+        .current_dir(&dir)
+        // The firmware's .cargo/config.toml sets target, linker scripts
+        // and runner; the host test run's overrides must not leak in.
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "qemu-demo firmware build failed");
+    let elf = dir
+        .join(target_dir)
+        .join("thumbv7m-none-eabi/release/qemu-demo");
+    assert!(elf.exists(), "{} missing after build", elf.display());
+    elf
 }
 
 /// A running guest: QEMU (its PID is `run.sh`'s, which execs QEMU) with the
@@ -407,4 +423,25 @@ pub const CLIP_HEIGHT: u32 = 240;
 /// Seconds since `t`.
 pub fn secs_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
+}
+
+/// Numbers from the firmware's `stats:` log lines: (playing, statics, stack peak).
+pub fn stats_lines(log: &str) -> Vec<(u32, usize, usize)> {
+    let field = |line: &str, key: &str| -> Option<usize> {
+        let rest = &line[line.find(key)? + key.len()..];
+        rest.split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
+    };
+    log.lines()
+        .filter(|l| l.contains("stats:"))
+        .filter_map(|l| {
+            Some((
+                field(l, "playing=")? as u32,
+                field(l, "statics=")?,
+                field(l, "stack_peak=")?,
+            ))
+        })
+        .collect()
 }
