@@ -13,7 +13,8 @@
 //!   gets 409, a tunnel GET without a cookie gets 400; an RTSP client
 //!   playing meanwhile keeps its frame rate;
 //! * open tunnels and the sessions in them count toward `--max-sessions`,
-//!   and closing the POST ends the tunnel and frees its place.
+//!   and closing the POST ends the tunnel and frees its place, as does a
+//!   GET whose POST never comes.
 
 mod http_util;
 mod server_util;
@@ -361,6 +362,16 @@ fn tunnels_count_toward_max_sessions() {
     assert_eq!(r.status, 200, "SETUP once the tunnel closed: {r:?}");
     let mut third = tunnel_get(port, "second", "");
     let head = read_head(&mut third);
+    assert!(head.starts_with("HTTP/1.0 200 OK\r\n"), "{head}");
+
+    // A GET whose POST never comes is given up (after 10 s), freeing its
+    // place for the next tunnel.
+    read_to_close(&mut third);
+    server
+        .proc
+        .wait_for_line("tunnel GET got no POST in time", DEADLINE);
+    let mut fourth = tunnel_get(port, "fourth", "");
+    let head = read_head(&mut fourth);
     assert!(head.starts_with("HTTP/1.0 200 OK\r\n"), "{head}");
 }
 

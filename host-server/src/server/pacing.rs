@@ -54,6 +54,7 @@ impl Server {
             }
             self.send_due_frames(idx, now);
             self.on_http_timers(idx, now);
+            self.on_tunnel_timers(idx, now);
             if self.conns.slots.get(idx).is_some_and(|c| {
                 c.as_ref()
                     .is_some_and(|c| c.closing && c.out.is_empty() && !c.lingering())

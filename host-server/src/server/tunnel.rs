@@ -24,6 +24,9 @@
 //!   re-opened POSTs under the same cookie are not taken back: no current
 //!   peer sends them.
 //! * Bytes a client sends on the GET after its head are read and dropped.
+//! * A GET whose POST does not come within `REQUEST_TIMEOUT` (10 s, as
+//!   for an HTTP request head) is closed, so idle GETs cannot hold the
+//!   tunnel places.
 
 use std::collections::HashMap;
 
@@ -31,7 +34,7 @@ use rtsp_core::rtsp::Request;
 use rtsp_core::tunnel::{self, Base64Decoder, Cookie, Role};
 use rtsp_core::Instant;
 
-use crate::server::http::{Answer, HttpConn};
+use crate::server::http::{Answer, HttpConn, REQUEST_TIMEOUT};
 use crate::server::{Kind, Server, INPUT_BUFFER};
 
 /// Which half of a tunnel a connection is.
@@ -43,6 +46,8 @@ pub enum Half {
         cookie: Cookie,
         /// The POST feeding it, once there is one.
         post: Option<usize>,
+        /// Until the POST comes: when the GET is given up.
+        post_due: Option<Instant>,
     },
     /// The POST: its body, decoded, is connection `get`'s input.
     Post {
@@ -57,6 +62,16 @@ pub enum Half {
 #[derive(Debug, Default)]
 pub struct Tunnels {
     by_cookie: HashMap<Cookie, usize>,
+}
+
+impl Half {
+    /// When this half next needs the loop: a GET still waiting for its POST.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            Half::Get { post_due, .. } => *post_due,
+            Half::Post { .. } => None,
+        }
+    }
 }
 
 impl crate::server::Conn {
@@ -88,7 +103,7 @@ impl Server {
             }
         };
         match role {
-            Role::Get(cookie) => self.open_get(idx, req, cookie),
+            Role::Get(cookie) => self.open_get(idx, req, cookie, now),
             Role::Post(cookie) => self.open_post(idx, cookie, rest, now),
         }
         self.flush_conn(idx);
@@ -103,7 +118,7 @@ impl Server {
         self.flush_conn(idx);
     }
 
-    fn open_get(&mut self, idx: usize, req: &Request<'_, '_>, cookie: Cookie) {
+    fn open_get(&mut self, idx: usize, req: &Request<'_, '_>, cookie: Cookie, now: Instant) {
         let Some(peer) = self
             .conns
             .slots
@@ -129,7 +144,11 @@ impl Server {
         };
         tracing::info!("{}: RTSP-over-HTTP tunnel opened (cookie {cookie})", c.peer);
         self.tunnels.by_cookie.insert(cookie, idx);
-        c.kind = Kind::Tunnel(Half::Get { cookie, post: None });
+        c.kind = Kind::Tunnel(Half::Get {
+            cookie,
+            post: None,
+            post_due: Some(now + REQUEST_TIMEOUT),
+        });
         c.input = Vec::new();
         c.out.push(tunnel::GET_OK);
     }
@@ -144,7 +163,10 @@ impl Server {
                 let why = format!("the tunnel of x-sessioncookie {cookie} has its POST");
                 return self.refuse_tunnel(idx, 409, &why);
             }
-            Some(Half::Get { post, .. }) => *post = Some(idx),
+            Some(Half::Get { post, post_due, .. }) => {
+                *post = Some(idx);
+                *post_due = None;
+            }
             _ => return self.refuse_tunnel(idx, 404, "tunnel GET gone"),
         }
         let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
@@ -214,6 +236,20 @@ impl Server {
         }
     }
 
+    /// Closes connection `idx` if it is a tunnel GET whose POST did not
+    /// come within [`REQUEST_TIMEOUT`] (its 200 was sent: there is no
+    /// status left to give).
+    pub fn on_tunnel_timers(&mut self, idx: usize, now: Instant) {
+        if let Some(Half::Get {
+            post_due: Some(t), ..
+        }) = self.half_mut(idx)
+        {
+            if *t <= now {
+                self.close(idx, now, "tunnel GET got no POST in time");
+            }
+        }
+    }
+
     /// Unlinks a closing tunnel half from its partner: a GET forgets its
     /// cookie and closes its POST; a POST leaves its GET to close once its
     /// output is written.
@@ -222,7 +258,7 @@ impl Server {
             return;
         };
         match std::mem::take(&mut c.kind) {
-            Kind::Tunnel(Half::Get { cookie, post }) => {
+            Kind::Tunnel(Half::Get { cookie, post, .. }) => {
                 self.tunnels.by_cookie.remove(&cookie);
                 if let Some(p) = post {
                     if matches!(self.half_mut(p), Some(Half::Post { get, .. }) if *get == idx) {

@@ -88,6 +88,7 @@ impl crate::server::Conn {
     pub fn http_timeout(&self) -> Option<Instant> {
         match &self.kind {
             Kind::Http(h) => h.poll_timeout(),
+            Kind::Tunnel(t) => t.poll_timeout(),
             _ => None,
         }
     }
