@@ -130,6 +130,19 @@ fn hammer_parsers(bytes: &[u8]) {
     let _ = header::Authorization::parse(&text).map(|a| a.digest().map(|d| d.response()));
     let _ = header::MethodSet::parse(&text);
     let _ = header::CSeq::parse(&text);
+    // The RTSP-over-HTTP tunnel's entry points (core/src/tunnel).
+    let _ = rtsp_core::tunnel::Cookie::parse(bytes);
+    let _ = rtsp_core::tunnel::classify("GET", [("x-sessioncookie", bytes), ("Accept", bytes)]);
+    let _ = rtsp_core::tunnel::read_response_head(bytes);
+    let mut decoded = [0u8; 16];
+    let mut decoder = rtsp_core::tunnel::Base64Decoder::new();
+    let mut rest = bytes;
+    while let Ok(d) = decoder.decode(rest, &mut decoded) {
+        if d.consumed == 0 {
+            break;
+        }
+        rest = &rest[d.consumed..];
+    }
 }
 
 fn hammer(bytes: &[u8]) {
