@@ -4,7 +4,10 @@
 
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use proptest::prelude::*;
-use rtsp_core::jpeg::{restart, Depacketizer, Frame, MainHeader, Packetizer, Payload, Type};
+use rtsp_core::jpeg::{
+    make_tables, restart, Depacketizer, Frame, JfifHeader, MainHeader, Packetizer, Payload,
+    QuantTable, Type,
+};
 use rtsp_core::limits::JPEG_MAX_HEADER;
 use rtsp_core::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
 use zune_jpeg::zune_core::bytestream::ZCursor;
@@ -163,8 +166,57 @@ fn check_wire(pkts: &[Vec<u8>], frame: &Frame<'_>, seq: u16) {
     }
 }
 
+/// A 4:2:0 frame with restart interval 1 whose scan data is intervals of
+/// the given lengths (bytes never 0xFF), each but the last ended by `fill`
+/// 0xFF fill bytes (T.81 §B.1.1.2) and RST0, RST1, ... in turn.
+fn synthetic(lens: &[usize], fill: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut scan = Vec::new();
+    for (i, &n) in lens.iter().enumerate() {
+        scan.extend((0..n).map(|j| ((i * 7 + j) % 0xfe) as u8));
+        if i + 1 < lens.len() {
+            scan.extend(std::iter::repeat_n(0xff, fill));
+            scan.extend_from_slice(&[0xff, 0xd0 + (i % 8) as u8]);
+        }
+    }
+    let (l, c) = make_tables(50);
+    let header = JfifHeader {
+        kind: Type::Yuv420,
+        width: 640,
+        height: 480,
+        restart_interval: 1,
+        luma: QuantTable::new(&l).unwrap(),
+        chroma: QuantTable::new(&c).unwrap(),
+    };
+    let mut jpeg = vec![0u8; JPEG_MAX_HEADER];
+    let n = header.emit(&mut jpeg).unwrap();
+    jpeg.truncate(n);
+    jpeg.extend_from_slice(&scan);
+    jpeg.extend_from_slice(&[0xff, 0xd9]);
+    (jpeg, scan)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Restart-aligned packets (RFC 2435 §3.1.7) of intervals of any
+    /// length, shorter or longer than a packet, with or without fill bytes
+    /// before their markers: cut at interval boundaries with F/L and the
+    /// count right, and the depacketizer rebuilds the scan byte for byte.
+    #[test]
+    fn aligned_packets_of_any_intervals_rebuild_the_scan(
+        lens in proptest::collection::vec(0usize..900, 1..40),
+        mtu in 160usize..1500, fill in 0usize..3, seq in any::<u16>(),
+    ) {
+        let (jpeg, scan) = synthetic(&lens, fill);
+        let frame = Frame::parse(&jpeg).unwrap();
+        prop_assert_eq!(frame.scan_data(), &scan[..]);
+        let pkts = packetize(&jpeg, mtu, seq, 1);
+        check_wire(&pkts, &frame, seq);
+        let mut d = depacketizer(scan.len());
+        let rebuilt = pkts.iter().filter_map(|p| feed(&mut d, p)).next_back();
+        let rebuilt = rebuilt.expect("frame complete");
+        prop_assert_eq!(Frame::parse(&rebuilt).unwrap().scan_data(), &scan[..]);
+    }
 
     #[test]
     fn roundtrip_decodes_to_same_pixels(

@@ -7,7 +7,7 @@
 //! index, bits 3-7 = sequence number step + 4). Mode odd:
 //! `[mtu_lo, mtu_hi, jpeg...]`, checked to round-trip.
 use libfuzzer_sys::fuzz_target;
-use rtsp_core::jpeg::{Depacketizer, Frame, Packetizer};
+use rtsp_core::jpeg::{restart, Depacketizer, Frame, Packetizer, Payload};
 use rtsp_core::limits::JPEG_MAX_HEADER;
 use rtsp_core::rtp::{self, RtpTimestamp, SeqNo, Ssrc};
 
@@ -70,9 +70,24 @@ fuzz_target!(|data: &[u8]| {
     let mut buf = [0u8; 65536];
     let mut out = None;
     let mut n = 0;
+    // Restart-aligned (RFC 2435 §3.1.7): F opens a chunk at an interval
+    // boundary, L closes it at one; a chunk's packets share its count.
+    let mut open: Option<u16> = None;
+    let scan = frame.scan_data();
     while let Some(len) = p.next_packet(&mut buf).unwrap() {
         n += 1;
         let pkt = rtp::Packet::new_checked(&buf[..len]).unwrap();
+        if p.is_aligned() {
+            let pl = Payload::parse(pkt.payload()).unwrap();
+            let r = pl.restart.unwrap();
+            let start = pl.main.fragment_offset as usize;
+            let end = start + pl.data.len();
+            assert_eq!(r.first, open.is_none());
+            assert!(!r.first || start == 0 || restart::is_boundary(scan, start));
+            assert!(r.first || open == Some(r.count));
+            assert!(!r.last || end == scan.len() || restart::is_boundary(scan, end));
+            open = (!r.last).then_some(r.count);
+        }
         match d.push(&pkt) {
             Ok(Some(f)) => out = Some(f.to_vec()),
             Ok(None) => {}
@@ -84,6 +99,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     assert_eq!(n, p.packet_count());
+    assert_eq!(open, None);
     let out = out.expect("a whole frame comes back");
     let back = Frame::parse(&out).expect("the rebuilt frame parses");
     assert_eq!(back.scan_data(), frame.scan_data());

@@ -182,6 +182,7 @@ impl<'a> Packetizer<'a> {
         let (len, first, last) = match self.chunk_end {
             // The rest of an interval split across packets.
             Some(chunk_end) => {
+                plan.chunk_end = Some(chunk_end);
                 let len = room.min(chunk_end.saturating_sub(self.offset));
                 (len, false, self.offset + len >= chunk_end)
             }

@@ -120,6 +120,23 @@ fn several_intervals_share_a_packet() {
 }
 
 #[test]
+fn an_interval_split_across_many_packets_keeps_f_l_and_its_count() {
+    // 400 bytes after a 30-byte interval, MTU 200 (176 bytes of room after
+    // the first packet): first, middle and last fragments.
+    let (_, pk) = packets_of(&[30, 400, 5], 200);
+    assert_eq!(
+        fields(&pk),
+        [
+            (0, true, true, 0, 32),
+            (32, true, false, 1, 176),
+            (208, false, false, 1, 176),
+            (384, false, true, 1, 50),
+            (434, true, true, 2, 5),
+        ]
+    );
+}
+
+#[test]
 fn a_split_marker_is_counted_once() {
     // The first interval's marker straddles the first two packets.
     let (_, pk) = packets_of(&[43, 10, 10], 200);
