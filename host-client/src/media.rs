@@ -106,6 +106,9 @@ struct Output {
     /// else its first packet's): saved frames are named by both.
     plays: u32,
     play_start: Option<RtpTimestamp>,
+    /// The last saved position and how many frames were saved at it (a
+    /// sender repeating timestamps must not overwrite a file).
+    last_saved: Option<(u32, u64, u32)>,
     /// The last frame's RTP timestamp and the frame period seen, in ticks.
     last_ts: Option<RtpTimestamp>,
     period: Option<u32>,
@@ -153,6 +156,7 @@ impl Media {
                 intervals_lost: 0,
                 plays: 0,
                 play_start: None,
+                last_saved: None,
                 last_ts: None,
                 period: None,
             },
@@ -381,11 +385,25 @@ impl Output {
     }
 
     /// `--save-frames`: `frame-P<play>-<ms since PLAY>ms[-concealed].jpg`,
-    /// so a gap in the names is a frame never shown.
+    /// so a gap in the names is a frame never shown; a further frame at the
+    /// same position (a sender repeating timestamps) gets `_<n>` (6 digits) after it.
     fn save(&mut self, jpeg: &[u8], ms: u64, tag: &str) {
         let Some(dir) = &self.save_dir else { return };
         self.saved += 1;
-        let p = dir.join(format!("frame-P{:02}-{ms:09}ms{tag}.jpg", self.plays));
+        let again = match self.last_saved {
+            Some((play, at, n)) if play == self.plays && at == ms => n + 1,
+            _ => 0,
+        };
+        self.last_saved = Some((self.plays, ms, again));
+        let again = if again > 0 {
+            format!("_{again:06}")
+        } else {
+            String::new()
+        };
+        let p = dir.join(format!(
+            "frame-P{:02}-{ms:09}ms{tag}{again}.jpg",
+            self.plays
+        ));
         if let Err(e) = std::fs::write(&p, jpeg) {
             eprintln!(
                 "cannot write {}: {e}; no more frames will be saved",

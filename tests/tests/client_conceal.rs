@@ -409,3 +409,52 @@ fn client_loses_nothing_to_reordering() {
         "scan data byte-exact"
     );
 }
+
+/// GStreamer's server fed a clip it does not pace sends frames with
+/// repeated RTP timestamps, many within one ms (and loses some under the
+/// flood): every frame shown is still saved, none overwrites another at
+/// the same position.
+#[test]
+fn saved_frames_survive_repeated_timestamps() {
+    let dir = Scratch::new("client-save-repeated-ts");
+    let clip = restart_clip(&dir);
+    let path = clip.media.join("clip.mjpeg");
+    let srv = start_with(Server::Gst, &["--clip", path.to_str().unwrap()]);
+    let rep = dir.path("report.json");
+    let frames = dir.path("frames");
+    let (ok, out) = run_client(
+        &[
+            &srv.url,
+            "--headless",
+            "--play",
+            "--frames",
+            "200",
+            "--report",
+            rep.to_str().unwrap(),
+            "--save-frames",
+            frames.to_str().unwrap(),
+        ],
+        Duration::from_secs(90),
+    );
+    assert!(ok, "{out}");
+    let r = report(&rep);
+    let files = std::fs::read_dir(&frames).unwrap().count() as u64;
+    assert!(u(&r, "frames_complete") >= 200, "{r}");
+    assert_eq!(
+        files,
+        u(&r, "frames_complete") + u(&r, "frames_concealed"),
+        "one file per frame shown: {r}"
+    );
+    let repeated = std::fs::read_dir(&frames)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_str()
+                .unwrap()
+                .contains("ms_")
+        })
+        .count();
+    assert!(repeated > 0, "no two frames at the same position: {r}");
+}
