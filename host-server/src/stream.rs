@@ -74,7 +74,9 @@ pub fn send_frame(
         Ok(p) => p,
         Err(e) => return Outcome::Refused(e),
     };
-    let count = pk.packet_count();
+    // Counted as they are written: a restart-aligned frame's count takes a
+    // pass over its scan data, which only the TCP queue's check needs.
+    let mut count = 0usize;
     let mut octets = 0usize;
     let mut dropped = 0;
     match dest {
@@ -92,6 +94,7 @@ pub fn send_frame(
                 }
                 match pk.next_packet(&mut scratch[at..]) {
                     Ok(Some(len)) => {
+                        count += 1;
                         octets += len - rtp::HEADER_LEN;
                         at += len;
                         lens[n] = len;
@@ -107,12 +110,13 @@ pub fn send_frame(
             // Whole frames or nothing: a partial frame is useless to the
             // receiver and would waste the queue.
             let framing = dest.framing_len();
-            if !out.has_room(count * (mtu + framing)) {
+            if !out.has_room(pk.packet_count() * (mtu + framing)) {
                 return Outcome::Dropped;
             }
             loop {
                 match pk.next_packet(&mut scratch[framing..]) {
                     Ok(Some(n)) => {
+                        count += 1;
                         octets += n - rtp::HEADER_LEN;
                         // The `$` framing is the core's (RFC 2326 §10.12);
                         // n <= mtu, so it always fits.
