@@ -652,3 +652,34 @@ fn bad_publishers_get_the_right_4xx() {
     assert_eq!(status(&ask(&mut s, &mut host, now, setup)), 461);
     assert_eq!(status(&ask(&mut s, &mut host, now, record)), 405);
 }
+
+#[test]
+fn publisher_entry_points_take_garbage() {
+    // A panic is a bug, never a reaction to input (session module docs).
+    let mut p = publishing_pair(TransportRequest::Tcp);
+    let mut publisher = Publisher::new(publisher_config(Some(3), true));
+    publisher.start(p.now);
+    let mut x: u32 = 0x9e37_79b9;
+    let mut buf = vec![0u8; 512];
+    for len in 0..400usize {
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        assert_eq!(publisher.handle_rtcp(&bytes), None);
+        p.server.handle_rtcp(p.now, &bytes);
+        p.server.on_rtp_received(p.now);
+        // Garbage on the publisher's RTP channel is still its RTP (the
+        // depacketizer judges it), never a crash.
+        let mut framed = vec![b'$', 0, (len >> 8) as u8, len as u8];
+        framed.extend_from_slice(&bytes);
+        p.server_input(&framed);
+        let _ = p.server.publisher_report(None, &mut buf).unwrap();
+    }
+    assert_eq!(p.rtp_published.len(), 400);
+    assert_eq!(p.server.state(), State::Recording);
+}
