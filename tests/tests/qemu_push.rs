@@ -19,7 +19,9 @@ const RAM_BUDGET: usize = 32 * 1024;
 
 #[test]
 fn firmware_publishes_to_rtsp_server_and_ffmpeg_plays_it_direct_and_relayed_byte_exact() {
-    let server = Server::start(&["--publish-paths", "cam"]);
+    // A short session timeout: the publisher must keep its session alive
+    // (GET_PARAMETER at half of it, RFC 2326 §12.37) for the whole test.
+    let server = Server::start(&["--publish-paths", "cam", "--session-timeout", "4"]);
     let elf = firmware_push(&format!("rtsp://10.0.2.2:{}/cam", server.port));
     let mut guest = Guest::boot_elf(&elf, "stats=1");
     guest.proc.wait_for_line("push: recording", DEADLINE);
@@ -63,6 +65,16 @@ fn firmware_publishes_to_rtsp_server_and_ffmpeg_plays_it_direct_and_relayed_byte
         );
     }
 
+    // Keep-alives from the firmware's client session held the session.
+    server
+        .proc
+        .wait_for_line("GET_PARAMETER rtsp://10.0.2.2", DEADLINE);
+    let log = server.proc.output();
+    assert!(
+        !log.contains("expired"),
+        "the publisher's session expired:\n{log}"
+    );
+
     // RAM while publishing: statics plus the stack's high-water mark.
     let seen = stats_lines(&guest.proc.output()).len();
     assert!(rtsp_e2e::wait_until(DEADLINE, || {
@@ -78,5 +90,16 @@ fn firmware_publishes_to_rtsp_server_and_ffmpeg_plays_it_direct_and_relayed_byte
         statics + stack <= RAM_BUDGET,
         "statics {statics} + stack {stack} over {RAM_BUDGET}"
     );
+    guest.assert_alive();
+
+    // The server goes away and comes back on its port: the firmware
+    // publishes again by itself.
+    let port = server.port;
+    drop(server);
+    guest
+        .proc
+        .wait_for_line("push: connection closed", DEADLINE);
+    let server = Server::start_on(port, &["--publish-paths", "cam"]);
+    server.proc.wait_for_line("records cam", DEADLINE);
     guest.assert_alive();
 }

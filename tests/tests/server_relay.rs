@@ -11,9 +11,7 @@ use std::collections::HashMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use rtsp_e2e::{
-    bin, ecs, ffmpeg_copy_pull, free_tcp_port, split_jpegs, wait_for_tcp, Proc, Scratch, DEADLINE,
-};
+use rtsp_e2e::{bin, ecs, ffmpeg_copy_pull, free_tcp_port, split_jpegs, Scratch, DEADLINE};
 use server_util::{Client, Server};
 
 /// The clip the origin serves (rtsp-server's built-in clip).
@@ -38,18 +36,6 @@ fn relay(name: &str, url: &str, extra: &[&str]) -> Server {
     Server::start(&args)
 }
 
-/// An origin rtsp-server (built-in clip) on `port`, waited for.
-fn origin_on(port: u16, extra: &[&str]) -> Proc {
-    let mut cmd = Command::new(bin("rtsp-server"));
-    cmd.args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args(extra)
-        .env("RUST_LOG", "debug");
-    let p = Proc::spawn("origin rtsp-server", &mut cmd);
-    p.wait_for_line("listening on", DEADLINE);
-    wait_for_tcp(port, DEADLINE);
-    p
-}
-
 /// A viewer on TCP interleaved: DESCRIBE, SETUP, PLAY; with its session.
 fn viewer(port: u16, url: &str) -> (Client, String) {
     let mut c = Client::connect(port, url);
@@ -69,7 +55,9 @@ fn frames_within(c: &mut Client, window: Duration) -> usize {
 
 #[test]
 fn chain_of_two_relays_plays_byte_exact_in_ffmpeg() {
-    let origin = Server::start(&[]);
+    // The origin sends the clip's frames as they are (no restart interval
+    // added), so what arrives can be checked against the file.
+    let origin = Server::start(&["--no-restart"]);
     let first = relay("a", &origin.url("movie.Mjpeg"), &[]);
     let second = relay("b", &first.url("a"), &[]);
     let scratch = Scratch::new("relay-chain");
@@ -114,7 +102,7 @@ fn chain_of_two_relays_plays_byte_exact_in_ffmpeg() {
 #[test]
 fn origin_killed_and_restarted_resumes_the_viewers() {
     let port = free_tcp_port();
-    let origin = origin_on(port, &[]);
+    let origin = Server::start_on(port, &[]);
     let url = format!("rtsp://127.0.0.1:{port}/movie.Mjpeg");
     let relay = relay("cam", &url, &[]);
     let (mut v, session) = viewer(relay.port, &relay.url("cam"));
@@ -134,7 +122,7 @@ fn origin_killed_and_restarted_resumes_the_viewers() {
         assert!(Instant::now() < end, "frames kept coming without an origin");
     }
 
-    let origin = origin_on(port, &[]);
+    let origin = Server::start_on(port, &[]);
     let back = Instant::now();
     let mut resumed = 0;
     while resumed < 10 {
@@ -148,7 +136,9 @@ fn origin_killed_and_restarted_resumes_the_viewers() {
         "frames again {:.2} s after the origin listened",
         back.elapsed().as_secs_f64()
     );
-    origin.wait_for_line("set up for movie.Mjpeg", DEADLINE);
+    origin
+        .proc
+        .wait_for_line("set up for movie.Mjpeg", DEADLINE);
     // The same viewer connection, the same session: it never reconnected.
     let r = v.request("GET_PARAMETER", &relay.url("cam"), &[("Session", &session)]);
     assert_eq!(r.status, 200, "the viewer's session lives on: {r:?}");

@@ -22,7 +22,12 @@ impl Server {
     /// Starts the server with `args` (after `--bind 127.0.0.1 --port P`)
     /// and waits for its banner and its listening socket.
     pub fn start(args: &[&str]) -> Server {
-        let port = free_tcp_port();
+        Server::start_on(free_tcp_port(), args)
+    }
+
+    /// [`Server::start`] on `port` (e.g. again after a stop, where a
+    /// client expects it).
+    pub fn start_on(port: u16, args: &[&str]) -> Server {
         let mut cmd = Command::new(bin("rtsp-server"));
         cmd.args(["--bind", "127.0.0.1", "--port", &port.to_string()])
             .args(args);
