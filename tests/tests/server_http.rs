@@ -424,7 +424,9 @@ fn slow_browsers_skip_frames_and_count_toward_max_sessions() {
 /// status page names the origin as the stream's publisher.
 #[test]
 fn live_paths_play_in_browsers() {
-    let origin = Server::start(&[]);
+    // The clip's frames as they are (no restart interval added by the
+    // origin), which the relay forwards byte for byte.
+    let origin = Server::start(&["--no-restart"]);
     let relay = Server::start(&[
         "--pull",
         &format!("cam=rtsp://127.0.0.1:{}/movie.Mjpeg", origin.port),
