@@ -22,7 +22,7 @@ use server_util::{frames, Client, Rtp, Server};
 /// clip's rate, in clip order.
 #[test]
 fn mjpeg_parts_are_the_clip_frames_at_its_rate() {
-    let server = Server::start(&[]);
+    let server = Server::start(&["--no-restart"]);
     let clip: Vec<Vec<u8>> = clip_jpegs().iter().map(|j| scan_data(j).to_vec()).collect();
     let mut r = MjpegReader::open(server.port, "/movie.Mjpeg", None);
     assert_eq!(r.status, 200, "{:?}", r.head);
@@ -376,7 +376,7 @@ fn idle_http_connections_get_408_and_rtsp_plays_on() {
 /// 453 for an RTSP SETUP.
 #[test]
 fn slow_browsers_skip_frames_and_count_toward_max_sessions() {
-    let server = Server::start(&["--max-sessions", "2"]);
+    let server = Server::start(&["--max-sessions", "2", "--no-restart"]);
     let port = server.port;
     let clip: Vec<Vec<u8>> = clip_jpegs().iter().map(|j| scan_data(j).to_vec()).collect();
     // A small receive buffer, so the server's queue fills, not the kernel's.
@@ -474,7 +474,7 @@ fn status_page_previews_four_streams_and_links_the_rest() {
 /// the first, then the end of the stream.
 #[test]
 fn no_loop_plays_the_clip_once_then_ends_the_stream() {
-    let server = Server::start(&["--no-loop"]);
+    let server = Server::start(&["--no-loop", "--no-restart"]);
     let clip: Vec<Vec<u8>> = clip_jpegs().iter().map(|j| scan_data(j).to_vec()).collect();
     let mut r = MjpegReader::open(server.port, "/movie.Mjpeg", None);
     assert_eq!(r.status, 200);

@@ -12,7 +12,10 @@ use std::process::Command;
 use rtsp_e2e::{workspace_root, DEADLINE};
 
 /// The JPEG frames of the built-in clip (the lab's `movie.Mjpeg` format:
-/// five ASCII digits of length before each frame).
+/// five ASCII digits of length before each frame). The server sends them
+/// as they are only with `--no-restart`; by default it re-codes each with a
+/// restart interval (same pixels, other scan bytes), so tests that compare
+/// scan data byte for byte start it with `--no-restart`.
 pub fn clip_jpegs() -> Vec<Vec<u8>> {
     let data = std::fs::read(workspace_root().join("host-server/media/movie.Mjpeg")).unwrap();
     let mut out = Vec::new();
