@@ -185,13 +185,28 @@ fn run(pull: &Pull, producer: &Producer) {
     let name = &pull.spec.name;
     let shown = &pull.spec.shown;
     let mut backoff = BACKOFF_MIN;
+    // The last failure logged: the same one again (an origin down for a
+    // while, a path not published yet) goes to the debug log, not every
+    // 2 s to the warnings.
+    let mut last_failure = String::new();
     loop {
         while !pull.wanted() {
             thread::park();
         }
         pull.set_status(Status::Connecting, producer);
         let started = Instant::now();
-        let end = origin::play(pull, producer, |s| pull.set_status(s, producer));
+        let played = std::cell::Cell::new(false);
+        let end = origin::play(pull, producer, |s| {
+            if s == Status::Up {
+                tracing::info!("pull {name}: playing {shown}");
+                played.set(true);
+            }
+            pull.set_status(s, producer);
+        });
+        if played.get() {
+            // A failure after a good run is news again.
+            last_failure.clear();
+        }
         pull.attempts.fetch_add(1, Ordering::AcqRel);
         if started.elapsed() > 2 * MEDIA_TIMEOUT {
             // It worked for a while: start the backoff over.
@@ -208,22 +223,33 @@ fn run(pull: &Pull, producer: &Producer) {
                 continue;
             }
             origin::End::Refused(status, why) => {
-                tracing::warn!("pull {name}: {shown} refused: {why}");
+                let line = format!("pull {name}: {shown} refused: {why}");
+                log_failure(line, &mut last_failure);
                 pull.set_status(Status::Refused(status), producer);
             }
             origin::End::Lost(why) => {
-                tracing::warn!("pull {name}: {shown}: {why}");
+                log_failure(format!("pull {name}: {shown}: {why}"), &mut last_failure);
                 pull.set_status(Status::Unreachable, producer);
             }
         }
         if !pull.wanted() {
             continue;
         }
-        tracing::info!("pull {name}: retrying in {:.2} s", backoff.as_secs_f64());
+        tracing::debug!("pull {name}: retrying in {:.2} s", backoff.as_secs_f64());
         let until = Instant::now() + backoff;
         while let Some(left) = until.checked_duration_since(Instant::now()) {
             thread::park_timeout(left);
         }
         backoff = (backoff * 2).min(BACKOFF_MAX);
+    }
+}
+
+/// Logs a failure as a warning, or at debug level when it repeats the last.
+fn log_failure(line: String, last: &mut String) {
+    if line == *last {
+        tracing::debug!("{line}");
+    } else {
+        tracing::warn!("{line}");
+        *last = line;
     }
 }
