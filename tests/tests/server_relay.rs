@@ -97,6 +97,16 @@ fn chain_of_two_relays_plays_byte_exact_in_ffmpeg() {
     first
         .proc
         .wait_for_line("set up for a: RTP/AVP/TCP", DEADLINE);
+    // A viewer over UDP on the first relay gets the same scan data.
+    let (_, over_udp) = ffmpeg_copy_pull(&scratch, "udp", &first.url("a"), "udp", 2);
+    assert!(
+        over_udp.len() >= 35,
+        "{} frames over UDP in 2 s",
+        over_udp.len()
+    );
+    for (n, f) in over_udp.iter().enumerate() {
+        assert!(clip.contains_key(&ecs(f)), "UDP frame {n} is no clip frame");
+    }
 }
 
 #[test]
