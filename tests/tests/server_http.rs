@@ -1,5 +1,6 @@
 //! HTTP on rtsp-server's RTSP port (one port for every viewer): browsers'
-//! MJPEG, the status page, `/metrics`, credentials, and bad input, checked
+//! MJPEG (of clips, live and published paths), the status page, `/metrics`
+//! (publishers too), credentials, and bad input, checked
 //! with real peers (headless Chromium, curl, Python's prometheus_client,
 //! ffmpeg) beside RTSP clients on the same port.
 
@@ -484,4 +485,168 @@ fn no_loop_plays_the_clip_once_then_ends_the_stream() {
     let mut rest = Vec::new();
     r.stream.read_to_end(&mut rest).expect("the server closes");
     assert!(rest.len() < 100, "nothing after the last frame: {rest:?}");
+}
+
+/// The cells of a status page table row (tags stripped).
+fn cells(row: &str) -> Vec<String> {
+    row.split("<td")
+        .skip(1)
+        .map(|cell| {
+            let text = &cell[cell.find('>').map_or(0, |i| i + 1)..];
+            text.split("</td>").next().unwrap_or("").to_string()
+        })
+        .collect()
+}
+
+/// The cells of the status page's row whose first cell is `first`.
+fn status_row(page: &str, first: &str) -> Option<Vec<String>> {
+    let at = page.find(&format!("<tr><td>{first}</td>"))?;
+    Some(cells(&page[at..at + page[at..].find("</tr>")?]))
+}
+
+/// ffmpeg publishes the clip to `cam` (ANNOUNCE/RECORD over UDP): a browser
+/// of `/cam` gets the published frames (scan data byte-exact, in clip
+/// order); the status page shows `cam` published by ffmpeg's address with 1
+/// publisher and its session Recording with packets received; `/metrics`
+/// (prometheus_client) has the publisher, the received counters growing,
+/// its session counted; after the publisher leaves, the path is gone and
+/// what it sent stays counted.
+#[test]
+fn a_published_path_plays_in_browsers_and_shows_its_publisher() {
+    let server = Server::start(&[]);
+    let port = server.port;
+    let scratch = Scratch::new("http-published");
+    let clip = scratch.path("clip.mjpeg");
+    let jpegs = clip_jpegs();
+    std::fs::write(&clip, jpegs.concat()).unwrap();
+    let mut publisher = rtsp_e2e::Proc::spawn(
+        "ffmpeg publisher",
+        std::process::Command::new(rtsp_e2e::peer("ffmpeg"))
+            .args(["-nostdin", "-v", "warning", "-re", "-stream_loop", "-1"])
+            .args(["-framerate", "25", "-i"])
+            .arg(&clip)
+            .args(["-c", "copy", "-f", "rtsp", "-rtsp_transport", "udp"])
+            .arg(server.url("cam")),
+    );
+    server.proc.wait_for_line("records cam", DEADLINE);
+
+    // (a) A browser of /cam: every part is a clip frame, byte for byte.
+    let scans: Vec<&[u8]> = jpegs.iter().map(|j| scan_data(j)).collect();
+    let mut browser = MjpegReader::open(port, "/cam", None);
+    assert_eq!(browser.status, 200, "{}", browser.head);
+    let idx: Vec<usize> = (0..40)
+        .map(|_| {
+            let part = browser.next_part();
+            scans
+                .iter()
+                .position(|f| *f == scan_data(&part))
+                .expect("every part's scan data is a published clip frame's")
+        })
+        .collect();
+    let consecutive = idx
+        .windows(2)
+        .filter(|w| (w[0] + 1) % scans.len() == w[1])
+        .count();
+    assert!(consecutive >= 36, "clip order: {idx:?}");
+
+    // (b) The status page: published by ffmpeg, 1 publisher, 1 player (the
+    // browser), and the publisher's session Recording with packets in.
+    let page = String::from_utf8(get(port, "/", None).2).unwrap();
+    let stream = status_row(&page, "cam").expect("a row for cam");
+    assert!(
+        stream[3].starts_with("published by 127.0.0.1:") && stream[3].contains("(udp)"),
+        "{stream:?}"
+    );
+    assert_eq!(
+        (stream[4].as_str(), stream[5].as_str()),
+        ("1", "1"),
+        "{stream:?}"
+    );
+    let session_at = page.find("<table id=sessions>").unwrap();
+    let recording: Vec<&str> = page[session_at..]
+        .split("<tr>")
+        .filter(|r| r.contains("<td>Recording</td>"))
+        .collect();
+    assert_eq!(recording.len(), 1, "one publisher session: {page}");
+    let cells = cells(recording[0]);
+    assert!(
+        cells[0].starts_with("127.0.0.1:") && stream[3].contains(&cells[0]),
+        "the publisher's session is the one the stream names: {cells:?} {stream:?}"
+    );
+    assert_eq!(
+        (cells[1].as_str(), cells[2].as_str()),
+        ("cam", "udp"),
+        "{cells:?}"
+    );
+    let frames: u64 = cells[4].parse().unwrap();
+    let packets: u64 = cells[5].parse().unwrap();
+    let bytes: u64 = cells[6].parse().unwrap();
+    assert!(
+        frames >= 40 && packets > frames && bytes > 40 * 1000,
+        "{cells:?}"
+    );
+    assert_eq!(cells[8], "0", "no loss on loopback: {cells:?}");
+
+    // (c) /metrics: the publisher, its session, what it sent growing.
+    let first = scrape(port, None);
+    assert_eq!(
+        sample(&first, "rtsp_server_publishers", ("path", "cam")),
+        Some(1.0),
+        "{first:?}"
+    );
+    assert_eq!(
+        sample(&first, "rtsp_server_players", ("path", "cam")),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&first, "rtsp_server_sessions", ("transport", "udp")),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &first,
+            "rtsp_server_publisher_lost_packets",
+            ("path", "cam")
+        ),
+        Some(0.0)
+    );
+    let received = |s: &[_], name| sample(s, name, ("transport", "udp")).unwrap();
+    let packets_before = received(&first, "rtsp_server_rtp_packets_received_total");
+    assert!(packets_before >= packets as f64, "{first:?}");
+    assert!(received(&first, "rtsp_server_received_bytes_total") >= bytes as f64);
+    for _ in 0..10 {
+        browser.next_part();
+    }
+    let later = scrape(port, None);
+    let packets_later = received(&later, "rtsp_server_rtp_packets_received_total");
+    assert!(
+        packets_later > packets_before,
+        "{packets_before} then {packets_later}"
+    );
+    assert!(
+        received(&later, "rtsp_server_frames_received_total")
+            > received(&first, "rtsp_server_frames_received_total")
+    );
+
+    // The publisher leaves (ffmpeg sends TEARDOWN): the browser's stream
+    // ends, the path is gone, and what it sent stays counted.
+    publisher.interrupt();
+    publisher.wait_exit(DEADLINE);
+    browser.stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut rest = Vec::new();
+    browser
+        .stream
+        .read_to_end(&mut rest)
+        .expect("the browser's stream ends with its publisher");
+    let mut gone = Vec::new();
+    assert!(
+        rtsp_e2e::wait_until(DEADLINE, || {
+            gone = scrape(port, None);
+            sample(&gone, "rtsp_server_publishers", ("path", "cam")).is_none()
+                && sample(&gone, "rtsp_server_sessions", ("transport", "udp")) == Some(0.0)
+        }),
+        "{gone:?}"
+    );
+    assert!(received(&gone, "rtsp_server_rtp_packets_received_total") >= packets_later);
+    assert!(status_row(&String::from_utf8(get(port, "/", None).2).unwrap(), "cam").is_none());
 }

@@ -15,7 +15,8 @@
 //!   frames (the core's depacketizer) and each whole frame goes to the
 //!   path's players as it is ([`Server::live_frame`]): scan data byte-exact.
 //! * **The end:** TEARDOWN, expiry or a closed connection ends the
-//!   publisher; its players get RTCP BYE and the path is free again.
+//!   publisher; its players get RTCP BYE, its browsers' MJPEG streams end,
+//!   and the path is free again.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -25,7 +26,7 @@ use std::sync::Arc;
 use rtsp_core::jpeg::Depacketizer;
 use rtsp_core::limits::JPEG_MAX_HEADER;
 use rtsp_core::rtp;
-use rtsp_core::session::server::Publish;
+use rtsp_core::session::server::{Publish, State};
 use rtsp_core::session::{Destination, MediaDestination};
 use rtsp_core::stats::ReceiverStats;
 use rtsp_core::Instant;
@@ -93,6 +94,63 @@ struct Publisher {
     stats: ReceiverStats,
     /// When the last receiver report went to it.
     last_report: Option<Instant>,
+    /// Its media transport (`/metrics`' label), once SETUP made a session.
+    transport: Option<&'static str>,
+}
+
+/// A publisher as the status page and `/metrics` show it.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a> {
+    /// The path it publishes.
+    pub path: &'a str,
+    /// Its RTSP connection.
+    pub conn: usize,
+    /// Its RTSP peer.
+    pub peer: SocketAddr,
+    /// Its media transport label, once set up.
+    pub transport: Option<&'static str>,
+    /// RECORD was answered and the session goes on: it feeds the path.
+    pub recording: bool,
+    /// What arrived from it.
+    pub received: Received,
+}
+
+/// What a publisher sent us, from our receiver statistics of its stream
+/// (RFC 3550 A.3, A.8).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Received {
+    /// Whole frames reassembled.
+    pub frames: u64,
+    /// RTP packets received (duplicates included).
+    pub packets: u64,
+    /// RTP payload bytes received.
+    pub bytes: u64,
+    /// Packets lost so far, expected − received.
+    pub lost: i64,
+    /// Interarrival jitter, in RTP timestamp units (90 kHz).
+    pub jitter: u32,
+}
+
+impl Received {
+    /// Adds `o`'s counts (frames, packets, bytes); loss and jitter are
+    /// per stream and stay.
+    pub fn add(&mut self, o: Received) {
+        self.frames += o.frames;
+        self.packets += o.packets;
+        self.bytes += o.bytes;
+    }
+}
+
+impl Publisher {
+    fn received(&self) -> Received {
+        Received {
+            frames: self.depack.frames_complete(),
+            packets: self.stats.received(),
+            bytes: self.stats.payload_bytes(),
+            lost: self.stats.lost(),
+            jitter: self.stats.jitter(),
+        }
+    }
 }
 
 /// Every publisher, by path.
@@ -139,6 +197,13 @@ impl Publishers {
         }
     }
 
+    /// Whether `live` is a publisher's source (not `--live` or `--pull`).
+    pub fn feeds(&self, live: &Arc<Live>) -> bool {
+        self.by_path
+            .get(&live.name)
+            .is_some_and(|p| Arc::ptr_eq(&p.live, live))
+    }
+
     fn path_of(&self, conn: usize) -> Option<String> {
         self.by_path
             .iter()
@@ -148,6 +213,28 @@ impl Publishers {
 }
 
 impl Server {
+    /// Every publisher, by path, as the status page and `/metrics` show it.
+    pub fn publishers_shown(&self) -> Vec<Shown<'_>> {
+        let mut all: Vec<Shown<'_>> = self
+            .publishers
+            .by_path
+            .iter()
+            .filter_map(|(path, p)| {
+                let c = self.conns.slots.get(p.conn)?.as_ref()?;
+                Some(Shown {
+                    path,
+                    conn: p.conn,
+                    peer: c.peer,
+                    transport: p.transport,
+                    recording: c.core.state() == State::Recording,
+                    received: p.received(),
+                })
+            })
+            .collect();
+        all.sort_by(|a, b| a.path.cmp(b.path));
+        all
+    }
+
     /// ANNOUNCE of `path` on connection `idx` was accepted: its live
     /// source is served from now on.
     pub fn announced(&mut self, idx: usize, path: String, fps: Option<f64>) {
@@ -175,6 +262,7 @@ impl Server {
                 counted: false,
                 stats: ReceiverStats::new(90_000),
                 last_report: None,
+                transport: None,
             },
         );
     }
@@ -185,7 +273,18 @@ impl Server {
         let Some(path) = self.publishers.path_of(idx) else {
             return;
         };
+        let transport = self
+            .conns
+            .slots
+            .get(idx)
+            .and_then(Option::as_ref)
+            .and_then(|c| {
+                c.core
+                    .media_destination()
+                    .map(|dest| crate::server::http::metrics::transport(c, dest))
+            });
         if let Some(p) = self.publishers.by_path.get_mut(&path) {
+            p.transport = p.transport.or(transport);
             if !p.counted {
                 p.counted = true;
                 self.conns.sessions += 1;
@@ -229,6 +328,9 @@ impl Server {
             self.conns.rtcp_peers.remove(&rtcp);
         }
         self.catalog.remove(&path);
+        if let Some(t) = p.transport {
+            self.totals.publisher_ended(t, p.received());
+        }
         if p.counted {
             self.conns.sessions = self.conns.sessions.saturating_sub(1);
         }
@@ -238,6 +340,7 @@ impl Server {
             p.depack.frames_complete(),
             p.depack.frames_dropped()
         );
+        self.end_live_viewers(&p.live);
         for player in 0..self.conns.slots.len() {
             let Some(c) = self.conns.slots.get_mut(player).and_then(Option::as_mut) else {
                 continue;

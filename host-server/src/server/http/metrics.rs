@@ -3,7 +3,8 @@
 //! (`rtsp_server_` prefix, base units, `_total` for counters, `_seconds`,
 //! `_bytes`); the only labels are `transport` (a handful of values),
 //! `code` (status codes) and `path` (the streams served), never a peer or
-//! a session id.
+//! a session id. Publishers (ANNOUNCE/RECORD) count as sessions of their
+//! transport; what they send us has its own `_received` counters.
 //!
 //! Counters cover the server's life: what ended sessions sent is kept in
 //! [`Totals`], and what live ones sent so far is added at each scrape.
@@ -16,6 +17,7 @@ use rtsp_core::Instant;
 
 use super::mjpeg::Viewer;
 use super::Answer;
+use crate::server::publish::Received;
 use crate::server::{Conn, Kind, Server};
 use crate::session::Media;
 
@@ -86,6 +88,8 @@ pub struct Totals {
     refused: BTreeMap<u16, u64>,
     /// What ended sessions sent, by transport.
     ended: BTreeMap<&'static str, Sent>,
+    /// What ended publishers sent us, by transport.
+    ended_received: BTreeMap<&'static str, Received>,
 }
 
 impl Default for Totals {
@@ -94,6 +98,7 @@ impl Default for Totals {
             started: std::time::Instant::now(),
             refused: BTreeMap::new(),
             ended: BTreeMap::new(),
+            ended_received: BTreeMap::new(),
         }
     }
 }
@@ -121,6 +126,11 @@ impl Totals {
             .entry(transport)
             .or_default()
             .add(Sent::of_media(m));
+    }
+
+    /// A publisher left; `transport` as [`transport`] labels it.
+    pub fn publisher_ended(&mut self, transport: &'static str, r: Received) {
+        self.ended_received.entry(transport).or_default().add(r);
     }
 
     /// A browser left.
@@ -161,6 +171,9 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(Stri
 #[derive(Default)]
 struct PathReports {
     players: u64,
+    publishers: u64,
+    /// What its recording publisher sent us.
+    publisher: Option<Received>,
     lost: i64,
     jitter_max: u32,
     fraction_max: u8,
@@ -180,6 +193,22 @@ impl Server {
                 let e = by.entry(HTTP_MJPEG).or_default();
                 e.0 += 1;
                 e.1.add(Sent::of_viewer(v));
+            }
+        }
+        for p in self.publishers_shown() {
+            if let Some(t) = p.transport {
+                by.entry(t).or_default().0 += 1;
+            }
+        }
+        by
+    }
+
+    /// What publishers sent us over the server's life, by transport.
+    fn received_by_transport(&self) -> BTreeMap<&'static str, Received> {
+        let mut by = self.totals.ended_received.clone();
+        for p in self.publishers_shown() {
+            if let Some(t) = p.transport {
+                by.entry(t).or_default().add(p.received);
             }
         }
         by
@@ -212,7 +241,7 @@ impl Server {
             &mut out,
             "rtsp_server_sessions",
             "gauge",
-            "Sessions now: RTSP sessions set up, by media transport, and browsers receiving MJPEG over HTTP.",
+            "Sessions now: RTSP sessions set up (players and publishers), by media transport, and browsers receiving MJPEG over HTTP.",
             &sessions,
         );
         family(
@@ -243,6 +272,37 @@ impl Server {
             "Frames not sent because a receiver was not keeping up (full queue or socket buffer).",
             &by_transport(&|s| s.skipped),
         );
+        let received = self.received_by_transport();
+        let received_by = |f: &dyn Fn(Received) -> u64| -> Vec<(String, String)> {
+            TRANSPORTS
+                .iter()
+                .map(|t| {
+                    let r = received.get(t).copied().unwrap_or_default();
+                    (format!("{{transport=\"{t}\"}} "), f(r).to_string())
+                })
+                .collect()
+        };
+        family(
+            &mut out,
+            "rtsp_server_frames_received",
+            "counter",
+            "Video frames received whole from publishers (ANNOUNCE/RECORD).",
+            &received_by(&|r| r.frames),
+        );
+        family(
+            &mut out,
+            "rtsp_server_rtp_packets_received",
+            "counter",
+            "RTP packets received from publishers.",
+            &received_by(&|r| r.packets),
+        );
+        family(
+            &mut out,
+            "rtsp_server_received_bytes",
+            "counter",
+            "RTP payload bytes received from publishers.",
+            &received_by(&|r| r.bytes),
+        );
         let mut paths: BTreeMap<String, PathReports> = self
             .catalog
             .entries()
@@ -263,6 +323,13 @@ impl Server {
                 paths.entry(v.path.clone()).or_default().players += 1;
             }
         }
+        for pb in self.publishers_shown() {
+            let p = paths.entry(pb.path.to_string()).or_default();
+            if pb.recording {
+                p.publishers += 1;
+                p.publisher = Some(pb.received);
+            }
+        }
         let per_path = |f: &dyn Fn(&PathReports) -> String| -> Vec<(String, String)> {
             paths
                 .iter()
@@ -275,6 +342,36 @@ impl Server {
             "gauge",
             "Sessions and browsers playing each path.",
             &per_path(&|r| r.players.to_string()),
+        );
+        family(
+            &mut out,
+            "rtsp_server_publishers",
+            "gauge",
+            "Publishers recording each path (ANNOUNCE/RECORD; 0 or 1).",
+            &per_path(&|r| r.publishers.to_string()),
+        );
+        let published = |f: &dyn Fn(&Received) -> String| -> Vec<(String, String)> {
+            paths
+                .iter()
+                .filter_map(|(p, r)| {
+                    let rx = r.publisher.as_ref()?;
+                    Some((format!("{{path=\"{}\"}} ", label(p)), f(rx)))
+                })
+                .collect()
+        };
+        family(
+            &mut out,
+            "rtsp_server_publisher_lost_packets",
+            "gauge",
+            "Packets lost from the publisher of the path so far, from our receiver statistics (RFC 3550 A.3).",
+            &published(&|r| r.lost.to_string()),
+        );
+        family(
+            &mut out,
+            "rtsp_server_publisher_jitter_seconds",
+            "gauge",
+            "Interarrival jitter of the publisher's stream (RFC 3550 A.8), as we receive it.",
+            &published(&|r| format!("{}", f64::from(r.jitter) / 90_000.0)),
         );
         family(
             &mut out,

@@ -191,6 +191,24 @@ impl Server {
         }
     }
 
+    /// `live` ended for good (its publisher left): its viewers' streams end
+    /// as RTSP players get RTCP BYE, and the browsers keep showing the last
+    /// frame. A later publisher of the path is a new source.
+    pub fn end_live_viewers(&mut self, live: &Arc<Live>) {
+        for idx in 0..self.conns.slots.len() {
+            let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
+                continue;
+            };
+            let Kind::Http(h) = &c.kind else { continue };
+            let Some(v) = h.viewer.as_ref() else { continue };
+            if matches!(&v.source, Source::Live(l) if Arc::ptr_eq(l, live)) && !c.closing {
+                tracing::info!("{}: end of {} for its MJPEG viewer", c.peer, v.path);
+                c.closing = true;
+                self.flush_conn(idx);
+            }
+        }
+    }
+
     /// Forgets connection `idx`'s viewer (it is closing): releases its
     /// capacity, counts what it got, logs a summary.
     pub(crate) fn end_viewer(&mut self, idx: usize, why: &str) {

@@ -15,6 +15,7 @@ use rtsp_core::Instant;
 use super::metrics::{transport, HTTP_MJPEG};
 use super::Answer;
 use crate::media::Source;
+use crate::server::publish::Shown;
 use crate::server::Server;
 
 /// Seconds between refreshes of the tables.
@@ -122,6 +123,7 @@ impl Server {
             self.conns.sessions,
             self.cfg.max_sessions
         );
+        let publishers = self.publishers_shown();
         for (path, src) in entries {
             let players = self.players_of(path);
             let (size, fps, what, publishers) = match src {
@@ -138,9 +140,14 @@ impl Server {
                 ),
                 Source::Live(l) => {
                     let frames = l.frames_in.load(std::sync::atomic::Ordering::Relaxed);
-                    // A pull's publisher is its origin, there while it is up.
-                    let (what, publishers) = match self.relays.pull_of(src) {
-                        Some(p) => (
+                    // A publisher's path shows who publishes it; a pull's
+                    // publisher is its origin, there while it is up.
+                    let published = publishers
+                        .iter()
+                        .find(|p| p.path == *path && self.publishers.feeds(l));
+                    let (what, publishers) = match (published, self.relays.pull_of(src)) {
+                        (Some(pb), _) => published_by(pb),
+                        (None, Some(p)) => (
                             format!(
                                 "relay of {} ({:?}), {frames} frames in",
                                 p.spec.shown,
@@ -148,7 +155,7 @@ impl Server {
                             ),
                             usize::from(p.is_ready()),
                         ),
-                        None => (format!("live (stdin), {frames} frames in"), 1),
+                        (None, None) => (format!("live (stdin), {frames} frames in"), 1),
                     };
                     (
                         l.dimensions()
@@ -169,11 +176,14 @@ impl Server {
             );
         }
         p.push_str(
-            "</table>\n<h2>Sessions</h2>\n<table id=sessions><tr><th>peer</th><th>path</th>\
+            "</table>\n<h2>Sessions</h2>\n<p>packets and bytes: sent to a player, received from a \
+             publisher (state Recording); loss and jitter: its latest receiver report, or our \
+             statistics of a publisher's stream.</p>\n<table id=sessions><tr><th>peer</th><th>path</th>\
              <th>transport</th><th>state</th><th>frames</th><th>packets</th><th>bytes</th>\
              <th>skipped</th><th>loss</th><th>jitter</th></tr>",
         );
-        for c in self.conns.slots.iter().flatten() {
+        for (idx, c) in self.conns.slots.iter().enumerate() {
+            let Some(c) = c else { continue };
             if let Some(m) = &c.media {
                 let (loss, jitter) = match m.last_report {
                     Some(r) => (
@@ -199,6 +209,24 @@ impl Server {
                     m.packets,
                     m.octets,
                     m.frames_dropped
+                );
+            }
+            if let Some(pb) = publishers.iter().find(|pb| pb.conn == idx) {
+                let r = pb.received;
+                let _ = write!(
+                    p,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:?}</td><td class=n>{}</td>\
+                     <td class=n>{}</td><td class=n>{}</td><td class=n>—</td><td>{}</td>\
+                     <td>{:.2} ms</td></tr>",
+                    c.peer,
+                    html(pb.path),
+                    pb.transport.unwrap_or("—"),
+                    c.core.state(),
+                    r.frames,
+                    r.packets,
+                    r.bytes,
+                    r.lost,
+                    f64::from(r.jitter) / 90.0
                 );
             }
             if let Some(v) = c.viewer() {
@@ -230,6 +258,21 @@ impl Server {
             })
             .count()
     }
+}
+
+/// A published path's source column and its publishers count: 1 while
+/// its publisher records (after ANNOUNCE and before RECORD, 0).
+fn published_by(p: &Shown<'_>) -> (String, usize) {
+    let how = p.transport.unwrap_or("not set up");
+    let what = if p.recording {
+        format!(
+            "published by {} ({how}), {} frames in",
+            p.peer, p.received.frames
+        )
+    } else {
+        format!("announced by {} ({how}), not recording yet", p.peer)
+    };
+    (what, usize::from(p.recording))
 }
 
 #[cfg(test)]
