@@ -122,7 +122,7 @@ pub fn run(opts: &PublishOptions) -> Result<(), Error> {
                 source,
             })?;
     }
-    let framerate = crate_framerate(opts.fps);
+    let framerate = Framerate::from_millis((opts.fps * 1000.0).round() as u32);
     let frames = match &source {
         Source::Clip(c) => Some(c.len() as u32),
         Source::Stdin(_) => None,
@@ -605,17 +605,6 @@ fn source_error(source: &str, why: String) -> Error {
 
 fn local(doing: &'static str) -> impl Fn(io::Error) -> Error {
     move |source| Error::Local { doing, source }
-}
-
-fn crate_framerate(fps: f64) -> Framerate {
-    if fps.fract() == 0.0 {
-        Framerate::fps(fps as u32)
-    } else {
-        Framerate {
-            num: (fps * 1000.0).round() as u32,
-            den: 1000,
-        }
-    }
 }
 
 /// Unix time of `Instant::ZERO` in microseconds (RFC 3550 §6.4.1: SR NTP

@@ -192,14 +192,7 @@ pub fn media_info(path: &str, source: &Source) -> Result<MediaInfo, StatusCode> 
 
 /// A frame rate as the fraction SDP wants (RFC 4566 §6 `a=framerate`).
 pub fn framerate(fps: f64) -> Framerate {
-    if fps.fract() == 0.0 {
-        Framerate::fps(fps as u32)
-    } else {
-        Framerate {
-            num: (fps * 1000.0).round() as u32,
-            den: 1000,
-        }
-    }
+    Framerate::from_millis((fps * 1000.0).round() as u32)
 }
 
 /// 64 random bits from the standard library's per-process random hasher

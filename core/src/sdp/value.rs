@@ -21,6 +21,20 @@ impl Framerate {
         Framerate { num: fps, den: 1 }
     }
 
+    /// A rate given in thousandths of a frame per second (`29_970` for
+    /// 29.97 fps), as hosts round a float rate: whole frames per second
+    /// when it is exact, else `millis/1000`.
+    pub const fn from_millis(millis: u32) -> Self {
+        if millis % 1000 == 0 {
+            Framerate::fps(millis / 1000)
+        } else {
+            Framerate {
+                num: millis,
+                den: 1000,
+            }
+        }
+    }
+
     /// Reads `25`, `25.000000`, `29.97` or `30000/1001` (the forms of
     /// `a=framerate` and `a=x-framerate` seen from GStreamer, live555, Axis
     /// and others). Keeps up to 6 decimals. `None` for zero or garbage.
