@@ -109,7 +109,8 @@ pub struct Args {
 
     /// Seconds of silence (no request and no RTCP receiver report) after
     /// which a session stops and is reclaimed; advertised as
-    /// `Session: id;timeout=N` (RFC 2326 §12.37).
+    /// `Session: id;timeout=N` (RFC 2326 §12.37). A connection that sends
+    /// no whole first request line (RTSP or HTTP) in this time is closed.
     #[arg(long, value_name = "SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(2..=86_400))]
     pub session_timeout: u32,

@@ -43,6 +43,7 @@ pub mod publish;
 pub mod relay;
 mod rtsp;
 mod tunnel;
+mod undecided;
 
 const LISTENER: Token = Token(0);
 const RTP: Token = Token(1);
@@ -133,6 +134,8 @@ pub struct Conn {
     closing: bool,
     /// RTSP or HTTP, from the first request line.
     kind: Kind,
+    /// When an undecided connection is closed ([`undecided`]).
+    decide_by: Instant,
 }
 
 /// The connections concern: every RTSP connection with its core session,
@@ -431,6 +434,7 @@ impl Server {
             last_request: None,
             closing: false,
             kind: Kind::Undecided,
+            decide_by: self.now() + self.cfg.session_timeout,
         });
         Some(idx)
     }

@@ -371,6 +371,70 @@ fn idle_http_connections_get_408_and_rtsp_plays_on() {
     }
 }
 
+/// Connections that never say what they speak (nothing at all, or half a
+/// first line) are closed without an answer once the session timeout
+/// passes, and counted in `/metrics`; an RTSP client that keeps its session
+/// alive plays on meanwhile.
+#[test]
+fn silent_connections_are_closed_after_the_session_timeout() {
+    let server = Server::start(&["--session-timeout", "4"]);
+    let opened = Instant::now();
+    let silent = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let mut half = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    half.write_all(b"OPTIONS rtsp://").unwrap();
+    let closers: Vec<_> = [silent, half]
+        .into_iter()
+        .map(|mut s| {
+            std::thread::spawn(move || {
+                s.set_read_timeout(Some(DEADLINE)).unwrap();
+                let mut out = Vec::new();
+                s.read_to_end(&mut out).expect("closed by the server");
+                (opened.elapsed(), out)
+            })
+        })
+        .collect();
+    let url = server.url("movie.Mjpeg");
+    let (mut client, pair, session) = Client::playing_udp(server.port, &url);
+    let mut pkts = Vec::new();
+    // 6 s of play, past the silent ones' deadline, with keep-alives well
+    // within the session's own timeout.
+    for _ in 0..4 {
+        pkts.extend(
+            pair.recv_for(Duration::from_millis(1500))
+                .iter()
+                .filter_map(|(_, p, _)| Rtp::parse(p)),
+        );
+        let alive = client.request("GET_PARAMETER", &url, &[("Session", &session)]);
+        assert_eq!(alive.status, 200, "the RTSP session is alive");
+    }
+    let n = frames(&pkts);
+    assert!(
+        n >= 120,
+        "the RTSP client got {n} frames in 6 s (clip: 25/s)"
+    );
+    for c in closers {
+        let (after, out) = c.join().unwrap();
+        assert!(out.is_empty(), "no answer: {out:?}");
+        assert!(
+            after >= Duration::from_secs(2),
+            "closed after {after:?}, before the 4 s timeout"
+        );
+    }
+    let m = scrape(server.port, None);
+    assert_eq!(
+        sample_any(&m, "rtsp_server_undecided_connections_closed_total"),
+        Some(2.0)
+    );
+}
+
+/// The value of sample `name` (no labels needed).
+fn sample_any(
+    samples: &[(String, std::collections::BTreeMap<String, String>, f64)],
+    name: &str,
+) -> Option<f64> {
+    samples.iter().find(|(n, _, _)| n == name).map(|s| s.2)
+}
+
 /// A browser that stops reading skips frames (counted in `/metrics`) while
 /// its queue stays bounded, and gets whole clip frames again once it reads;
 /// browsers count toward `--max-sessions`: past it, 503 for a browser and

@@ -90,6 +90,8 @@ pub struct Totals {
     ended: BTreeMap<&'static str, Sent>,
     /// What ended publishers sent us, by transport.
     ended_received: BTreeMap<&'static str, Received>,
+    /// Connections closed before their first request line came.
+    undecided_closed: u64,
 }
 
 impl Default for Totals {
@@ -99,6 +101,7 @@ impl Default for Totals {
             refused: BTreeMap::new(),
             ended: BTreeMap::new(),
             ended_received: BTreeMap::new(),
+            undecided_closed: 0,
         }
     }
 }
@@ -126,6 +129,12 @@ impl Totals {
             .entry(transport)
             .or_default()
             .add(Sent::of_media(m));
+    }
+
+    /// A connection was closed before its first request line came
+    /// (`crate::server::undecided`).
+    pub fn undecided_closed(&mut self) {
+        self.undecided_closed += 1;
     }
 
     /// A publisher left; `transport` as [`transport`] labels it.
@@ -406,6 +415,13 @@ impl Server {
             "counter",
             "Requests answered with an error status (RTSP and HTTP), by status code.",
             &refused,
+        );
+        family(
+            &mut out,
+            "rtsp_server_undecided_connections_closed",
+            "counter",
+            "Connections closed because no whole first request line (RTSP or HTTP) came within the session timeout.",
+            &[(" ".into(), self.totals.undecided_closed.to_string())],
         );
         family(
             &mut out,
