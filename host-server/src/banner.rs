@@ -47,3 +47,10 @@ pub fn print(host: &str, port: u16, cat: &Catalog, looping: bool, pulls: &[PullS
     }
     let _ = out.flush();
 }
+
+/// With HTTP on (`--http`): where browsers and scrapers go.
+pub fn print_http(host: &str, port: u16) {
+    println!(
+        "status http://{host}:{port}/  (in a browser; any stream at http://{host}:{port}/<path>, Prometheus at /metrics)"
+    );
+}

@@ -145,13 +145,17 @@ fn run(args: &cli::Args) -> Result<(), String> {
             "one datagram per send"
         }
     );
+    let host = banner::url_host(args.bind);
     banner::print(
-        &banner::url_host(args.bind),
+        &host,
         local.port(),
         srv.catalog(),
         args.looping(),
         &args.pull,
     );
+    if args.http {
+        banner::print_http(&host, local.port());
+    }
     srv.run().map_err(|e| format!("event loop failed: {e}"))
 }
 
