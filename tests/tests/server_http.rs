@@ -568,18 +568,17 @@ fn status_row(page: &str, first: &str) -> Option<Vec<String>> {
     Some(cells(&page[at..at + page[at..].find("</tr>")?]))
 }
 
-/// ffmpeg publishes the clip to `cam` (ANNOUNCE/RECORD over UDP): a browser
+/// ffmpeg publishes the clip to `cam` (ANNOUNCE/RECORD over `transport`): a browser
 /// of `/cam` gets the published frames (scan data byte-exact, in clip
 /// order); the status page shows `cam` published by ffmpeg's address with 1
 /// publisher and its session Recording with packets received; `/metrics`
 /// (prometheus_client) has the publisher, the received counters growing,
 /// its session counted; after the publisher leaves, the path is gone and
 /// what it sent stays counted.
-#[test]
-fn a_published_path_plays_in_browsers_and_shows_its_publisher() {
+fn published_path_in_browsers_status_and_metrics(transport: &str) {
     let server = Server::start(&[]);
     let port = server.port;
-    let scratch = Scratch::new("http-published");
+    let scratch = Scratch::new(&format!("http-published-{transport}"));
     let clip = scratch.path("clip.mjpeg");
     let jpegs = clip_jpegs();
     std::fs::write(&clip, jpegs.concat()).unwrap();
@@ -589,7 +588,7 @@ fn a_published_path_plays_in_browsers_and_shows_its_publisher() {
             .args(["-nostdin", "-v", "warning", "-re", "-stream_loop", "-1"])
             .args(["-framerate", "25", "-i"])
             .arg(&clip)
-            .args(["-c", "copy", "-f", "rtsp", "-rtsp_transport", "udp"])
+            .args(["-c", "copy", "-f", "rtsp", "-rtsp_transport", transport])
             .arg(server.url("cam")),
     );
     server.proc.wait_for_line("records cam", DEADLINE);
@@ -618,7 +617,8 @@ fn a_published_path_plays_in_browsers_and_shows_its_publisher() {
     let page = String::from_utf8(get(port, "/", None).2).unwrap();
     let stream = status_row(&page, "cam").expect("a row for cam");
     assert!(
-        stream[3].starts_with("published by 127.0.0.1:") && stream[3].contains("(udp)"),
+        stream[3].starts_with("published by 127.0.0.1:")
+            && stream[3].contains(&format!("({transport})")),
         "{stream:?}"
     );
     assert_eq!(
@@ -639,7 +639,7 @@ fn a_published_path_plays_in_browsers_and_shows_its_publisher() {
     );
     assert_eq!(
         (cells[1].as_str(), cells[2].as_str()),
-        ("cam", "udp"),
+        ("cam", transport),
         "{cells:?}"
     );
     let frames: u64 = cells[4].parse().unwrap();
@@ -663,7 +663,7 @@ fn a_published_path_plays_in_browsers_and_shows_its_publisher() {
         Some(1.0)
     );
     assert_eq!(
-        sample(&first, "rtsp_server_sessions", ("transport", "udp")),
+        sample(&first, "rtsp_server_sessions", ("transport", transport)),
         Some(1.0)
     );
     assert_eq!(
@@ -674,7 +674,7 @@ fn a_published_path_plays_in_browsers_and_shows_its_publisher() {
         ),
         Some(0.0)
     );
-    let received = |s: &[_], name| sample(s, name, ("transport", "udp")).unwrap();
+    let received = |s: &[_], name| sample(s, name, ("transport", transport)).unwrap();
     let packets_before = received(&first, "rtsp_server_rtp_packets_received_total");
     assert!(packets_before >= packets as f64, "{first:?}");
     assert!(received(&first, "rtsp_server_received_bytes_total") >= bytes as f64);
@@ -707,10 +707,20 @@ fn a_published_path_plays_in_browsers_and_shows_its_publisher() {
         rtsp_e2e::wait_until(DEADLINE, || {
             gone = scrape(port, None);
             sample(&gone, "rtsp_server_publishers", ("path", "cam")).is_none()
-                && sample(&gone, "rtsp_server_sessions", ("transport", "udp")) == Some(0.0)
+                && sample(&gone, "rtsp_server_sessions", ("transport", transport)) == Some(0.0)
         }),
         "{gone:?}"
     );
     assert!(received(&gone, "rtsp_server_rtp_packets_received_total") >= packets_later);
     assert!(status_row(&String::from_utf8(get(port, "/", None).2).unwrap(), "cam").is_none());
+}
+
+#[test]
+fn a_path_published_over_udp_plays_in_browsers_and_shows_its_publisher() {
+    published_path_in_browsers_status_and_metrics("udp");
+}
+
+#[test]
+fn a_path_published_over_tcp_plays_in_browsers_and_shows_its_publisher() {
+    published_path_in_browsers_status_and_metrics("tcp");
 }
