@@ -31,12 +31,56 @@ pub fn bin(name: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|_| workspace_root().join("target"));
     let p = target.join(profile).join(name);
-    assert!(
-        p.exists(),
-        "{} is not built: run `cargo build --workspace` first",
-        p.display()
-    );
+    let built = std::fs::metadata(&p).and_then(|m| m.modified());
+    let Ok(built) = built else {
+        panic!(
+            "{} is not built: run `cargo build --workspace --bins` first",
+            p.display()
+        );
+    };
+    // This crate runs the binary, it does not build it: a binary older than
+    // the sources would test old code and pass or fail for nothing.
+    if let Some(newer) = newest_source().filter(|(t, _)| *t > built) {
+        panic!(
+            "{} is older than {}: run `cargo build --workspace --bins` first",
+            p.display(),
+            newer.1.display()
+        );
+    }
     p
+}
+
+/// The most recently modified source file of the crates the binaries are
+/// built from (looked up once per test process).
+fn newest_source() -> Option<(std::time::SystemTime, PathBuf)> {
+    static NEWEST: std::sync::OnceLock<Option<(std::time::SystemTime, PathBuf)>> =
+        std::sync::OnceLock::new();
+    NEWEST
+        .get_or_init(|| {
+            let root = workspace_root();
+            let mut newest = None;
+            for dir in ["core/src", "host-server/src", "host-client/src"] {
+                newest_in(&root.join(dir), &mut newest);
+            }
+            newest
+        })
+        .clone()
+}
+
+fn newest_in(dir: &Path, newest: &mut Option<(std::time::SystemTime, PathBuf)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            newest_in(&path, newest);
+        } else if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
+            if newest.as_ref().is_none_or(|(n, _)| t > *n) {
+                *newest = Some((t, path));
+            }
+        }
+    }
 }
 
 /// Finds a real peer program on PATH; a missing peer fails the test.
