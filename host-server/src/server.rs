@@ -37,13 +37,13 @@ use crate::udp::RtpSocket;
 #[cfg(test)]
 mod alloc_check;
 pub mod http;
+mod idle;
 pub mod multicast;
 mod pacing;
 pub mod publish;
 pub mod relay;
 mod rtsp;
 mod tunnel;
-mod undecided;
 
 const LISTENER: Token = Token(0);
 const RTP: Token = Token(1);
@@ -134,8 +134,9 @@ pub struct Conn {
     closing: bool,
     /// RTSP or HTTP, from the first request line.
     kind: Kind,
-    /// When an undecided connection is closed ([`undecided`]).
-    decide_by: Instant,
+    /// When the connection is closed if it stays silent with no session
+    /// ([`idle`]): the session timeout after its last bytes.
+    idle_until: Instant,
 }
 
 /// The connections concern: every RTSP connection with its core session,
@@ -434,7 +435,7 @@ impl Server {
             last_request: None,
             closing: false,
             kind: Kind::Undecided,
-            decide_by: self.now() + self.cfg.session_timeout,
+            idle_until: self.now() + self.cfg.session_timeout,
         });
         Some(idx)
     }
@@ -460,6 +461,7 @@ impl Server {
                     break;
                 }
                 Ok(n) => {
+                    c.idle_until = now + self.cfg.session_timeout;
                     if c.takes_input() {
                         c.input.extend_from_slice(&chunk[..n]);
                     }

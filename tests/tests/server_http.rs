@@ -371,18 +371,21 @@ fn idle_http_connections_get_408_and_rtsp_plays_on() {
     }
 }
 
-/// Connections that never say what they speak (nothing at all, or half a
-/// first line) are closed without an answer once the session timeout
-/// passes, and counted in `/metrics`; an RTSP client that keeps its session
-/// alive plays on meanwhile.
+/// Connections with no session that go quiet (nothing at all, half a first
+/// line, or an RTSP OPTIONS answered and then silence) are closed without
+/// an answer once the session timeout passes, and counted in `/metrics`;
+/// an RTSP client that keeps its session alive plays on meanwhile.
 #[test]
-fn silent_connections_are_closed_after_the_session_timeout() {
+fn idle_connections_without_a_session_are_closed_after_the_session_timeout() {
     let server = Server::start(&["--session-timeout", "4"]);
     let opened = Instant::now();
     let silent = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     let mut half = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     half.write_all(b"OPTIONS rtsp://").unwrap();
-    let closers: Vec<_> = [silent, half]
+    let mut options = Client::connect(server.port, &server.url("movie.Mjpeg"));
+    let answered = options.request("OPTIONS", &server.url("movie.Mjpeg"), &[]);
+    assert_eq!(answered.status, 200);
+    let closers: Vec<_> = [silent, half, options.stream]
         .into_iter()
         .map(|mut s| {
             std::thread::spawn(move || {
@@ -422,8 +425,8 @@ fn silent_connections_are_closed_after_the_session_timeout() {
     }
     let m = scrape(server.port, None);
     assert_eq!(
-        sample_any(&m, "rtsp_server_undecided_connections_closed_total"),
-        Some(2.0)
+        sample_any(&m, "rtsp_server_idle_connections_closed_total"),
+        Some(3.0)
     );
 }
 

@@ -34,12 +34,12 @@ impl Server {
             .flatten()
             .filter_map(|c| {
                 let http = c.http_timeout();
-                let undecided = c.undecided_timeout();
+                let idle = c.idle_timeout();
                 c.core
                     .poll_timeout()
                     .into_iter()
                     .chain(http)
-                    .chain(undecided)
+                    .chain(idle)
                     .min()
             })
             .chain(self.relays.next_deadline())
@@ -61,7 +61,7 @@ impl Server {
             self.send_due_frames(idx, now);
             self.on_http_timers(idx, now);
             self.on_tunnel_timers(idx, now);
-            self.on_undecided_timers(idx, now);
+            self.on_idle_timers(idx, now);
             if self.conns.slots.get(idx).is_some_and(|c| {
                 c.as_ref()
                     .is_some_and(|c| c.closing && c.out.is_empty() && !c.lingering())

@@ -57,6 +57,11 @@ impl Relays {
         }
     }
 
+    /// Whether connection `idx`'s next request waits for a pull.
+    pub fn holds(&self, idx: usize) -> bool {
+        self.held.contains_key(&idx)
+    }
+
     /// The earliest deadline of a held request.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.held.values().map(|h| h.until).min()

@@ -332,10 +332,15 @@ impl Server {
 
     /// Forgets a session's media, releases its capacity, logs a summary.
     pub fn end_media(&mut self, idx: usize, why: &str) {
+        // A connection without a session is closed when idle (`idle`):
+        // counted from the session's end, so a client still gets told
+        // 454 on the same connection after an expiry.
+        let idle_until = self.now() + self.cfg.session_timeout;
         let Some(c) = self.conns.slots.get_mut(idx).and_then(Option::as_mut) else {
             return;
         };
         let Some(m) = c.media.take() else { return };
+        c.idle_until = idle_until;
         let transport = crate::server::http::metrics::transport(c, m.dest);
         self.conns.sessions = self.conns.sessions.saturating_sub(1);
         if let Some(pull) = self.relays.pull_of(&m.source) {

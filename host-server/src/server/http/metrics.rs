@@ -90,8 +90,8 @@ pub struct Totals {
     ended: BTreeMap<&'static str, Sent>,
     /// What ended publishers sent us, by transport.
     ended_received: BTreeMap<&'static str, Received>,
-    /// Connections closed before their first request line came.
-    undecided_closed: u64,
+    /// Connections closed idle with no session (`crate::server::idle`).
+    idle_closed: u64,
 }
 
 impl Default for Totals {
@@ -101,7 +101,7 @@ impl Default for Totals {
             refused: BTreeMap::new(),
             ended: BTreeMap::new(),
             ended_received: BTreeMap::new(),
-            undecided_closed: 0,
+            idle_closed: 0,
         }
     }
 }
@@ -131,10 +131,10 @@ impl Totals {
             .add(Sent::of_media(m));
     }
 
-    /// A connection was closed before its first request line came
-    /// (`crate::server::undecided`).
-    pub fn undecided_closed(&mut self) {
-        self.undecided_closed += 1;
+    /// A connection was closed idle with no session
+    /// (`crate::server::idle`).
+    pub fn idle_closed(&mut self) {
+        self.idle_closed += 1;
     }
 
     /// A publisher left; `transport` as [`transport`] labels it.
@@ -418,10 +418,10 @@ impl Server {
         );
         family(
             &mut out,
-            "rtsp_server_undecided_connections_closed",
+            "rtsp_server_idle_connections_closed",
             "counter",
-            "Connections closed because no whole first request line (RTSP or HTTP) came within the session timeout.",
-            &[(" ".into(), self.totals.undecided_closed.to_string())],
+            "Connections closed because they sent nothing for the session timeout with no session (no first request line yet, or RTSP before SETUP).",
+            &[(" ".into(), self.totals.idle_closed.to_string())],
         );
         family(
             &mut out,
