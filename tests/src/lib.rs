@@ -40,7 +40,7 @@ pub fn bin(name: &str) -> PathBuf {
     };
     // This crate runs the binary, it does not build it: a binary older than
     // the sources would test old code and pass or fail for nothing.
-    if let Some(newer) = newest_source().filter(|(t, _)| *t > built) {
+    if let Some(newer) = newest_source(name).filter(|(t, _)| *t > built) {
         panic!(
             "{} is older than {}: run `cargo build --workspace --bins` first",
             p.display(),
@@ -50,21 +50,19 @@ pub fn bin(name: &str) -> PathBuf {
     p
 }
 
-/// The most recently modified source file of the crates the binaries are
-/// built from (looked up once per test process).
-fn newest_source() -> Option<(std::time::SystemTime, PathBuf)> {
-    static NEWEST: std::sync::OnceLock<Option<(std::time::SystemTime, PathBuf)>> =
-        std::sync::OnceLock::new();
-    NEWEST
-        .get_or_init(|| {
-            let root = workspace_root();
-            let mut newest = None;
-            for dir in ["core/src", "host-server/src", "host-client/src"] {
-                newest_in(&root.join(dir), &mut newest);
-            }
-            newest
-        })
-        .clone()
+/// The most recently modified source file of the crates binary `name` is
+/// built from (its package and the core).
+fn newest_source(name: &str) -> Option<(std::time::SystemTime, PathBuf)> {
+    let package = match name {
+        "rtsp-client" => "host-client/src",
+        _ => "host-server/src",
+    };
+    let root = workspace_root();
+    let mut newest = None;
+    for dir in ["core/src", package] {
+        newest_in(&root.join(dir), &mut newest);
+    }
+    newest
 }
 
 fn newest_in(dir: &Path, newest: &mut Option<(std::time::SystemTime, PathBuf)>) {

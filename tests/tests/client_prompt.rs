@@ -168,6 +168,39 @@ fn client_prompt_drives_setup_play_pause_play_teardown() {
     }
 }
 
+/// The server closes a connection that has no session once it has been
+/// quiet for the session timeout (here 2 s), as the prompt leaves it until
+/// its user types `setup`: the client opens a new one, and setup and play
+/// work as if nothing happened.
+#[test]
+fn client_prompt_survives_the_server_closing_its_idle_connection() {
+    let srv = start_with(Server::Ours, &["--session-timeout", "2"]);
+    let t = Tmux::new(&format!(
+        "{} {} --headless",
+        bin("rtsp-client").display(),
+        srv.url
+    ));
+    t.wait_for("rtsp>", 1);
+    srv.proc.wait_for_line("and no session", DEADLINE);
+    t.send("setup");
+    t.wait_for("200 OK to SETUP", 1);
+    t.send("play");
+    t.wait_for("200 OK to PLAY: accepted; playing", 1);
+    assert!(
+        wait_until(DEADLINE, || {
+            t.send("stats");
+            std::thread::sleep(Duration::from_millis(300));
+            t.screen()
+                .lines()
+                .any(|l| l.starts_with("summary:") && !l.contains(": 0 frames received"))
+        }),
+        "no frames after the new connection:\n{}",
+        t.screen()
+    );
+    t.send("quit");
+    t.wait_for("packets:", 1);
+}
+
 #[test]
 fn client_prompt_seeks_from_ready_and_while_playing() {
     let clip = builtin_clip_scans();

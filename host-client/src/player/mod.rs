@@ -123,6 +123,8 @@ pub struct Player {
     local: SocketAddr,
     rxbuf: RxBuf,
     txbuf: TxBuf,
+    /// When the RTSP connection was opened (µs; 0 for the first).
+    connected_at: u64,
     udp: Option<(UdpSocket, UdpSocket)>,
     control: Control,
     media: Media,
@@ -155,24 +157,15 @@ pub struct Player {
 impl Player {
     /// Connects to the server; one clear error line if it cannot.
     pub fn connect(opts: Options, slot: Option<Arc<FrameSlot>>) -> Result<Player, Error> {
-        let shown = format!("{}:{}", opts.target.host, opts.target.port);
         let server = opts.target.resolve()?;
-        let mut rxbuf = RxBuf::new();
-        let (mut tcp, post) = if opts.target.tunnel {
-            let t = crate::tunnel::open(server, &shown, &opts.target)?;
-            rxbuf.preload(&t.early);
-            (t.get, Some(t.post))
-        } else {
-            (net::connect(server, &shown)?, None)
-        };
-        let local = tcp
-            .local_addr()
-            .map_err(failed_to("read the RTSP connection's address"))?;
         let poll = Poll::new().map_err(failed_to("make a poll"))?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKE).map_err(failed_to("make a waker"))?);
-        poll.registry()
-            .register(&mut tcp, RTSP, Interest::READABLE)
-            .map_err(failed_to("poll the RTSP connection"))?;
+        let Connection {
+            tcp,
+            post,
+            rxbuf,
+            local,
+        } = Connection::open(&opts.target, server, &poll)?;
         let mut media = Media::new(
             opts.save_frames.clone(),
             opts.pcap.as_deref(),
@@ -204,7 +197,10 @@ impl Player {
             opts.target.credentials.clone(),
             opts.start.map(crate::control::duration),
         )?;
-        println!("connected to {shown} ({})", opts.target.url);
+        println!(
+            "connected to {}:{} ({})",
+            opts.target.host, opts.target.port, opts.target.url
+        );
         Ok(Player {
             poll,
             waker,
@@ -216,6 +212,7 @@ impl Player {
             local,
             rxbuf,
             txbuf: TxBuf::default(),
+            connected_at: 0,
             udp,
             control,
             media,
@@ -296,7 +293,11 @@ impl Player {
                 break Err(e);
             }
             self.periodic(now);
-            if closed {
+            if closed && self.may_reconnect(now) {
+                if let Err(e) = self.reconnect(now) {
+                    break Err(e);
+                }
+            } else if closed {
                 break if self.leaving.is_some() {
                     Ok(())
                 } else {
@@ -311,6 +312,31 @@ impl Player {
         };
         self.finish();
         result
+    }
+
+    /// Whether a closed RTSP connection is only the server tidying up: no
+    /// session and nothing in flight, so nothing is lost, and the next
+    /// request may go on a new connection (an RTSP session is not tied to
+    /// a TCP connection, RFC 2326 §1.1). rtsp-server closes a connection
+    /// without a session after its session timeout, as the lab's prompt
+    /// leaves it before `setup`. A server that closes at once is not
+    /// retried: that is a refusal, said as one.
+    fn may_reconnect(&self, now: Instant) -> bool {
+        const HELD_US: u64 = 1_000_000;
+        self.leaving.is_none()
+            && self.control.is_closed()
+            && now.as_micros().saturating_sub(self.connected_at) >= HELD_US
+    }
+
+    /// Opens a new RTSP connection in place of the closed one.
+    fn reconnect(&mut self, now: Instant) -> Result<(), Error> {
+        let _ = self.poll.registry().deregister(&mut self.tcp);
+        let c = Connection::open(&self.opts.target, self.server, &self.poll)?;
+        (self.tcp, self.post, self.rxbuf, self.local) = (c.tcp, c.post, c.rxbuf, c.local);
+        self.txbuf = TxBuf::default();
+        self.connected_at = now.as_micros();
+        tracing::info!("the server closed the idle RTSP connection; opened a new one");
+        Ok(())
     }
 
     /// The earliest of: session timer, status line, stop conditions.
@@ -412,5 +438,40 @@ impl Player {
                 }
             }
         }
+    }
+}
+
+/// One RTSP connection: plain TCP, or a tunnel's GET (read) and POST
+/// (written), registered with the player's poll.
+struct Connection {
+    tcp: TcpStream,
+    post: Option<crate::tunnel::Post>,
+    rxbuf: RxBuf,
+    local: SocketAddr,
+}
+
+impl Connection {
+    fn open(target: &Target, server: SocketAddr, poll: &Poll) -> Result<Connection, Error> {
+        let shown = format!("{}:{}", target.host, target.port);
+        let mut rxbuf = RxBuf::new();
+        let (mut tcp, post) = if target.tunnel {
+            let t = crate::tunnel::open(server, &shown, target)?;
+            rxbuf.preload(&t.early);
+            (t.get, Some(t.post))
+        } else {
+            (net::connect(server, &shown)?, None)
+        };
+        let local = tcp
+            .local_addr()
+            .map_err(failed_to("read the RTSP connection's address"))?;
+        poll.registry()
+            .register(&mut tcp, RTSP, Interest::READABLE)
+            .map_err(failed_to("poll the RTSP connection"))?;
+        Ok(Connection {
+            tcp,
+            post,
+            rxbuf,
+            local,
+        })
     }
 }
