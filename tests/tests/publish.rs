@@ -637,7 +637,10 @@ fn client_publishes_to_gstreamer(tcp: bool) {
     gst.wait_for_line("READY", DEADLINE);
     let url = format!("rtsp://127.0.0.1:{port}/rec");
     let lab_clip = rtsp_e2e::workspace_root().join(CLIP);
-    let mut args = vec![];
+    // Long enough for GStreamer's first receiver reports: its RTCP interval
+    // is randomised around 5 s (RFC 3550 §6.3.1), so a single 4 s pass of
+    // the clip may end before any arrives.
+    let mut args = vec!["--loop", "--duration", "12"];
     if tcp {
         args.push("--tcp");
     }
@@ -656,7 +659,7 @@ fn client_publishes_to_gstreamer(tcp: bool) {
         .collect();
     files.sort();
     let recorded: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
-    // The whole clip, once, in order.
+    // The clip, looping, in order: at least one whole pass.
     assert_clip_frames(&recorded, 100, "what GStreamer recorded");
 }
 
