@@ -78,6 +78,20 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// Asks `stats` until its summary counts received frames.
+    fn wait_for_frames(&self, when: &str) {
+        let got = wait_until(DEADLINE, || {
+            self.send("stats");
+            std::thread::sleep(Duration::from_millis(300));
+            self.screen()
+                .lines()
+                .any(|l| l.starts_with("summary:") && !l.contains(": 0 frames received"))
+        });
+        assert!(got, "no frames {when}:\n{}", self.screen());
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
@@ -118,17 +132,7 @@ fn client_prompt_drives_setup_play_pause_play_teardown() {
     let s = t.wait_for("200 OK to PLAY: accepted; playing", 1);
     assert!(s.contains("(session Playing)"), "{s}");
     // Frames are arriving: `stats` shows them.
-    assert!(
-        wait_until(DEADLINE, || {
-            t.send("stats");
-            std::thread::sleep(Duration::from_millis(300));
-            t.screen()
-                .lines()
-                .any(|l| l.starts_with("summary:") && !l.contains(": 0 frames received"))
-        }),
-        "no frames while playing:\n{}",
-        t.screen()
-    );
+    t.wait_for_frames("while playing");
 
     t.send("pause");
     t.wait_for("200 OK to PAUSE: accepted; paused (session Ready)", 1);
@@ -186,17 +190,7 @@ fn client_prompt_survives_the_server_closing_its_idle_connection() {
     t.wait_for("200 OK to SETUP", 1);
     t.send("play");
     t.wait_for("200 OK to PLAY: accepted; playing", 1);
-    assert!(
-        wait_until(DEADLINE, || {
-            t.send("stats");
-            std::thread::sleep(Duration::from_millis(300));
-            t.screen()
-                .lines()
-                .any(|l| l.starts_with("summary:") && !l.contains(": 0 frames received"))
-        }),
-        "no frames after the new connection:\n{}",
-        t.screen()
-    );
+    t.wait_for_frames("after the new connection");
     t.send("quit");
     t.wait_for("packets:", 1);
 }
