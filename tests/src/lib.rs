@@ -81,6 +81,25 @@ fn newest_in(dir: &Path, newest: &mut Option<(std::time::SystemTime, PathBuf)>) 
     }
 }
 
+/// The files in `dir`, sorted by name (saved or recorded frames are
+/// numbered, so this is their order).
+pub fn sorted_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// The contents of the files in `dir`, in [`sorted_files`] order.
+pub fn read_sorted(dir: &Path) -> Vec<Vec<u8>> {
+    sorted_files(dir)
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect()
+}
+
 /// Finds a real peer program on PATH; a missing peer fails the test.
 pub fn peer(program: &str) -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();

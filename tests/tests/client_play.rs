@@ -57,11 +57,7 @@ fn play(server: Server, tcp: bool) {
     assert!(f(&r, "payload_kbps") > 50.0, "{r}");
 
     // Every frame was saved, and real decoders open them at the right size.
-    let mut files: Vec<_> = std::fs::read_dir(&frames)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
+    let files = rtsp_e2e::sorted_files(&frames);
     assert_eq!(files.len() as u64, n, "saved frames vs report");
     for file in [&files[0], &files[files.len() / 2], &files[files.len() - 1]] {
         assert_eq!(ffprobe_size(file), srv.size, "{}", file.display());

@@ -541,12 +541,7 @@ fn client_play(url: &str, secs: &str, scratch: &Scratch) -> Vec<Vec<u8>> {
     .arg(&dir);
     let mut p = Proc::spawn("rtsp-client play", &mut cmd);
     assert!(p.wait_exit(DEADLINE).success(), "{}", p.output());
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+    rtsp_e2e::read_sorted(&dir)
 }
 
 fn client_publishes_to_rtsp_server(tcp: bool) {
@@ -653,12 +648,7 @@ fn client_publishes_to_gstreamer(tcp: bool) {
         "{}",
         publisher.output()
     );
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    let recorded: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let recorded = rtsp_e2e::read_sorted(&dir);
     // The clip, looping, in order: at least one whole pass.
     assert_clip_frames(&recorded, 100, "what GStreamer recorded");
 }

@@ -80,12 +80,7 @@ fn gst_tunnel(scratch: &Scratch, tag: &str, location: &str, props: &str) -> Vec<
     if let Err(why) = gst_played(&gst.output()) {
         panic!("{tag}: {why}:\n{}", gst.output());
     }
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+    rtsp_e2e::read_sorted(&dir)
 }
 
 #[test]
